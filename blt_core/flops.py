@@ -35,14 +35,16 @@ class TransformerConfig:
     intermediate_size: int  # f, the SwiGLU hidden width
     vocab_size: int  # output head width; 0 when the model has no head (BLT global model)
     window: int | None = None  # sliding attention window: caps the attended context
+    kv_size: int | None = None  # width of K and V under grouped-query attention; None: h
     swiglu: bool = True  # SwiGLU has three feed-forward matrices, a plain MLP two
     source: str = ""  # where the numbers come from
 
     @property
     def non_embedding_params(self) -> int:
-        """Parameters in the layers (norms left out): L * (4h^2 + 3hf)."""
-        ffn = (3 if self.swiglu else 2) * self.hidden_size * self.intermediate_size
-        return self.num_hidden_layers * (4 * self.hidden_size**2 + ffn)
+        """Parameters in the layers (norms left out): L * (2h^2 + 2h*kv + 3hf)."""
+        h, kv = self.hidden_size, self.kv_size or self.hidden_size
+        ffn = (3 if self.swiglu else 2) * h * self.intermediate_size
+        return self.num_hidden_layers * (2 * h * h + 2 * h * kv + ffn)
 
     @property
     def embedding_params(self) -> int:
@@ -106,7 +108,7 @@ BLT_8B = BLTConfig(
 )
 
 LLAMA3_8B = TransformerConfig(
-    "llama3-8b", 4096, 32, 14336, 128256, source="Llama 3 8B params.json (GQA treated as MHA)"
+    "llama3-8b", 4096, 32, 14336, 128256, kv_size=1024, source="Llama 3 8B params.json (8 KV heads)"
 )
 LLAMA2_7B = TransformerConfig("llama2-7b", 4096, 32, 11008, 32000, source="Llama 2 7B params.json")
 
@@ -149,13 +151,16 @@ def blt_with_entropy_model(blt: BLTConfig, entropy_model: TransformerConfig) -> 
     return replace(blt, entropy_model=entropy_model, name=f"{blt.name}+{entropy_model.name}")
 
 
-def layer_flops(h: int, m: float, f: int, *, swiglu: bool = True) -> float:
+def layer_flops(h: int, m: float, f: int, *, swiglu: bool = True, kv: int | None = None) -> float:
     """Forward FLOPs of one layer at one position (see module docstring).
 
+    `kv` is the K/V width under grouped-query attention (Llama 3 8B: 1024 of 4096);
+    it shrinks two of the four projections. Attention itself still costs 2*2*h*m.
     >>> layer_flops(1, 1, 1, swiglu=False)  # 8 + 4 + 4
     16
     """
-    return 2 * 4 * h * h + 2 * (3 if swiglu else 2) * h * f + 2 * 2 * h * m
+    kv = h if kv is None else kv
+    return 2 * (2 * h * h + 2 * h * kv) + 2 * (3 if swiglu else 2) * h * f + 2 * 2 * h * m
 
 
 def _context(cfg: TransformerConfig, context: Any) -> Any:
@@ -170,7 +175,9 @@ def transformer_flops_per_position(cfg: TransformerConfig, *, context: Any) -> A
     42
     """
     m = _context(cfg, context)
-    per_layer = layer_flops(cfg.hidden_size, m, cfg.intermediate_size, swiglu=cfg.swiglu)
+    per_layer = layer_flops(
+        cfg.hidden_size, m, cfg.intermediate_size, swiglu=cfg.swiglu, kv=cfg.kv_size
+    )
     return cfg.num_hidden_layers * per_layer + 2 * cfg.hidden_size * cfg.vocab_size
 
 

@@ -22,9 +22,11 @@ _NEIGHBOURS: dict[str, str] = {}
 for _r, _row in enumerate(_ROWS):
     for _c, _ch in enumerate(_row):
         near = [_row[j] for j in (_c - 1, _c + 1) if 0 <= j < len(_row)]
-        for _other in (_r - 1, _r + 1):
+        # Each row sits half a key right of the one above: above are columns c and c+1,
+        # below are c-1 and c ("s" touches w, e, z, x).
+        for _other, cols in ((_r - 1, (_c, _c + 1)), (_r + 1, (_c - 1, _c))):
             if 0 <= _other < len(_ROWS):
-                near += [_ROWS[_other][j] for j in (_c - 1, _c, _c + 1) if 0 <= j < len(_ROWS[_other])]
+                near += [_ROWS[_other][j] for j in cols if 0 <= j < len(_ROWS[_other])]
         _NEIGHBOURS[_ch] = "".join(near)
 
 
