@@ -1,0 +1,269 @@
+"""The public facade: bytes -> scores (model) -> patches (pure) -> Analysis.
+
+Two steps so that callers who move only the threshold never re-run the model:
+
+>>> s = score("Hello, world")                       # doctest: +SKIP
+>>> a = patch_scores(s, mode="entropy", threshold=1.0)  # cheap: numpy only
+>>> a.patch_lengths.sum() == a.n_bytes               # doctest: +SKIP
+True
+
+`analyze(data, ...)` does both. Backends: "onnx" (CPU, no torch), "torch" (GPU if present),
+"auto" (torch on a GPU, else ONNX; torch for official weights, which ship no ONNX file).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from blt_core.bytes_codec import to_bytes
+from blt_core.calibrate import calibrate_threshold
+from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
+from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION
+from blt_core.patching import PATCH_MODES, patch, patch_lengths
+from blt_core.scoring import score_bytes
+
+BACKENDS = ("auto", "onnx", "torch")
+DEFAULT_TARGET = 4.5  # the paper's BLT-Entropy setting: 4.5 bytes per patch
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Everything the model says about some bytes; patching needs nothing more."""
+
+    data: bytes
+    entropies: np.ndarray  # (n,) float32 nats, entropies[k] predicts byte k
+    surprisal: np.ndarray  # (n,) float32 bits of the actual byte k
+    top_k_bytes: np.ndarray | None  # (n, k) int16 byte values, -1 for a special id
+    top_k_probs: np.ndarray | None  # (n, k) float32
+    backend: str
+    model: str
+    defaults: dict  # the model's calibrated defaults: threshold, theta_r, patch_size
+    newline_reset: bool = False
+
+    @property
+    def n_bytes(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    schema_version: int
+    data: bytes
+    n_bytes: int
+    entropies: np.ndarray
+    surprisal: np.ndarray
+    bits_per_byte: float
+    mode: str
+    threshold: float  # always the global theta in nats (used by entropy and combined modes)
+    theta_r: float | None  # used by monotonic and combined modes
+    patch_size: int | None  # used by static mode
+    max_patch_length: int | None
+    newline_reset: bool
+    backend: str
+    model: str
+    patch_starts: np.ndarray  # int64, first 0
+    patch_lengths: np.ndarray  # int64, sums to n_bytes
+    mean_patch_length: float
+    target_patch_size: float | None = None
+    top_k_bytes: np.ndarray | None = None
+    top_k_probs: np.ndarray | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_patches(self) -> int:
+        return len(self.patch_starts)
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict whose keys are the attribute names (the CLI's --json output)."""
+        d = {
+            "schema_version": self.schema_version, "n_bytes": self.n_bytes, "n_patches": self.n_patches,
+            "entropies": [round(float(x), 6) for x in self.entropies],
+            "surprisal": [round(float(x), 6) for x in self.surprisal],
+            "bits_per_byte": self.bits_per_byte, "threshold": self.threshold, "theta_r": self.theta_r,
+            "patch_size": self.patch_size, "max_patch_length": self.max_patch_length, "mode": self.mode,
+            "newline_reset": self.newline_reset, "backend": self.backend, "model": self.model,
+            "patch_starts": self.patch_starts.tolist(), "patch_lengths": self.patch_lengths.tolist(),
+            "mean_patch_length": self.mean_patch_length, "target_patch_size": self.target_patch_size,
+            "notes": list(self.notes),
+        }
+        if self.top_k_bytes is not None:
+            d["top_k_bytes"] = self.top_k_bytes.tolist()
+            d["top_k_probs"] = [[round(float(p), 6) for p in row] for row in self.top_k_probs]
+        return d
+
+
+# ---- model loading: one instance per (backend, model) per process ------------------------
+
+def _is_official_folder(model: str | None) -> bool:
+    return model is not None and Path(model).is_dir() and (Path(model) / "consolidated.pth").exists()
+
+
+def _torch_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def resolve_backend(backend: str, model: str | None) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if _is_official_folder(model):
+        if backend == "onnx":
+            raise ValueError("official weights load with the torch backend only (no ONNX file ships with them)")
+        backend = "torch"
+    if backend == "auto":
+        backend = "onnx"
+        if _torch_available():
+            import torch
+
+            if torch.cuda.is_available():
+                backend = "torch"
+    if backend == "torch" and not _torch_available():
+        raise ValueError("the torch backend needs PyTorch, which is not installed; use backend='onnx'")
+    return backend
+
+
+def _card_path(model: str | None) -> Path:
+    if model is None:
+        return DEFAULT_CARD
+    p = Path(model)
+    if p.is_dir():
+        cards = sorted(p.glob("*.json"))
+        if (p / "entropy_model.json").exists():
+            return p / "entropy_model.json"
+        if not cards:
+            raise WeightsError(f"model folder {p} holds neither consolidated.pth nor a model card (*.json)")
+        return cards[0]
+    if not p.exists():
+        raise WeightsError(f"model not found: {p}")
+    return p
+
+
+@lru_cache(maxsize=4)
+def load_model(backend: str, model: str | None):
+    """(forward-able model object, model name, defaults). Cached: one instance per process."""
+    if _is_official_folder(model):
+        from blt_core.torch_backend import TorchEntropyModel
+
+        m = TorchEntropyModel.from_official(model)
+        return m, f"official:{Path(model).name}", {"threshold": OFFICIAL_THRESHOLD, "theta_r": None, "patch_size": None}
+    card = load_card(_card_path(model))
+    if backend == "onnx":
+        from blt_core.runtime import OnnxEntropyModel
+
+        m = OnnxEntropyModel.from_card(card)
+    else:
+        from blt_core.torch_backend import TorchEntropyModel
+
+        m = TorchEntropyModel.from_card(card)
+    return m, card.get("name", "entropy-model"), dict(card.get("defaults", {}))
+
+
+# ---- the two steps -----------------------------------------------------------------------
+
+def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, backend: str = "auto",
+          model: str | None = None, progress: Callable[[int, int], None] | None = None) -> Scores:
+    """Run the entropy model over `data` (any bytes). Raises ValueError on bad input."""
+    raw = to_bytes(data)
+    if not raw:
+        raise ValueError("empty input: there are no bytes to analyze")
+    if not isinstance(top_k, int) or top_k < 0 or top_k > 260:
+        raise ValueError(f"top_k must be an integer from 0 to 260, got {top_k!r}")
+    name = resolve_backend(backend, None if model is None else str(model))
+    m, model_name, defaults = load_model(name, None if model is None else str(model))
+    s = score_bytes(m.forward, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress)
+    return Scores(data=raw, entropies=s.entropies, surprisal=s.surprisal, top_k_bytes=s.top_ids,
+                  top_k_probs=s.top_probs, backend=f"{name}:{m.device}", model=model_name, defaults=defaults,
+                  newline_reset=newline_reset)
+
+
+def _check_number(name: str, value: float | None, *, allow_negative: bool) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not allow_negative and value < 0:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+
+
+def validate_options(*, mode: str, threshold, theta_r, patch_size, target_patch_size, max_patch_length) -> None:
+    """Raise ValueError with a clear message for any bad patching option."""
+    if mode not in PATCH_MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(PATCH_MODES)}")
+    _check_number("threshold", threshold, allow_negative=False)
+    _check_number("theta_r", theta_r, allow_negative=True)
+    _check_number("target_patch_size", target_patch_size, allow_negative=False)
+    for nm, v in (("patch_size", patch_size), ("max_patch_length", max_patch_length)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+
+
+def patch_scores(scores: Scores, *, mode: str = "entropy", threshold: float | None = None,
+                 theta_r: float | None = None, patch_size: int | None = None,
+                 target_patch_size: float | None = None, max_patch_length: int | None = None) -> Analysis:
+    """Cut scored bytes into patches (numpy only, no model call)."""
+    validate_options(mode=mode, threshold=threshold, theta_r=theta_r, patch_size=patch_size,
+                     target_patch_size=target_patch_size, max_patch_length=max_patch_length)
+    e, data, n = scores.entropies, scores.data, scores.n_bytes
+    d = scores.defaults
+    notes: list[str] = []
+    threshold = d.get("threshold") if threshold is None else threshold
+    theta_r = d.get("theta_r") if theta_r is None else theta_r
+    patch_size = (d.get("patch_size") or 4) if patch_size is None else patch_size
+
+    if target_patch_size is not None and mode in ("entropy", "monotonic", "combined"):
+        if mode == "combined" and theta_r is None:
+            theta_r = calibrate_threshold(e, data, target=DEFAULT_TARGET, mode="monotonic").threshold
+        cal = calibrate_threshold(e, data, target=target_patch_size, mode=mode, theta_r=theta_r, threshold=threshold,
+                                  max_patch_length=max_patch_length)
+        if mode == "monotonic":
+            theta_r = cal.threshold
+        else:
+            threshold = cal.threshold
+        if not cal.within_tolerance:
+            notes.append(f"target {target_patch_size} not reachable within 2%; nearest is {cal.mean_patch_length:.3f}")
+    elif target_patch_size is not None and mode == "static":
+        patch_size = max(1, round(target_patch_size))
+    if mode in ("monotonic", "combined") and theta_r is None:
+        # no calibrated default (official weights): calibrate on this input to the paper's 4.5
+        theta_r = calibrate_threshold(e, data, target=min(DEFAULT_TARGET, n), mode="monotonic").threshold
+        notes.append("theta_r calibrated on this input to a mean patch length of 4.5 (the model has no default)")
+    if threshold is None:
+        threshold = OFFICIAL_THRESHOLD
+
+    starts = patch(mode, e, data, threshold=threshold, theta_r=theta_r, patch_size=patch_size,
+                   max_patch_length=max_patch_length)
+    lengths = patch_lengths(starts, n)
+    return Analysis(
+        schema_version=SCHEMA_VERSION, data=data, n_bytes=n, entropies=e, surprisal=scores.surprisal,
+        bits_per_byte=float(np.mean(scores.surprisal)), mode=mode, threshold=float(threshold),
+        theta_r=None if theta_r is None else float(theta_r), patch_size=int(patch_size),
+        max_patch_length=max_patch_length, newline_reset=scores.newline_reset, backend=scores.backend,
+        model=scores.model, patch_starts=starts, patch_lengths=lengths, mean_patch_length=n / len(starts),
+        target_patch_size=target_patch_size, top_k_bytes=scores.top_k_bytes, top_k_probs=scores.top_k_probs,
+        notes=tuple(notes),
+    )
+
+
+def analyze(data: bytes | str, *, mode: str = "entropy", threshold: float | None = None,
+            theta_r: float | None = None, patch_size: int | None = None, target_patch_size: float | None = None,
+            max_patch_length: int | None = None, newline_reset: bool = False, top_k: int = 0,
+            backend: str = "auto", model: str | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Analysis:
+    """Score `data` with the entropy model and cut it into patches.
+
+    >>> a = analyze("Hello, world", mode="space")   # doctest: +SKIP
+    >>> a.patch_starts.tolist()                      # doctest: +SKIP
+    [0, 7]
+    """
+    validate_options(mode=mode, threshold=threshold, theta_r=theta_r, patch_size=patch_size,  # before the model runs
+                     target_patch_size=target_patch_size, max_patch_length=max_patch_length)
+    s = score(data, newline_reset=newline_reset, top_k=top_k, backend=backend, model=model, progress=progress)
+    return patch_scores(s, mode=mode, threshold=threshold, theta_r=theta_r, patch_size=patch_size,
+                        target_patch_size=target_patch_size, max_patch_length=max_patch_length)

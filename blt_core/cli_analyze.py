@@ -1,0 +1,105 @@
+"""`python -m blt_core analyze`: score bytes, cut them into patches, print a summary or JSON.
+
+    $ python -m blt_core analyze --text "Hello, world"
+    12 bytes, 3 patches, mean patch length 4.00 bytes, 2.91 bits per byte (onnx:cpu, mode entropy, threshold 1.93)
+    |Hello|, wor|ld|
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from blt_core.api import BACKENDS, analyze
+from blt_core.checkpoints import WeightsError
+from blt_core.patching import PATCH_MODES
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    """FILE | - | --text TEXT, shared by the subcommands that read bytes."""
+    p.add_argument("file", nargs="?", help="file to read (any bytes), or - for stdin")
+    p.add_argument("--text", help="text to use instead of a file")
+
+
+def read_input(args: argparse.Namespace) -> bytes:
+    """The bytes named by FILE, '-' or --text; ValueError with a clear message otherwise."""
+    if args.text is not None and args.file is not None:
+        raise ValueError("give either FILE or --text, not both")
+    if args.text is not None:
+        return args.text.encode("utf-8", errors="surrogateescape")
+    if args.file is None:
+        raise ValueError("no input: give FILE, - (stdin) or --text TEXT")
+    if args.file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(args.file, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise ValueError(f"file not found: {args.file}") from None
+    except IsADirectoryError:
+        raise ValueError(f"not a file: {args.file}") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {args.file}: {e.strerror}") from None
+
+
+def fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def visible(chunk: bytes) -> str:
+    """Bytes -> printable text: valid UTF-8 as is, controls and invalid bytes as \\xNN.
+
+    >>> visible(b"a\\n\\xff")
+    'a\\\\x0a\\\\xff'
+    """
+    out = []
+    text = chunk.decode("utf-8", errors="surrogateescape")
+    for ch in text:
+        cp = ord(ch)
+        if 0xDC80 <= cp <= 0xDCFF:  # an undecodable byte, smuggled through by surrogateescape
+            out.append(f"\\x{cp - 0xDC00:02x}")
+        elif cp < 0x20 or cp == 0x7F:
+            out.append(f"\\x{cp:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("analyze", help="entropies and patches of some bytes",
+                       description="Score bytes with the entropy model and cut them into patches.")
+    add_input_arguments(p)
+    p.add_argument("--mode", default="entropy", help=f"one of {', '.join(PATCH_MODES)}")
+    p.add_argument("--threshold", type=float, help="global entropy threshold in nats")
+    p.add_argument("--theta-r", type=float, help="approximately-monotonic threshold in nats")
+    p.add_argument("--patch-size", type=int, help="static patch size in bytes")
+    p.add_argument("--target-patch-size", type=float, help="calibrate the threshold to this mean patch length")
+    p.add_argument("--max-patch-length", type=int)
+    p.add_argument("--newline-reset", action="store_true", help="restart the entropy context at each newline")
+    p.add_argument("--top-k", type=int, default=0)
+    p.add_argument("--backend", default="auto", choices=BACKENDS)
+    p.add_argument("--model", help="model card (.json) or official weights folder")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        data = read_input(args)
+        a = analyze(data, mode=args.mode, threshold=args.threshold, theta_r=args.theta_r, patch_size=args.patch_size,
+                    target_patch_size=args.target_patch_size, max_patch_length=args.max_patch_length,
+                    newline_reset=args.newline_reset, top_k=args.top_k, backend=args.backend, model=args.model)
+    except (ValueError, WeightsError) as e:
+        return fail(str(e))
+    if args.json:
+        json.dump(a.to_dict(), sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{a.n_bytes} bytes, {a.n_patches} patches, mean patch length {a.mean_patch_length:.2f} bytes, "
+          f"{a.bits_per_byte:.2f} bits per byte ({a.backend}, mode {a.mode}, threshold {a.threshold:.3f})")
+    for note in a.notes:
+        print(f"note: {note}")
+    ends = list(a.patch_starts[1:]) + [a.n_bytes]
+    print("|" + "|".join(visible(a.data[s:e]) for s, e in zip(a.patch_starts.tolist(), ends)) + "|")
+    return 0

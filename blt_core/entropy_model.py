@@ -1,0 +1,201 @@
+"""The entropy model: a Llama-style causal byte LM (torch only, no I/O).
+
+RMSNorm pre-norm blocks, SwiGLU feed-forward, RoPE on interleaved pairs, untied input
+and output embeddings, vocabulary 260, sliding-window attention. Parameter names match
+the official `facebook/blt-entropy` original layout (`tok_embeddings`, `layers.N.attention.wq`,
+`layers.N.feed_forward.w1`, `norm`, `output`) so its `consolidated.pth` loads unchanged.
+
+Sliding window W: position i attends to positions i-W+1 .. i (W keys, itself included).
+For sequences longer than W the attention is computed block-wise: queries in block b
+(W positions) see only blocks b-1 and b, so a pass over n bytes costs O(n * W), not O(n^2),
+and a single pass over a long input equals the official sliding-window mask exactly.
+
+>>> cfg = EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+...                          intermediate_size=64, window=8)
+>>> EntropyModel(cfg)(torch.ones(1, 20, dtype=torch.long)).shape
+torch.Size([1, 20, 260])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class EntropyModelConfig:
+    vocab_size: int = 260  # 256 byte values + 4 special ids (constants.py)
+    hidden_size: int = 256  # small enough to score ~30 KB/s on two CPU cores
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4  # head dim 64, as in the official model
+    intermediate_size: int = 768  # SwiGLU width (3x hidden)
+    window: int = 512  # sliding attention window, as the official entropy model
+    rope_theta: float = 10000.0  # official value
+    norm_eps: float = 1e-5  # official value
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EntropyModelConfig":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+def official_ffn_width(dim: int, *, multiple_of: int = 256, ffn_dim_multiplier: float | None = None) -> int:
+    """Llama's SwiGLU width rule, used by the official params.json: 768 -> 2048."""
+    hidden = int(2 * 4 * dim / 3)
+    if ffn_dim_multiplier is not None:
+        hidden = int(ffn_dim_multiplier * hidden)
+    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()  # norm in float32 even under bf16 autocast, as Llama does
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return xf.type_as(x) * self.weight
+
+
+def rope_tables(head_dim: int, positions: torch.Tensor, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos, sin of shape (T, head_dim/2) for rotating interleaved pairs (x0,x1), (x2,x3), ..."""
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    ang = positions.float()[:, None] * inv[None, :]
+    return torch.cos(ang), torch.sin(ang)
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate interleaved pairs of x (B, H, T, D) by the angles in cos/sin (T, D/2)."""
+    shape = x.shape
+    xp = x.float().reshape(*shape[:-1], shape[-1] // 2, 2)
+    x0, x1 = xp[..., 0], xp[..., 1]
+    out = torch.stack((x0 * cos - x1 * sin, x0 * sin + x1 * cos), dim=-1)
+    return out.reshape(shape).type_as(x)
+
+
+def blocked_window_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int) -> torch.Tensor:
+    """Exact sliding-window causal attention in O(T * window); T must be a multiple of window.
+
+    q, k, v: (B, H, T, D). Query i of block b sees keys of blocks b-1 and b at distance
+    0 .. window-1. With window=2 and T=4, query 3 sees keys 2 and 3, query 2 sees 1 and 2.
+    """
+    B, H, T, D = q.shape
+    qb = q.reshape(B, H, -1, window, D)  # -1: the block count stays dynamic in ONNX
+    kb = k.reshape(B, H, -1, window, D)
+    vb = v.reshape(B, H, -1, window, D)
+    # keys of the previous block, zeros before block 0 (masked below)
+    k_prev = torch.cat([torch.zeros_like(kb[:, :, :1]), kb[:, :, :-1]], dim=2)
+    v_prev = torch.cat([torch.zeros_like(vb[:, :, :1]), vb[:, :, :-1]], dim=2)
+    kk = torch.cat([k_prev, kb], dim=3)  # (B, H, nb, 2W, D)
+    vv = torch.cat([v_prev, vb], dim=3)
+    scores = torch.matmul(qb, kk.transpose(-1, -2)) / math.sqrt(D)  # (B, H, nb, W, 2W)
+    i = torch.arange(window, device=q.device)[:, None]
+    j = torch.arange(2 * window, device=q.device)[None, :]
+    allowed = (j > i) & (j <= i + window)  # key j of the 2W keys is at distance i + W - j
+    blk = torch.arange(kb.shape[2], device=q.device)[:, None, None]
+    mask = allowed[None] & ((blk > 0) | (j >= window)[None])  # (nb, W, 2W); block 0 has no previous block
+    scores = scores.float().masked_fill(~mask, float("-inf"))
+    probs = torch.softmax(scores, dim=-1).type_as(vv)
+    out = torch.matmul(probs, vv)  # (B, H, nb, W, D)
+    return out.reshape(B, H, T, D)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: EntropyModelConfig):
+        super().__init__()
+        h, d = cfg.hidden_size, cfg.head_dim * cfg.num_attention_heads
+        self.n_heads, self.head_dim, self.window = cfg.num_attention_heads, cfg.head_dim, cfg.window
+        self.wq = nn.Linear(h, d, bias=False)
+        self.wk = nn.Linear(h, d, bias=False)
+        self.wv = nn.Linear(h, d, bias=False)
+        self.wo = nn.Linear(d, h, bias=False)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, blocked: bool) -> torch.Tensor:
+        B, T, _ = x.shape
+        q, k, v = (w(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if blocked:
+            y = blocked_window_attention(q, k, v, self.window)
+        else:  # T <= window: the window is the whole causal prefix, flash attention applies
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.wo(y.transpose(1, 2).reshape(B, T, -1))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, cfg: EntropyModelConfig):
+        super().__init__()
+        self.w1 = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)  # gate
+        self.w3 = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)  # up
+        self.w2 = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)  # down
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, cfg: EntropyModelConfig):
+        super().__init__()
+        self.attention = Attention(cfg)
+        self.feed_forward = FeedForward(cfg)
+        self.attention_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
+        self.ffn_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
+
+    def forward(self, x, cos, sin, blocked):
+        x = x + self.attention(self.attention_norm(x), cos, sin, blocked)
+        return x + self.feed_forward(self.ffn_norm(x))
+
+
+class EntropyModel(nn.Module):
+    def __init__(self, cfg: EntropyModelConfig):
+        super().__init__()
+        self.config = cfg
+        self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.layers = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.num_hidden_layers))
+        self.norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
+        self.output = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+
+    def init_weights(self, *, seed: int = 0) -> "EntropyModel":
+        """Small-normal init (std 0.02, residual outputs scaled by depth) for training from scratch."""
+        g = torch.Generator().manual_seed(seed)
+        for name, p in self.named_parameters():
+            if p.dim() == 1:
+                continue
+            std = 0.02 / math.sqrt(2 * self.config.num_hidden_layers) if name.endswith(("wo.weight", "w2.weight")) else 0.02
+            with torch.no_grad():
+                p.copy_(torch.randn(p.shape, generator=g) * std)
+        return self
+
+    def forward(self, ids: torch.Tensor, *, blocked: bool | None = None) -> torch.Tensor:
+        """ids (B, T) -> logits (B, T, vocab). Output t predicts the token after input t.
+
+        `blocked` defaults to T > window; the ONNX export forces it on (with T a multiple of
+        the window) so that one graph serves every length.
+        """
+        B, T = ids.shape
+        W = self.config.window
+        blocked = T > W if blocked is None else blocked
+        pad = (-T) % W if blocked else 0
+        if pad:  # right padding never changes earlier (causal) outputs
+            ids = F.pad(ids, (0, pad))
+        x = self.tok_embeddings(ids)  # (B, T, C)
+        cos, sin = rope_tables(self.config.head_dim, torch.arange(ids.shape[1], device=ids.device), self.config.rope_theta)
+        cos, sin = cos.to(ids.device), sin.to(ids.device)
+        for layer in self.layers:
+            x = layer(x, cos, sin, blocked)
+        logits = self.output(self.norm(x))
+        return logits[:, :T] if pad else logits
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,66 @@
+"""Export the entropy model to one ONNX file with a dynamic batch and sequence length.
+
+    python -m blt_core.export_onnx --weights runs/entropy/entropy_model.safetensors \
+        --config runs/entropy/config.json --out assets/entropy_model.onnx
+
+The graph always takes the block-wise sliding-window path, so its input length must be a
+multiple of the window (the ONNX runtime pads on the right, which never changes earlier
+outputs). Input `ids` (B, T) int64; output `logits` (B, T, 260) float32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+
+
+class _Blocked(torch.nn.Module):
+    def __init__(self, model: EntropyModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.model(ids, blocked=True)
+
+
+def export(model: EntropyModel, out: str | Path, *, opset: int = 17) -> Path:
+    """Write `out` and return its path; the sample length is two windows so both block cases trace."""
+    model = model.eval().float()
+    W = model.config.window
+    sample = torch.randint(4, 260, (1, 2 * W))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            _Blocked(model), (sample,), str(out), input_names=["ids"], output_names=["logits"],
+            dynamic_axes={"ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
+            opset_version=opset, dynamo=False,
+        )
+    return out
+
+
+def load_trained(weights: str | Path, config: dict) -> EntropyModel:
+    from safetensors.torch import load_file
+
+    model = EntropyModel(EntropyModelConfig.from_dict(config))
+    model.load_state_dict(load_file(str(weights)))
+    return model.eval()
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", required=True)
+    p.add_argument("--config", required=True, help="JSON with a 'config' object (training summary or card)")
+    p.add_argument("--out", required=True)
+    a = p.parse_args(argv)
+    cfg = json.loads(Path(a.config).read_text())["config"]
+    print(export(load_trained(a.weights, cfg), a.out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""PyTorch backend for the entropy model (GPU when present, else CPU), and official-weight loading.
+
+The official `facebook/blt-entropy` original layout is a folder with `params.json` and
+`consolidated.pth`; parameter names already match `EntropyModel`, so loading is a key
+check plus a config translation:
+
+>>> m = TorchEntropyModel.from_official("/models/blt-entropy")    # doctest: +SKIP
+>>> m.config.hidden_size, m.config.num_hidden_layers              # doctest: +SKIP
+(768, 14)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from blt_core.checkpoints import WeightsError, verified_file
+from blt_core.constants import OFFICIAL_WINDOW, VOCAB_SIZE
+from blt_core.entropy_model import EntropyModel, EntropyModelConfig, official_ffn_width
+
+
+def official_config(params: dict) -> EntropyModelConfig:
+    """params.json (flat, or nested under "entropy_model") -> EntropyModelConfig."""
+    p = params.get("entropy_model", params)
+    dim = int(p["dim"])
+    heads = int(p.get("n_heads") or dim // int(p.get("head_dim") or 64))
+    return EntropyModelConfig(
+        vocab_size=int(p.get("vocab_size", VOCAB_SIZE)), hidden_size=dim, num_hidden_layers=int(p["n_layers"]),
+        num_attention_heads=heads,
+        intermediate_size=official_ffn_width(dim, multiple_of=int(p.get("multiple_of", 256)),
+                                             ffn_dim_multiplier=p.get("ffn_dim_multiplier")),
+        window=int(p.get("sliding_window") or p.get("attn_window") or OFFICIAL_WINDOW),
+        rope_theta=float(p.get("rope_theta", 10000.0)), norm_eps=float(p.get("norm_eps", 1e-5)),
+    )
+
+
+def _load_checked(model: EntropyModel, state: dict, source: str) -> None:
+    want = set(model.state_dict())
+    state = {k.removeprefix("model."): v for k, v in state.items()}
+    # buffers such as RoPE tables are recomputed here; anything else unknown is an error
+    state = {k: v for k, v in state.items() if k in want or "freqs" not in k}
+    missing, unexpected = want - set(state), set(state) - want
+    if missing or unexpected:
+        raise WeightsError(f"{source}: missing keys {sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+
+
+class TorchEntropyModel:
+    name = "torch"
+
+    def __init__(self, model: EntropyModel, *, device: str | None = None):
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = model.eval().to(self.device)
+        self.config = model.config
+        self.window = model.config.window
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_card(cls, card: dict, *, device: str | None = None) -> "TorchEntropyModel":
+        from safetensors.torch import load_file
+
+        path = verified_file(card, "safetensors")
+        model = EntropyModel(EntropyModelConfig.from_dict(card["config"]))
+        _load_checked(model, load_file(str(path)), str(path))
+        return cls(model, device=device)
+
+    @classmethod
+    def from_official(cls, folder: str | Path, *, device: str | None = None) -> "TorchEntropyModel":
+        folder = Path(folder)
+        params_path, weights_path = folder / "params.json", folder / "consolidated.pth"
+        for f in (params_path, weights_path):
+            if not f.is_file():
+                raise WeightsError(f"official weights folder {folder} lacks {f.name}")
+        try:
+            params = json.loads(params_path.read_text())
+            state = torch.load(weights_path, map_location="cpu", weights_only=True)  # never unpickle code
+        except Exception as e:
+            raise WeightsError(f"cannot read official weights in {folder}: {e}") from None
+        if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+            state = state["model"]
+        model = EntropyModel(official_config(params))
+        _load_checked(model, state, str(weights_path))
+        return cls(model, device=device)
+
+    @torch.no_grad()
+    def forward(self, ids: np.ndarray) -> np.ndarray:
+        """ids (B, L) int64 -> logits (B, L, 260) float32 (block-wise path, as the ONNX graph)."""
+        with self._lock:
+            x = torch.from_numpy(np.ascontiguousarray(ids)).to(self.device)
+            return self.model(x, blocked=x.shape[1] > self.window).float().cpu().numpy()

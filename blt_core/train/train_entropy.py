@@ -1,0 +1,212 @@
+"""Train the byte entropy model; one or many GPUs (torchrun + DDP), or CPU with gloo.
+
+    torchrun --nproc_per_node=N -m blt_core.train.train_entropy --data data/corpus --out runs/entropy \
+        --total-seconds 900 --budget-seconds 540 --compile
+
+Resumable: every call trains for at most --budget-seconds, then saves `ckpt.pt`; the next
+call with the same --out continues (model, optimizer, step, elapsed time). The learning-rate
+schedule follows elapsed training time out of --total-seconds, so a run split over several
+10-minute calls follows one schedule. Loss is logged as JSON lines in `log.jsonl`; the final
+weights go to `entropy_model.safetensors` + `config.json` (see checkpoints.py for the card).
+
+Data: the whole train split sits on the device as uint8; each sample is T+1 tokens, half of
+them starting at a document start after BOS, half at a random byte with no BOS, because
+beyond the first window the sliding-window model never sees BOS at inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from blt_core.constants import BOS_ID, OFFSET
+from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="folder with train.bin, train_docs.npy, heldout.bin")
+    p.add_argument("--out", required=True)
+    p.add_argument("--hidden-size", type=int, default=256)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--intermediate-size", type=int, default=768)
+    p.add_argument("--window", type=int, default=512)
+    p.add_argument("--seq-len", type=int, default=512, help="training length; <= window keeps flash attention")
+    p.add_argument("--batch-size", type=int, default=256, help="sequences per step per process")
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--min-lr-ratio", type=float, default=0.05)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--warmup-frac", type=float, default=0.03)
+    p.add_argument("--total-seconds", type=float, default=600, help="length of the whole LR schedule")
+    p.add_argument("--budget-seconds", type=float, default=540, help="stop this call after this long")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (tests)")
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--eval-batches", type=int, default=8)
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--compile", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def load_split(data: Path, name: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    raw = np.fromfile(data / f"{name}.bin", dtype=np.uint8)
+    docs = np.load(data / f"{name}_docs.npy").astype(np.int64)[:-1]
+    return torch.from_numpy(raw).to(device), torch.from_numpy(docs).to(device)
+
+
+def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator):
+    """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start."""
+    device = raw.device
+    n = raw.numel()
+    with_bos = torch.rand(batch, generator=gen, device=device) < 0.5
+    doc_pick = docs[torch.randint(len(docs), (batch,), generator=gen, device=device)]
+    rand_pick = torch.randint(n - seq_len - 1, (batch,), generator=gen, device=device)
+    start = torch.where(with_bos, doc_pick - 1, rand_pick)  # -1: slot 0 becomes BOS
+    idx = (start[:, None] + torch.arange(seq_len + 1, device=device)[None, :]).clamp(0, n - 1)
+    tokens = raw[idx].long() + OFFSET
+    tokens[:, 0] = torch.where(with_bos, torch.full_like(tokens[:, 0], BOS_ID), tokens[:, 0])
+    return tokens[:, :-1], tokens[:, 1:]
+
+
+def lr_at(progress: float, args) -> float:
+    """Linear warm-up, then cosine to min_lr_ratio * lr, over progress in [0, 1]."""
+    if progress < args.warmup_frac:
+        return args.lr * progress / args.warmup_frac
+    t = min(1.0, (progress - args.warmup_frac) / (1 - args.warmup_frac))
+    return args.lr * (args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+@torch.no_grad()
+def evaluate(model, raw, docs, args, device) -> float:
+    """Held-out bits per byte on fixed windows (same seed every time, so curves compare)."""
+    gen = torch.Generator(device=device).manual_seed(1234)
+    model.eval()
+    total, count = 0.0, 0
+    for _ in range(args.eval_batches):
+        x, y = sample_batch(raw, docs, batch=min(args.batch_size, 64), seq_len=args.seq_len, gen=gen)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(x)
+        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        count += y.numel()
+    model.train()
+    return total / count / math.log(2)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    distributed = "RANK" in os.environ
+    if distributed:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        rank, world = 0, 1
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
+    out = Path(args.out)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+
+    cfg = EntropyModelConfig(
+        hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
+        intermediate_size=args.intermediate_size, window=args.window,
+    )
+    model = EntropyModel(cfg).init_weights(seed=args.seed).to(device)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr, betas=(0.9, 0.95), fused=device.type == "cuda",
+    )
+    step, elapsed, tokens_seen = 0, 0.0, 0
+    ckpt = out / "ckpt.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, elapsed, tokens_seen = int(state["step"]), float(state["elapsed"]), int(state["tokens"])
+        if rank == 0:
+            print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
+
+    train_raw, train_docs = load_split(Path(args.data), "train", device)
+    held_raw, held_docs = load_split(Path(args.data), "heldout", device)
+    gen = torch.Generator(device=device).manual_seed(args.seed * 1000 + rank * 7919 + step)
+
+    fwd = torch.compile(model) if args.compile else model
+    ddp = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[local] if device.type == "cuda" else None) if distributed else fwd
+    if rank == 0:
+        print(f"params {model.num_parameters():,}  world {world}  device {device}", flush=True)
+
+    log = open(out / "log.jsonl", "a") if rank == 0 else None
+    t_call = time.time()
+    t_last = time.time()
+    while True:
+        progress = elapsed / args.total_seconds
+        if progress >= 1.0 or (args.max_steps is not None and step >= args.max_steps):
+            break
+        if time.time() - t_call > args.budget_seconds:
+            break
+        lr = lr_at(progress, args)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, y = sample_batch(train_raw, train_docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = ddp(x)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        tokens_seen += x.numel() * world
+        now = time.time()
+        # elapsed is the schedule clock: agree on it across ranks so every rank stops together
+        dt = torch.tensor([now - t_last], device=device)
+        if distributed:
+            dist.all_reduce(dt, op=dist.ReduceOp.MAX)
+        elapsed += float(dt.item())
+        t_last = now
+        if rank == 0 and step % args.log_every == 0:
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "train_bpb": loss.item() / math.log(2), "tokens": tokens_seen}
+            if step % args.eval_every == 0:
+                rec["heldout_bpb"] = evaluate(model, held_raw, held_docs, args, device)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(json.dumps(rec), flush=True)
+
+    if rank == 0:
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
+                    "tokens": tokens_seen}, out / "ckpt.pt.tmp")
+        os.replace(out / "ckpt.pt.tmp", ckpt)
+        final_bpb = evaluate(model, held_raw, held_docs, args, device)
+        from safetensors.torch import save_file
+
+        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
+                  str(out / "entropy_model.safetensors"))
+        summary = {"config": cfg.to_dict(), "steps": step, "train_seconds": round(elapsed, 1), "tokens": tokens_seen,
+                   "world_size": world, "batch_size_per_process": args.batch_size, "seq_len": args.seq_len,
+                   "lr": args.lr, "heldout_bpb_windows": final_bpb, "done": elapsed >= args.total_seconds,
+                   "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
+        (out / "config.json").write_text(json.dumps(summary, indent=2))
+        print("final", json.dumps(summary), flush=True)
+        log.close()
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
