@@ -1,0 +1,162 @@
+"""The generation loop, backend-neutral (numpy only; no torch import).
+
+A `Stepper` runs the three step functions of cache.py on some backend (torch, ONNX Runtime,
+or the no-cache baseline) and keeps their caches; this loop owns everything else: prompt
+forcing, the patch rule, sampling, stopping, and counting steps. So every backend takes the
+same decisions from the same numbers.
+
+Token positions: token 0 is BOS, token k+1 is byte k. At position t the loop
+  1. opens a patch at token t if the rule says so (t == 1, or entropy of token t > threshold,
+     or the max patch length is reached); opening one first closes the previous patch: one
+     global step,
+  2. runs the entropy step on token t (-> entropy of token t+1, i.e. entropies[t] of byte t),
+  3. runs the local step on token t (-> logits of token t+1),
+  4. takes token t+1 from the prompt or samples it; EOS or max_bytes ends the row.
+
+>>> class Fixed:  # a stepper whose logits always favour "a" (id 101) and whose entropy is 0
+...     def start(self, batch): pass
+...     def entropy_step(self, tokens, pos): return np.zeros(len(tokens))
+...     def local_step(self, window, pos, patch_index):
+...         out = np.zeros((len(window), 260), np.float32); out[:, 101] = 1.0; return out
+...     def global_step(self, close, patch_start, pos, patch_index): pass
+>>> r = run(Fixed(), [b"x"], max_bytes=2, threshold=1.0, max_patch_length=0, temperature=0.0,
+...         top_k=None, seed=0, max_ngram=3)
+>>> r.data[0], r.patch_starts[0], r.global_steps[0], r.local_steps
+(b'xaa', [0], 1, 3)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from blt_core.blt.sampling import sample_next, validate
+from blt_core.constants import BOE_ID, BOS_ID, EOS_ID, OFFSET
+
+
+class Stepper(Protocol):
+    def start(self, batch: int) -> None:
+        """Fresh caches for `batch` rows."""
+
+    def entropy_step(self, tokens: np.ndarray, pos: int) -> np.ndarray:
+        """(B,) token ids at position pos -> (B,) entropy in nats of the next token's prediction."""
+
+    def local_step(self, window: np.ndarray, pos: int, patch_index: np.ndarray) -> np.ndarray:
+        """(B, max_ngram) ids ending at position pos, (B,) patch of that token -> (B, V) logits."""
+
+    def global_step(self, close: np.ndarray, patch_start: np.ndarray, pos: int, patch_index: np.ndarray) -> None:
+        """Close the patches [patch_start, pos) of rows where close (B,) is True; patch_index: theirs."""
+
+
+@dataclass(frozen=True)
+class ByteEvent:
+    """One byte of prompt or output, as it is decided."""
+
+    row: int
+    index: int  # position in prompt + output
+    byte: int
+    entropy: float  # nats: the entropy model's uncertainty about this byte (entropies[index])
+    opened_patch: bool  # this byte starts a patch
+    is_prompt: bool
+    global_steps: int  # global steps run so far for this row (patches closed)
+    local_steps: int  # local steps run so far (one per token read, BOS included)
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "byte": self.byte, "entropy": self.entropy, "opened_patch": self.opened_patch,
+                "is_prompt": self.is_prompt, "global_steps": self.global_steps, "local_steps": self.local_steps}
+
+
+@dataclass
+class DecodeResult:
+    data: list[bytes]  # prompt + output per row
+    prompt_lengths: list[int]
+    entropies: list[list[float]]
+    patch_starts: list[list[int]]
+    global_steps: list[int]
+    local_steps: int
+    stopped_by_eos: list[bool]
+    seconds: float
+    events: list[ByteEvent] = field(default_factory=list)
+
+
+def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold: float, max_patch_length: int,
+           temperature: float, top_k: int | None, seed: int, max_ngram: int) -> Iterator[list[ByteEvent]]:
+    """Yield, per position, the ByteEvents of the rows that decided a byte there."""
+    validate(temperature=temperature, top_k=top_k)
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+    B = len(prompts)
+    rngs = [np.random.default_rng([seed, r]) if B > 1 else np.random.default_rng(seed) for r in range(B)]
+    need = [len(p) + max_bytes for p in prompts]  # bytes each row will decide at most
+    if max(need, default=0) == 0:
+        return
+    stepper.start(B)
+    window = np.full((B, max_ngram), BOE_ID, dtype=np.int64)
+    tokens = np.full(B, BOS_ID, dtype=np.int64)
+    patch_index = np.zeros(B, dtype=np.int64)
+    patch_start = np.zeros(B, dtype=np.int64)
+    opens_next = np.zeros(B, dtype=bool)  # does token pos open a patch (decided with its byte)
+    done = np.array([n == 0 for n in need])
+    n_bytes = np.zeros(B, dtype=np.int64)
+    global_steps = np.zeros(B, dtype=np.int64)
+    pos = 0
+    while not done.all():
+        if pos > 0 and opens_next.any():
+            close = opens_next.copy()
+            stepper.global_step(close, patch_start.copy(), pos, patch_index.copy())
+            global_steps += close
+            patch_index += close
+            patch_start[close] = pos
+        entropy = np.asarray(stepper.entropy_step(tokens.copy(), pos), dtype=np.float64)
+        window = np.concatenate([window[:, 1:], tokens[:, None]], axis=1)
+        logits = stepper.local_step(window.copy(), pos, patch_index.copy())
+        events = []
+        for r in range(B):
+            if done[r]:
+                continue
+            k = int(n_bytes[r])  # index of the byte decided now
+            if k < len(prompts[r]):
+                nxt, is_prompt = prompts[r][k] + OFFSET, True
+            else:
+                nxt, is_prompt = sample_next(logits[r], temperature=temperature, top_k=top_k, rng=rngs[r]), False
+            if nxt == EOS_ID:
+                done[r] = True
+                tokens[r], opens_next[r] = EOS_ID, False
+                continue
+            opens = k == 0 or entropy[r] > threshold or (max_patch_length > 0 and pos + 1 - patch_start[r] >= max_patch_length)
+            tokens[r], opens_next[r] = nxt, opens
+            n_bytes[r] += 1
+            events.append(ByteEvent(r, k, nxt - OFFSET, float(entropy[r]), bool(opens), is_prompt,
+                                    int(global_steps[r]), pos + 1))
+            if n_bytes[r] >= need[r]:
+                done[r] = True
+        opens_next &= ~done
+        pos += 1
+        yield events
+
+
+def run(stepper: Stepper, prompts: list[bytes], **kw) -> DecodeResult:
+    """Run `decode` to the end and gather per-row bytes, entropies and patch starts."""
+    B = len(prompts)
+    data = [bytearray() for _ in range(B)]
+    ents: list[list[float]] = [[] for _ in range(B)]
+    starts: list[list[int]] = [[] for _ in range(B)]
+    glob = [0] * B
+    eos = [False] * B
+    local = 0
+    t0 = time.perf_counter()
+    for events in decode(stepper, prompts, **kw):
+        for e in events:
+            data[e.row].append(e.byte)
+            ents[e.row].append(e.entropy)
+            if e.opened_patch:
+                starts[e.row].append(e.index)
+            glob[e.row] = e.global_steps
+            local = max(local, e.local_steps)
+    seconds = time.perf_counter() - t0
+    for r in range(B):  # a row that stopped early without reaching its byte budget met EOS
+        eos[r] = len(data[r]) < len(prompts[r]) + kw["max_bytes"]
+    return DecodeResult([bytes(d) for d in data], [len(p) for p in prompts], ents, starts, glob, local, eos, seconds)

@@ -1,0 +1,109 @@
+"""Steppers on torch: `TorchStepper` (KV caches, O(1) model calls per byte) and
+`NoCacheStepper` (re-runs the full entropy model and BLT over the whole sequence for every
+byte, as the official demo does; the baseline the caches are measured against).
+
+Both implement decoding.Stepper, so the loop and its decisions are shared.
+
+>>> from blt_core.blt.config import BLTConfig
+>>> from blt_core.entropy_model import EntropyModelConfig
+>>> blt = BLT(BLTConfig(local_hidden_size=64, local_num_attention_heads=1, global_hidden_size=128,
+...                     global_num_attention_heads=2, num_global_layers=1, hash_buckets=64, hash_dim=4)).init_weights()
+>>> ent = EntropyModel(EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+...                                       intermediate_size=64, window=16)).init_weights()
+>>> s = TorchStepper(blt, ent); s.start(1)
+>>> s.entropy_step(np.array([1]), 0).shape, s.local_step(np.zeros((1, 8), np.int64), 0, np.zeros(1, np.int64)).shape
+((1,), (1, 260))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
+                                local_cache_shapes)
+from blt_core.blt.masks import token_entropies
+from blt_core.blt.model import BLT
+from blt_core.entropy_model import EntropyModel
+
+
+class TorchStepper:
+    def __init__(self, blt: BLT, entropy_model: EntropyModel, *, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.blt, self.entropy_model = blt.eval(), entropy_model.eval()
+        self.entropy = EntropyStep(self.entropy_model)
+        self.local = LocalStep(self.blt)
+        self.glob = GlobalStep(self.blt)
+
+    def _t(self, a, dtype=torch.long) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(a), dtype=dtype, device=self.device)
+
+    def start(self, batch: int) -> None:
+        cfg = self.blt.config
+        z = lambda shapes: tuple(torch.zeros(s, device=self.device) for s in shapes)  # noqa: E731
+        self.ent_cache = z(entropy_cache_shapes(self.entropy_model.config, batch))
+        self.local_cache = z(local_cache_shapes(cfg, batch))
+        self.global_cache = z(global_cache_shapes(cfg, batch))
+        self.memory = torch.zeros(batch, cfg.global_hidden_size, device=self.device)
+        self.states: list[torch.Tensor] = []  # encoder states (B, L) of positions hist_from ..
+        self.hist_from = 0
+
+    @torch.inference_mode()
+    def entropy_step(self, tokens, pos):
+        t = self._t(tokens)
+        ent, *self.ent_cache = self.entropy(t, torch.full_like(t, pos), *self.ent_cache)
+        return ent.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def local_step(self, window, pos, patch_index):
+        w = self._t(window)
+        p = torch.full((w.shape[0],), pos, dtype=torch.long, device=self.device)
+        logits, h, *self.local_cache = self.local(w, p, self.memory, self._t(patch_index), *self.local_cache)
+        self.states.append(h)
+        return logits.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def global_step(self, close, patch_start, pos, patch_index):
+        lo = int(patch_start[close].min())
+        states = torch.stack(self.states[lo - self.hist_from: pos - self.hist_from], dim=1)  # (B, Lp, L)
+        offs = np.arange(lo, pos)[None, :]
+        mask = (offs >= patch_start[:, None]) | ~close[:, None]  # rows not closing: any non-empty mask
+        upd = self._t(close, torch.bool)
+        mem, *self.global_cache = self.glob(states, self._t(mask, torch.bool), self._t(patch_index), upd,
+                                            *self.global_cache)
+        self.memory = torch.where(upd[:, None], mem, self.memory)
+        keep = int(np.where(close, pos, patch_start).min())  # earliest still-open patch start
+        self.states = self.states[keep - self.hist_from:]
+        self.hist_from = keep
+
+
+class NoCacheStepper:
+    """Every byte re-runs both models over the whole sequence so far; decisions come from the loop."""
+
+    def __init__(self, blt: BLT, entropy_model: EntropyModel, *, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.blt, self.entropy_model = blt.eval(), entropy_model.eval()
+
+    def start(self, batch: int) -> None:
+        self.tokens: list[np.ndarray] = []
+        self.patch_of: list[np.ndarray] = []
+
+    @torch.inference_mode()
+    def entropy_step(self, tokens, pos):
+        self.tokens.append(np.asarray(tokens, dtype=np.int64))
+        ids = torch.as_tensor(np.stack(self.tokens, axis=1), device=self.device)  # (B, pos+1)
+        logits = self.entropy_model(ids)
+        # entropy of the prediction made at the last position, i.e. of token pos+1
+        return token_entropies(torch.cat([logits, logits[:, -1:]], dim=1))[:, -1].float().cpu().numpy()
+
+    @torch.inference_mode()
+    def local_step(self, window, pos, patch_index):
+        self.patch_of.append(np.asarray(patch_index, dtype=np.int64))
+        ids = torch.as_tensor(np.stack(self.tokens, axis=1), device=self.device)
+        pid = np.stack(self.patch_of, axis=1)
+        starts = np.concatenate([np.ones_like(pid[:, :1], dtype=bool), pid[:, 1:] != pid[:, :-1]], axis=1)
+        logits = self.blt(ids, torch.as_tensor(starts, device=self.device))
+        return logits[:, -1].float().cpu().numpy()
+
+    def global_step(self, close, patch_start, pos, patch_index):
+        """Nothing to do: the next full forward pools and runs every patch again."""
