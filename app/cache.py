@@ -1,0 +1,68 @@
+"""The app's only st.cache_* wrappers. Each depends on its arguments alone.
+
+Scores (the model's output) are cached by the bytes and the scoring options, so moving
+the threshold or changing the mode re-patches in numpy and never re-runs the model.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+import blt_core
+from blt_core.segments import SAMPLES_DIR
+
+from app.views.charts import hover_texts
+
+TOP_K = 5  # candidates shown in the entropy chart's hover
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def scores(data: bytes, newline_reset: bool, backend: str, model: str | None) -> blt_core.Scores:
+    """The model's entropies, surprisal and top candidates for `data` (one model run per key).
+
+    The progress bar lives inside the cached function (Streamlit replays what a cached
+    function draws, and it ends empty), so a cache hit shows nothing.
+    """
+    bar = st.progress(0.0, text=f"Scoring {len(data):,} bytes with the entropy model…")
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        frac = done / max(total, 1)
+        if frac - shown[0] >= 0.05 or done >= total:  # a few updates, not one per chunk
+            shown[0] = frac
+            bar.progress(frac, text=f"Scoring bytes with the entropy model: {done:,} / {total:,}")
+
+    try:
+        return blt_core.score(data, newline_reset=newline_reset, top_k=TOP_K, backend=backend, model=model,
+                              progress=progress)
+    finally:
+        bar.empty()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def hover(data: bytes, newline_reset: bool, backend: str, model: str | None, unit: str,
+          _scores: blt_core.Scores) -> list[str]:
+    """Hover labels of the entropy chart for the whole input (built once, sliced per view).
+
+    `_scores` must be scores(data, newline_reset, backend, model); the other arguments key the cache.
+    """
+    s = _scores
+    return hover_texts(data, s.entropies, s.surprisal, s.top_k_bytes, s.top_k_probs, unit=unit)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def segmentation(data: bytes, tokenizer: str):
+    """A BPE tokenizer's cut of `data` (blt_core.bpe Segmentation)."""
+    return blt_core.tokenize(data, tokenizer=tokenizer)
+
+
+@st.cache_data(show_spinner=False)
+def samples() -> dict[str, dict]:
+    """Shipped samples: name -> {label, script, data} (assets/samples/index.json)."""
+    index = json.loads((SAMPLES_DIR / "index.json").read_text(encoding="utf-8"))
+    return {name: {"label": e["label"], "script": e["script"], "data": (SAMPLES_DIR / e["file"]).read_bytes()}
+            for name, e in index.items()}
+
+

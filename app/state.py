@@ -1,0 +1,94 @@
+"""Session state shared by the pages: the current input, scoring options, and the URL.
+
+No caching here (app/cache.py holds all of it). Widgets that several pages read keep
+their values for the whole session (persist_state="session"); short text, page options
+and tokenizers live in the URL so a view can be shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from blt_core.api import BACKENDS
+from blt_core.bytes_codec import to_bytes
+
+MAX_BYTES = 200_000  # inputs beyond this are cut, and the page says so
+URL_TEXT_MAX = 1_500  # longer text is left out of the URL (browsers and proxies cap URLs)
+DEFAULT_TEXT = ("Byte Latent Transformer reads raw bytes, not tokens. Entropy decides where a patch ends: "
+                "predictable bytes join long patches, surprising ones start new patches. "
+                "Ça marche aussi en français, по-русски и 日本語でも。")
+EMPTY_HINT = "Type or paste some text above, pick a sample, or upload a file to see its patches."
+
+
+@dataclass(frozen=True)
+class Input:
+    data: bytes  # at most MAX_BYTES
+    source: str  # "text box", "file NAME"
+    note: str | None = None  # set when the input was cut to MAX_BYTES
+
+
+def init() -> None:
+    """Once per session: take ?text= from the URL (the stable sharing contract)."""
+    ss = st.session_state
+    if "_init" in ss:
+        return
+    ss["_init"] = True
+    ss["text"] = st.query_params.get("text", DEFAULT_TEXT)
+
+
+def current_input() -> Input:
+    """The bytes every page analyzes: an uploaded file if there is one, else the text box."""
+    init()
+    ss = st.session_state
+    up = ss.get("uploaded")
+    if up is not None:
+        name, raw = up
+        source = f"file {name}"
+    else:
+        raw = to_bytes(ss.get("text") or "")
+        source = "text box"
+    note = None
+    if len(raw) > MAX_BYTES:
+        note = (f"The input is {len(raw):,} bytes ({len(raw) / 1000:.0f} KB); the app analyzes the first "
+                f"{MAX_BYTES:,} bytes (cap: {MAX_BYTES // 1000} KB).")
+        raw = raw[:MAX_BYTES]
+    return Input(raw, source, note)
+
+
+def sync_text_to_url() -> None:
+    """Put the text box in ?text= when it is short and not the default; drop it otherwise."""
+    ss = st.session_state
+    text = ss.get("text") or ""
+    if ss.get("uploaded") is None and text != DEFAULT_TEXT and 0 < len(text) <= URL_TEXT_MAX:
+        if st.query_params.get("text") != text:
+            st.query_params["text"] = text
+    elif "text" in st.query_params:
+        del st.query_params["text"]
+
+
+def scoring_options() -> dict:
+    """Sidebar controls that change the model's output (so they key the score cache)."""
+    sb = st.sidebar
+    sb.markdown("**Entropy model**")
+    backend = sb.selectbox("Backend", BACKENDS, key="backend", persist_state="session", bind="query-params",
+                           help="onnx: ONNX Runtime on CPU; torch: PyTorch; auto: PyTorch on a GPU, else ONNX. "
+                                "Official weights need PyTorch.")
+    source = sb.radio("Model", ["shipped", "official"], key="model_source", persist_state="session",
+                      format_func={"shipped": "shipped model", "official": "official weights (local folder)"}.get)
+    model = None
+    if source == "official":
+        path = sb.text_input("Folder with consolidated.pth (or a model card)", key="model_path",
+                             persist_state="session", placeholder="/path/to/blt-entropy")
+        model = path.strip() or None
+        if model is None:
+            sb.info("Enter a folder path; until then the shipped model is used.")
+    newline_reset = sb.checkbox("Reset context at each newline", key="newline_reset", persist_state="session",
+                                bind="query-params",
+                                help="Each line is scored as if it started the text (mentioned in the paper).")
+    return {"newline_reset": newline_reset, "backend": backend, "model": model}
+
+
+def input_caption(inp: Input) -> str:
+    return f"Analyzing the {inp.source}: {len(inp.data):,} bytes. Change the input on the Explore page."
