@@ -11,7 +11,7 @@ import json
 import streamlit as st
 
 import blt_core
-from blt_core.segments import SAMPLES_DIR
+from blt_core.segments import SAMPLES_DIR, per_script_table
 
 from app.views.charts import hover_texts
 
@@ -66,3 +66,19 @@ def samples() -> dict[str, dict]:
             for name, e in index.items()}
 
 
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def script_table(patch: tuple, tokenizers: tuple[str, ...], newline_reset: bool, backend: str,
+                 model: str | None) -> list[dict]:
+    """Per-script bytes per patch vs bytes per token over the shipped samples.
+
+    `patch` is a sorted tuple of patch_scores keyword items (mode, threshold, ...).
+    """
+    kw = dict(patch)
+    shipped = {name: (s["data"], s["script"]) for name, s in samples().items()}
+
+    def patch_fn(data: bytes):
+        return blt_core.patch_scores(scores(data, newline_reset, backend, model), **kw).patch_starts
+
+    return per_script_table(shipped, patch_fn, tokenizers)

@@ -92,3 +92,31 @@ def scoring_options() -> dict:
 
 def input_caption(inp: Input) -> str:
     return f"Analyzing the {inp.source}: {len(inp.data):,} bytes. Change the input on the Explore page."
+
+
+def patch_options(scores) -> dict:
+    """The patching settings chosen on Explore (or the model's defaults when none were chosen)."""
+    ss = st.session_state
+    d = scores.defaults
+    max_len = ss.get("max_len") or None
+    return {
+        "mode": ss.get("mode") or "entropy",
+        "threshold": float(ss["threshold"]) if ss.get("threshold") is not None else d.get("threshold"),
+        "theta_r": float(ss["theta_r"]) if ss.get("theta_r") is not None else d.get("theta_r"),
+        "patch_size": int(ss.get("patch_size") or d.get("patch_size") or 4),
+        "max_patch_length": None if max_len is None else int(max_len),
+    }
+
+
+def score_or_stop(data: bytes, opts: dict):
+    """cache.scores, or an st.error and a stop when the model cannot run."""
+    from app import cache
+    from blt_core.checkpoints import WeightsError
+
+    try:
+        return cache.scores(data, opts["newline_reset"], opts["backend"], opts["model"])
+    except (ValueError, WeightsError) as e:
+        st.error(str(e))
+    except Exception as e:  # a broken model file or backend: say so instead of a traceback
+        st.error(f"The entropy model failed ({type(e).__name__}: {e}). Try another backend in the sidebar.")
+    st.stop()

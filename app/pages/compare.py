@@ -1,2 +1,109 @@
+"""Compare: BLT patches against space, static and BPE segmentations on one byte axis, plus noise."""
+
+from __future__ import annotations
+
+import numpy as np
 import streamlit as st
-st.title("compare")
+
+import blt_core
+from blt_core.bpe import TOKENIZERS
+from blt_core.noise import PERTURBATIONS, noise_report, perturb
+from blt_core.patching import byte_patch_starts, space_patch_starts, static_patch_starts
+from blt_core.segments import boundary_prf
+
+from app import cache, state
+from app.views import charts, lanes as lanes_view
+from app.views.glyphs import visible
+
+NOISE_MAX_BYTES = 2_000  # the noise panel perturbs the first 2 KB (each variant is scored by the model)
+TOKENIZER_LABELS = {"llama3": "Llama 3", "o200k": "GPT-4o (o200k)", "cl100k": "GPT-4 (cl100k)", "gpt2": "GPT-2"}
+
+
+
+def _script_row(row: dict, toks: list[str]) -> dict:
+    out = {"script": row["script"], "samples": ", ".join(row["samples"]), "bytes": row["n_bytes"],
+           "BLT patches": row["n_patches"], "bytes/patch": round(row["bytes_per_patch"], 2)}
+    for t in toks:
+        name = TOKENIZER_LABELS[t]
+        out[f"{name} tokens"] = row[f"n_tokens_{t}"]
+        out[f"{name} bytes/token"] = round(row[f"bytes_per_token_{t}"], 2)
+        out[f"patch-{name} boundary F1"] = round(row[f"patch_token_f1_{t}"], 3)
+    return out
+
+
+st.title("Compare")
+opts = state.scoring_options()
+inp = state.current_input()
+st.caption(state.input_caption(inp))
+if inp.note:
+    st.warning(inp.note)
+if not inp.data:
+    st.info(state.EMPTY_HINT)
+    st.stop()
+scores = state.score_or_stop(inp.data, opts)
+popts = state.patch_options(scores)
+try:
+    blt = blt_core.patch_scores(scores, **popts)
+except ValueError as e:
+    st.error(str(e))
+    st.stop()
+toks = st.multiselect("Tokenizers", TOKENIZERS, default=["llama3", "o200k"], key="tokenizers",
+                      bind="query-params", persist_state="session", format_func=TOKENIZER_LABELS.get)
+data = inp.data
+n = len(data)
+lanes = {"bytes": byte_patch_starts(n), f"BLT ({blt.mode})": blt.patch_starts,
+         "space": space_patch_starts(data), f"static {popts['patch_size']}": static_patch_starts(n, patch_size=popts["patch_size"])}
+marks = {}
+for t in toks:
+    seg = cache.segmentation(data, t)
+    lanes[TOKENIZER_LABELS[t]] = seg.token_byte_starts
+    marks[TOKENIZER_LABELS[t]] = seg.partial_char
+blt_name = f"BLT ({blt.mode})"
+st.caption(f"BLT lane: mode {blt.mode}, threshold {blt.threshold:.3f} nats, mean patch {blt.mean_patch_length:.2f} "
+           "bytes (set on Explore). Red outline: a token that splits a character.")
+lo = 0
+if n > lanes_view.LANE_WINDOW:
+    w = st.number_input(f"Window ({lanes_view.LANE_WINDOW:,} bytes each)", 1, -(-n // lanes_view.LANE_WINDOW), 1,
+                        key="lane_win")
+    lo = (w - 1) * lanes_view.LANE_WINDOW
+st.plotly_chart(lanes_view.lanes_figure(data, lanes, lo=lo, hi=lo + lanes_view.LANE_WINDOW, marks=marks),
+                config=charts.png_config("blt-lanes"), key="lanes_chart")
+st.dataframe(lanes_view.lane_rows(n, lanes, reference=blt_name, prf=boundary_prf), hide_index=True)
+
+st.subheader("Across scripts (shipped samples)")
+st.caption("Bytes per BLT patch vs bytes per token, and how often patch boundaries fall on token boundaries (F1).")
+if toks:
+    table = cache.script_table(tuple(sorted(popts.items())), tuple(toks), opts["newline_reset"], opts["backend"],
+                               opts["model"])
+    st.dataframe([_script_row(row, toks) for row in table], hide_index=True)
+else:
+    st.info("Choose at least one tokenizer.")
+
+st.subheader("Noise")
+c = st.columns(3)
+kind = c[0].selectbox("Perturbation", sorted(PERTURBATIONS), key="noise_kind", bind="query-params")
+rate = c[1].slider("Rate", 0.0, 1.0, 0.1, 0.05, key="noise_rate", bind="query-params")
+seed = c[2].number_input("Seed", 0, 10_000, 0, key="noise_seed")
+text = data[:NOISE_MAX_BYTES].decode("utf-8", errors="replace")
+if n > NOISE_MAX_BYTES:
+    st.caption(f"The noise panel uses the first {NOISE_MAX_BYTES:,} bytes.")
+tok0 = toks[0] if toks else "llama3"
+
+
+def count_patches(b: bytes) -> int:
+    return blt_core.patch_scores(state.score_or_stop(b, opts), **popts).n_patches
+
+
+noisy = perturb(text, kind=kind, rate=rate, seed=int(seed)).encode("utf-8")
+st.markdown("**Perturbed text**")
+st.code(visible(noisy), language=None, wrap_lines=True)
+rows = noise_report(text, count_tokens=lambda b: cache.segmentation(b, tok0).n_tokens, count_patches=count_patches,
+                    rate=rate, seed=int(seed))
+st.dataframe([{"perturbation": r["kind"], f"{TOKENIZER_LABELS[tok0]} tokens": f"{r['tokens_before']} → {r['tokens_after']}",
+               "token change": f"{r['token_change']:+.1%}", "BLT patches": f"{r['patches_before']} → {r['patches_after']}",
+               "patch change": f"{r['patch_change']:+.1%}"} for r in rows], hide_index=True)
+ns = state.score_or_stop(noisy, opts) if noisy else None
+if ns is not None:
+    nb = blt_core.patch_scores(ns, **popts)
+    nl = {f"BLT ({blt.mode})": nb.patch_starts, TOKENIZER_LABELS[tok0]: cache.segmentation(noisy, tok0).token_byte_starts}
+    st.plotly_chart(lanes_view.lanes_figure(noisy, nl), config=charts.png_config("blt-noise-lanes"), key="noise_lanes")

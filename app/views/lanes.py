@@ -1,0 +1,75 @@
+"""Segmentations side by side on one byte axis: bytes, BLT patches, space, static, BPE tokens.
+
+Each lane is a row of bars, one bar per unit (patch or token) from its first byte to its
+last, alternating two shades so neighbours stay apart. Hovering shows the unit's bytes.
+
+>>> fig = lanes_figure(b"ab cd", {"bytes": np.arange(5), "space": np.array([0, 3])})
+>>> [t.name for t in fig.data]
+['bytes', 'space']
+"""
+
+from __future__ import annotations
+
+import html as _html
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.views.glyphs import visible
+from app.views.palette import SERIES
+
+LANE_WINDOW = 1_500  # bytes drawn at once; counts and scores always cover the whole input
+
+
+def _shade(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def lanes_figure(data: bytes, lanes: dict[str, np.ndarray], *, lo: int = 0, hi: int | None = None,
+                 marks: dict[str, np.ndarray] | None = None) -> go.Figure:
+    """One bar lane per segmentation (starts arrays), top to bottom in dict order, over bytes [lo, hi).
+
+    `marks` (lane -> bool per unit) outlines units that split a character (BPE partial tokens).
+    """
+    n = len(data)
+    hi = n if hi is None else min(hi, n)
+    fig = go.Figure()
+    names = list(lanes)
+    for i, name in enumerate(names):
+        starts = np.asarray(lanes[name], dtype=np.int64)
+        ends = np.append(starts[1:], n)
+        sel = np.flatnonzero((ends > lo) & (starts < hi))
+        s, e = np.maximum(starts[sel], lo), np.minimum(ends[sel], hi)
+        colour = SERIES[i % len(SERIES)]
+        fills = [_shade(colour, 0.85 if j % 2 == 0 else 0.45) for j in sel]
+        texts = [_html.escape(visible(data[a:b])) for a, b in zip(s.tolist(), e.tolist())]
+        line_w = [2.5 if marks and name in marks and marks[name][j] else 0.5 for j in sel]
+        fig.add_trace(go.Bar(
+            name=name, orientation="h", y=[name] * len(sel), x=e - s, base=s - 0.5,
+            marker={"color": fills, "line": {"color": "#D55E00", "width": line_w}},
+            text=texts, textposition="inside", insidetextanchor="middle", textfont={"size": 11},
+            customdata=np.stack([sel, starts[sel], ends[sel] - 1], axis=1) if len(sel) else None,
+            hovertemplate=f"{_html.escape(name)} #%{{customdata[0]}}: bytes %{{customdata[1]}}-%{{customdata[2]}}"
+                          "<br>%{text}<extra></extra>",
+        ))
+    fig.update_layout(barmode="overlay", showlegend=False, height=70 + 42 * len(names), dragmode="pan",
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, uniformtext={"minsize": 8, "mode": "hide"},
+                      xaxis={"title": "byte offset", "range": [lo - 0.5, min(hi, lo + 80) - 0.5]},
+                      yaxis={"autorange": "reversed", "fixedrange": True})
+    return fig
+
+
+def lane_rows(n_bytes: int, lanes: dict[str, np.ndarray], *, reference: str, prf) -> list[dict]:
+    """Table rows: units, bytes per unit, and boundary precision/recall/F1 against `reference`.
+
+    `prf(ref_starts, starts, n_bytes=...) -> {precision, recall, f1}` (blt_core.segments.boundary_prf).
+    """
+    ref = lanes[reference]
+    rows = []
+    for name, starts in lanes.items():
+        m = prf(ref, starts, n_bytes=n_bytes)
+        rows.append({"segmentation": name, "units": len(starts), "bytes per unit": round(n_bytes / len(starts), 3),
+                     f"precision vs {reference}": round(m["precision"], 3),
+                     f"recall vs {reference}": round(m["recall"], 3), f"F1 vs {reference}": round(m["f1"], 3)})
+    return rows
