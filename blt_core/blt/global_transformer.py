@@ -43,10 +43,10 @@ class GlobalTransformer(nn.Module):
             x = layer(x, cos, sin, mask)
         return self.norm(x)
 
-    def step(self, x, cos, sin, caches, slot, valid, update):
+    def step(self, x, cos, sin, caches, valid, update):
         """x (B, 1, G) -> (B, 1, G), new caches; rows with update False leave their cache alone."""
         out = []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], slot, valid, update)
+            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], self.config.global_window, valid, update)
             out += [k, v]
         return self.norm(x), tuple(out)

@@ -2,13 +2,20 @@
 
 Every attention has two entry points that compute the same function:
 `forward` over a whole sequence with a boolean mask (training, teacher forcing), and
-`step` for one new position against a cache (generation). The cache is a ring buffer of
-W slots (B, H, W, D): position t writes slot t % W before attending, so after the write the
-buffer holds exactly positions t-W+1 .. t, the sliding window. Keys are stored already
-rotated (RoPE), so the order of slots does not matter to attention.
+`step` for one new position against a KV cache (generation), in one of two forms:
+
+- growing (entropy model, local models): the cache holds the previous min(t, W-1) positions;
+  the step appends the new key, attends to all of them (exactly the sliding window of W) and
+  returns the last W-1. Rows of a batch advance together, so they share one length.
+- fixed (global model): W slots (B, H, W, D) shifted left by one per step, the new key last,
+  with a per-row validity mask (slots before position 0) and an `update` flag, because in a
+  batch each row closes its patches at its own times.
+
+Keys are stored already rotated (RoPE). Shifting and appending are plain copies, which ONNX
+Runtime does at memory speed (an indexed scatter into a ring buffer was several times slower).
 
 >>> valid_slots(torch.tensor([0, 2, 9]), 4).int().tolist()
-[[1, 0, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
+[[0, 0, 0, 1], [0, 1, 1, 1], [1, 1, 1, 1]]
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ from blt_core.entropy_model import RMSNorm, apply_rope, rope_tables
 
 
 def valid_slots(pos: torch.Tensor, window: int) -> torch.Tensor:
-    """(B,) positions just written -> (B, W) bool: which ring slots hold a position of the window."""
+    """(B,) positions just written -> (B, W) bool: which slots hold a position of the window."""
     filled = torch.clamp(pos + 1, max=window)
-    return torch.arange(window, device=pos.device)[None, :] < filled[:, None]
+    return torch.arange(window, device=pos.device)[None, :] >= (window - filled)[:, None]
 
 
 def rope_for_positions(head_dim: int, pos: torch.Tensor, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -35,19 +42,19 @@ def rope_for_positions(head_dim: int, pos: torch.Tensor, theta: float) -> tuple[
     return cos.view(B, 1, 1, -1).to(pos.device), sin.view(B, 1, 1, -1).to(pos.device)
 
 
-def ring_write(cache: torch.Tensor, new: torch.Tensor, slot: torch.Tensor, update: torch.Tensor | None) -> torch.Tensor:
-    """cache (B, H, W, D), new (B, H, 1, D) -> cache with `new` in slot (B,); rows with update False keep theirs."""
-    B, H, _, D = cache.shape
-    idx = slot.view(B, 1, 1, 1).expand(B, H, 1, D)
-    if update is not None:  # write the old value back: a no-op for those rows
-        new = torch.where(update.view(B, 1, 1, 1), new, torch.gather(cache, 2, idx))
-    return cache.scatter(2, idx, new)
+def shift_in(cache: torch.Tensor, new: torch.Tensor, update: torch.Tensor | None) -> torch.Tensor:
+    """cache (B, H, W, D), new (B, H, 1, D) -> oldest slot dropped, `new` last; rows with update False unchanged."""
+    out = torch.cat([cache[:, :, 1:], new], dim=2)
+    if update is not None:
+        out = torch.where(update.view(-1, 1, 1, 1), out, cache)
+    return out
 
 
-def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Tensor | None) -> torch.Tensor:
     """Plain softmax attention; q (B, H, Q, D), k/v (B, H, K, D), allowed broadcastable to (B, H, Q, K)."""
-    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
-    scores = scores.float().masked_fill(~allowed, float("-inf"))
+    scores = torch.matmul(q, k.transpose(-1, -2)).float() / math.sqrt(q.shape[-1])
+    if allowed is not None:
+        scores = scores.masked_fill(~allowed, float("-inf"))
     return torch.matmul(torch.softmax(scores, dim=-1).type_as(v), v)
 
 
@@ -85,13 +92,20 @@ class SelfAttention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.wo(y.transpose(1, 2).reshape(B, T, -1))
 
-    def step(self, x, cos, sin, cache_k, cache_v, slot, valid, update=None):
-        """x (B, 1, C) at one new position per row -> y (B, 1, C), updated (cache_k, cache_v)."""
+    def step(self, x, cos, sin, cache_k, cache_v, window, valid=None, update=None):
+        """x (B, 1, C) at one new position per row -> y (B, 1, C), updated (cache_k, cache_v).
+
+        valid None: growing cache (B, H, <= W-1, D); else fixed cache (B, H, W, D) with valid (B, W).
+        """
         B = x.shape[0]
         q, k, v = self._qkv(x, cos, sin)
-        cache_k = ring_write(cache_k, k, slot, update)
-        cache_v = ring_write(cache_v, v, slot, update)
-        y = attend(q, cache_k, cache_v, valid[:, None, None, :])
+        if valid is None:
+            keys, values = torch.cat([cache_k, k], dim=2), torch.cat([cache_v, v], dim=2)
+            y = attend(q, keys, values, None)
+            cache_k, cache_v = keys[:, :, 1 - window:], values[:, :, 1 - window:]
+        else:
+            cache_k, cache_v = shift_in(cache_k, k, update), shift_in(cache_v, v, update)
+            y = attend(q, cache_k, cache_v, valid[:, None, None, :])
         return self.wo(y.transpose(1, 2).reshape(B, 1, -1)), cache_k, cache_v
 
 
@@ -172,8 +186,8 @@ class Block(nn.Module):
         x = x + self.attention(self.attention_norm(x), cos, sin, mask)
         return x + self.feed_forward(self.ffn_norm(x))
 
-    def step(self, x, cos, sin, cache_k, cache_v, slot, valid, update=None):
-        a, cache_k, cache_v = self.attention.step(self.attention_norm(x), cos, sin, cache_k, cache_v, slot, valid, update)
+    def step(self, x, cos, sin, cache_k, cache_v, window, valid=None, update=None):
+        a, cache_k, cache_v = self.attention.step(self.attention_norm(x), cos, sin, cache_k, cache_v, window, valid, update)
         x = x + a
         return x + self.feed_forward(self.ffn_norm(x)), cache_k, cache_v
 
@@ -190,6 +204,6 @@ class DecoderBlock(Block):
         x = x + self.cross_attention(self.cross_norm(x), memory)
         return super().forward(x, cos, sin, mask)
 
-    def step(self, x, cos, sin, cache_k, cache_v, slot, valid, memory):
+    def step(self, x, cos, sin, cache_k, cache_v, window, memory):
         x = x + self.cross_attention(self.cross_norm(x), memory)
-        return super().step(x, cos, sin, cache_k, cache_v, slot, valid)
+        return super().step(x, cos, sin, cache_k, cache_v, window)

@@ -50,14 +50,14 @@ class LocalEncoder(nn.Module):
             x = layer(x, cos, sin, mask)
         return x
 
-    def step(self, window_ids, cos, sin, caches, slot, valid):
+    def step(self, window_ids, cos, sin, caches):
         """window_ids (B, max_ngram): the newest id last, BOE-padded -> h (B, 1, L), new caches.
 
-        caches is a flat tuple (k_0, v_0, k_1, v_1, ...) of (B, H, local_window, D) ring buffers.
+        caches is a flat tuple (k_0, v_0, k_1, v_1, ...) of growing (B, H, <= local_window-1, D) caches.
         """
         x = self.embed(window_ids)[:, -1:]  # the n-grams ending at the newest id
         out = []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], slot, valid)
+            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], self.config.local_window)
             out += [k, v]
         return x, tuple(out)

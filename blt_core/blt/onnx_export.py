@@ -1,0 +1,123 @@
+"""Export the generator's three step functions (cache.py) to ONNX, caches as inputs/outputs.
+
+    entropy_step.onnx  tokens (B,), pos (B,), k0, v0, ...          -> entropy (B,), k0_out, v0_out, ...
+                       (caches (B, H, past, D) growing up to window-1; they start with past = 0)
+    local_step.onnx    window (B, N), pos (B,), memory (B, G), patch_index (B,), k0, v0, ...
+                                                                  -> logits (B, V), state (B, L), k0_out, ...
+    global_step.onnx   patch_states (B, Lp, L), patch_mask (B, Lp), patch_pos (B,), update (B,), k0, v0, ...
+                                                                  -> memory (B, G), k0_out, ...
+
+The batch is fixed at 1 (the CPU path decodes one row; static shapes let ONNX Runtime fold
+all shape arithmetic, which otherwise dominates a one-token step); patch length is dynamic. Weights are stored as float16 (`half_storage`) behind a
+Cast to float32, which ONNX Runtime folds at load, so files are half size and compute stays
+float32; round the torch model to float16 first (`round_to_half`) and both backends hold
+identical numbers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
+                                local_cache_shapes)
+from blt_core.blt.model import BLT
+from blt_core.entropy_model import EntropyModel
+
+STEP_FILES = {"entropy_step": "entropy_step.onnx", "local_step": "local_step.onnx", "global_step": "global_step.onnx"}
+
+
+def round_to_half(module: torch.nn.Module) -> torch.nn.Module:
+    """Round every parameter to the nearest float16 value, keeping float32 storage."""
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(p.half().float())
+    return module
+
+
+def half_storage(model: onnx.ModelProto, *, min_elements: int = 256) -> onnx.ModelProto:
+    """Store float32 initializers with >= min_elements values as float16 behind a Cast node."""
+    casts = []
+    for init in model.graph.initializer:
+        if init.data_type != TensorProto.FLOAT:
+            continue
+        arr = numpy_helper.to_array(init)
+        if arr.size < min_elements:
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), name + "__f16"))
+        casts.append(helper.make_node("Cast", [name + "__f16"], [name], to=TensorProto.FLOAT, name=name + "__cast"))
+    nodes = list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(casts + nodes)
+    return model
+
+
+def _cache_names(n: int) -> tuple[list[str], list[str]]:
+    names = [f"{kv}{i}" for i in range(n // 2) for kv in ("k", "v")]
+    return names, [s + "_out" for s in names]
+
+
+def _past(shape):  # a traced cache length of 5: neither 0 nor 1, so nothing gets specialised
+    return (*shape[:2], 5, *shape[3:])
+
+
+def _growing(cin, cout):
+    return {**{n: {2: "past"} for n in cin}, **{n: {2: "present"} for n in cout}}
+
+
+def _export(module, args, names_in, names_out, dynamic, out: Path, opset: int, half: bool) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about Python ints from static shapes
+        torch.onnx.export(module, tuple(args), str(out), input_names=names_in, output_names=names_out,
+                          dynamic_axes=dynamic, opset_version=opset, dynamo=False)
+    if half:
+        model = half_storage(onnx.load(str(out)))
+        onnx.save(model, str(out))
+    return out
+
+
+def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, opset: int = 17,
+                 half: bool = True) -> dict[str, Path]:
+    """Write the three step graphs into out_dir; returns {"entropy_step": path, ...}."""
+    out_dir = Path(out_dir)
+    blt, entropy_model = blt.eval().float(), entropy_model.eval().float()
+    cfg, ecfg = blt.config, entropy_model.config
+    B = 1  # the CPU path decodes one row; a static batch lets ONNX Runtime fold every shape computation
+    pos = torch.tensor([3])
+    paths = {}
+
+    caches = [torch.randn(_past(s)) for s in entropy_cache_shapes(ecfg, B)]
+    cin, cout = _cache_names(len(caches))
+    dyn = _growing(cin, cout)
+    paths["entropy_step"] = _export(EntropyStep(entropy_model), [torch.tensor([69]), pos, *caches],
+                                    ["tokens", "pos", *cin], ["entropy", *cout], dyn,
+                                    out_dir / STEP_FILES["entropy_step"], opset, half)
+
+    caches = [torch.randn(_past(s)) for s in local_cache_shapes(cfg, B)]
+    cin, cout = _cache_names(len(caches))
+    window = torch.randint(4, 260, (B, cfg.max_ngram))
+    args = [window, pos, torch.randn(B, cfg.global_hidden_size), torch.tensor([2]), *caches]
+    names_in = ["window", "pos", "memory", "patch_index", *cin]
+    names_out = ["logits", "state", *cout]
+    dyn = _growing(cin, cout)
+    paths["local_step"] = _export(LocalStep(blt), args, names_in, names_out, dyn,
+                                  out_dir / STEP_FILES["local_step"], opset, half)
+
+    caches = [torch.randn(s) for s in global_cache_shapes(cfg, B)]
+    cin, cout = _cache_names(len(caches))
+    Lp = 3
+    mask = torch.tensor([[False, True, True]])
+    args = [torch.randn(B, Lp, cfg.local_hidden_size), mask, torch.tensor([4]), torch.tensor([True]), *caches]
+    names_in = ["patch_states", "patch_mask", "patch_pos", "update", *cin]
+    names_out = ["memory", *cout]
+    dyn = {"patch_states": {1: "patch_length"}, "patch_mask": {1: "patch_length"}}
+    paths["global_step"] = _export(GlobalStep(blt), args, names_in, names_out, dyn,
+                                   out_dir / STEP_FILES["global_step"], opset, half)
+    return paths
