@@ -82,3 +82,11 @@ def script_table(patch: tuple, tokenizers: tuple[str, ...], newline_reset: bool,
         return blt_core.patch_scores(scores(data, newline_reset, backend, model), **kw).patch_starts
 
     return per_script_table(shipped, patch_fn, tokenizers)
+
+
+@st.cache_data(show_spinner=False)
+def model_card() -> dict:
+    """The shipped entropy model's card (config, files, training summary)."""
+    from blt_core.checkpoints import DEFAULT_CARD, load_card
+
+    return dict(load_card(DEFAULT_CARD))
