@@ -84,9 +84,13 @@ def _export(module, args, names_in, names_out, dynamic, out: Path, opset: int, h
 
 
 def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, opset: int = 17,
-                 half: bool = True) -> dict[str, Path]:
-    """Write the three step graphs into out_dir; returns {"entropy_step": path, ...}."""
+                 half: bool | dict[str, bool] = True, prefix: str = "") -> dict[str, Path]:
+    """Write the three step graphs into out_dir as <prefix><name>; returns {"entropy_step": path, ...}.
+
+    half: float16 weight storage for every graph, or per graph name.
+    """
     out_dir = Path(out_dir)
+    halves = half if isinstance(half, dict) else dict.fromkeys(STEP_FILES, half)
     blt, entropy_model = blt.eval().float(), entropy_model.eval().float()
     cfg, ecfg = blt.config, entropy_model.config
     B = 1  # the CPU path decodes one row; a static batch lets ONNX Runtime fold every shape computation
@@ -98,7 +102,7 @@ def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, 
     dyn = _growing(cin, cout)
     paths["entropy_step"] = _export(EntropyStep(entropy_model), [torch.tensor([69]), pos, *caches],
                                     ["tokens", "pos", *cin], ["entropy", *cout], dyn,
-                                    out_dir / STEP_FILES["entropy_step"], opset, half)
+                                    out_dir / (prefix + STEP_FILES["entropy_step"]), opset, halves["entropy_step"])
 
     caches = [torch.randn(_past(s)) for s in local_cache_shapes(cfg, B)]
     cin, cout = _cache_names(len(caches))
@@ -108,7 +112,7 @@ def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, 
     names_out = ["logits", "state", *cout]
     dyn = _growing(cin, cout)
     paths["local_step"] = _export(LocalStep(blt), args, names_in, names_out, dyn,
-                                  out_dir / STEP_FILES["local_step"], opset, half)
+                                  out_dir / (prefix + STEP_FILES["local_step"]), opset, halves["local_step"])
 
     caches = [torch.randn(s) for s in global_cache_shapes(cfg, B)]
     cin, cout = _cache_names(len(caches))
@@ -119,5 +123,5 @@ def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, 
     names_out = ["memory", *cout]
     dyn = {"patch_states": {1: "patch_length"}, "patch_mask": {1: "patch_length"}}
     paths["global_step"] = _export(GlobalStep(blt), args, names_in, names_out, dyn,
-                                   out_dir / STEP_FILES["global_step"], opset, half)
+                                   out_dir / (prefix + STEP_FILES["global_step"]), opset, halves["global_step"])
     return paths
