@@ -35,7 +35,10 @@ def init() -> None:
     if "_init" in ss:
         return
     ss["_init"] = True
-    ss["text"] = st.query_params.get("text", DEFAULT_TEXT)
+    if "text" in st.query_params:
+        ss["text"] = st.query_params["text"]
+    elif "text" not in ss:
+        ss["text"] = DEFAULT_TEXT
 
 
 def current_input() -> Input:

@@ -15,5 +15,6 @@ pages = [
     st.Page("pages/tune.py", title="Tune", icon="🎚️"),
     st.Page("pages/compute.py", title="Compute", icon="🧮"),
     st.Page("pages/learn.py", title="Learn", icon="📖"),
+    st.Page("pages/generate.py", title="Generate", icon="✍️"),
 ]
 st.navigation(pages, position="top").run()

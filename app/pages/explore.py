@@ -39,8 +39,9 @@ def _calibrate(entropies: np.ndarray, data: bytes, mode: str, max_len: int | Non
     except ValueError as e:
         ss["_cal_msg"] = ("error", str(e))
         return
-    ss["theta_r" if mode == "monotonic" else "threshold"] = round(min(cal.threshold, THRESHOLD_MAX), 4) \
-        if mode != "monotonic" else round(cal.threshold, 4)
+    # exact, not rounded to the slider's step: the calibrated value is what reaches the target
+    ss["theta_r" if mode == "monotonic" else "threshold"] = cal.threshold if mode == "monotonic" \
+        else min(max(cal.threshold, 0.0), THRESHOLD_MAX)
     ss["_cal_msg"] = ("ok", f"Threshold set to {cal.threshold:.4f} nats: mean patch length "
                             f"{cal.mean_patch_length:.2f} bytes (target {cal.target:g}).")
 

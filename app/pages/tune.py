@@ -25,7 +25,7 @@ def _blt_flops_per_byte(mean_len: np.ndarray) -> np.ndarray:
 
 def _carry(theta: float, target: float) -> None:
     ss = st.session_state
-    ss["threshold"] = round(theta, 4)
+    ss["threshold"] = min(max(theta, 0.0), 5.6)
     ss["mode"] = "entropy"
     ss["target"] = float(target)
     ss["_tune_msg"] = f"θ = {theta:.4f} nats is now used on every page (mode entropy)."

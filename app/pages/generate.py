@@ -1,0 +1,90 @@
+"""Generate: the small BLT writes bytes live; watch patches form and global vs local steps."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from blt_core.checkpoints import WeightsError
+
+from app.views import charts
+from app.views import generate as gv
+
+REFRESH_S = 0.15  # redraw at most this often while streaming (drawing is slower than decoding)
+
+st.title("Generate")
+try:
+    from blt_core import generation
+except ImportError as e:
+    st.info(f"The generator is not available in this build ({e}).")
+    st.stop()
+
+c = st.columns([3, 1])
+prompt = c[0].text_area("Prompt", "The byte latent transformer ", key="gen_prompt", height=90)
+with c[1]:
+    max_bytes = st.slider("Max bytes", 1, 1000, 200, key="gen_max", bind="query-params")
+    backend = st.selectbox("Backend", generation.BACKENDS, key="gen_backend", bind="query-params")
+c = st.columns(3)
+temperature = c[0].slider("Temperature", 0.0, 2.0, 0.7, 0.05, key="gen_temp", bind="query-params")
+top_k = c[1].number_input("Top-k (0 = all)", 0, 256, 0, key="gen_topk")
+seed = c[2].number_input("Seed", 0, 1_000_000, 0, key="gen_seed")
+b = st.columns([1, 1, 3])
+go_clicked = b[0].button("Generate", type="primary", key="gen_go")
+# Clicking Stop reruns the page, which interrupts the streaming loop; the partial output stays.
+b[1].button("Stop", key="gen_stop")
+
+counters = st.empty()
+text_box = st.empty()
+chart_box = st.empty()
+
+
+def show(res: dict) -> None:
+    data = bytes(res["data"])
+    shown = data[:gv.complete_prefix_len(data)]
+    starts = [s for s in res["starts"] if s < len(shown)] or [0]
+    flops = generation.patch_flops(res["config"], res["entropy_config"], res["starts"], len(data)) if data else []
+    out_bytes = len(data) - res["n_prompt"]
+    with counters.container():
+        m = st.columns(5)
+        m[0].metric("Bytes out", f"{out_bytes:,}")
+        m[1].metric("Global steps", f"{res['global']:,}", help="one per patch")
+        m[2].metric("Local steps", f"{res['local']:,}", help="one per byte (BOS included)")
+        m[3].metric("FLOPs / patch", f"{(sum(flops) / len(flops)) if flops else 0:.3g}")
+        m[4].metric("Bytes / s", f"{out_bytes / max(res['seconds'], 1e-9):.0f}")
+    text_box.html(gv.stream_html(shown, starts, res["n_prompt"]))
+    chart_box.plotly_chart(gv.growing_entropy_figure(res["entropies"], res["starts"], res["threshold"], res["n_prompt"]),
+                           config=charts.png_config("blt-generate-entropy"))
+
+
+if go_clicked:
+    try:
+        gen = generation.load_generator(backend=backend)
+        res = {"data": bytearray(), "starts": [], "entropies": [], "global": 0, "local": 0, "seconds": 0.0,
+               "n_prompt": len(prompt.encode("utf-8")), "config": gen.config, "entropy_config": gen.entropy_config,
+               "threshold": gen.config.patch_threshold, "status": "running"}
+        st.session_state["gen_result"] = res
+        t0 = last = time.perf_counter()
+        for ev in generation.generate_stream(prompt, max_bytes=int(max_bytes), temperature=float(temperature),
+                                             top_k=int(top_k) or None, seed=int(seed), backend=backend):
+            res["data"].append(ev.byte)
+            res["entropies"].append(ev.entropy)
+            if ev.opened_patch:
+                res["starts"].append(ev.index)
+            res["global"], res["local"] = ev.global_steps, ev.local_steps
+            res["seconds"] = time.perf_counter() - t0
+            if res["seconds"] and time.perf_counter() - last > REFRESH_S:
+                show(res)
+                last = time.perf_counter()
+        res["status"] = "done"
+    except (ValueError, WeightsError) as e:
+        st.error(str(e))
+        st.stop()
+res = st.session_state.get("gen_result")
+if res:
+    show(res)
+    if res["status"] != "done":
+        st.caption("Stopped.")
+else:
+    st.info("Press Generate: the prompt's bytes are read first (underlined), then new bytes stream in, "
+            "each patch in its own colour.")

@@ -1,0 +1,71 @@
+"""Generate views: streamed bytes coloured per patch, never showing half a character.
+
+>>> complete_prefix_len("aé".encode()[:2])   # b"a\\xc3": the é is not finished yet
+1
+>>> complete_prefix_len(b"a\\xff")           # an invalid byte is complete as it is
+2
+"""
+
+from __future__ import annotations
+
+import html as _html
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.views.glyphs import units
+from app.views.palette import OKABE_ITO, SERIES, text_colour_on
+
+
+def complete_prefix_len(data: bytes) -> int:
+    """Length of the longest prefix that ends on a whole character (or an invalid byte)."""
+    n = len(data)
+    for back in range(1, min(4, n) + 1):
+        b = data[n - back]
+        if (b & 0xC0) == 0x80:
+            continue  # a continuation byte: look further back for its lead
+        need = 2 if 0xC2 <= b <= 0xDF else 3 if 0xE0 <= b <= 0xEF else 4 if 0xF0 <= b <= 0xF4 else 1
+        if need > back and all((x & 0xC0) == 0x80 for x in data[n - back + 1:]):
+            return n - back  # a lead byte still waiting for its continuation bytes
+        return n
+    return n
+
+
+def stream_html(data: bytes, starts: list[int], n_prompt: int) -> str:
+    """Escaped HTML: each patch in its own colour (cycling Okabe-Ito), the prompt underlined."""
+    starts_arr = np.asarray(starts if starts else [0], dtype=np.int64)
+    out = ['<div style="font-family:ui-monospace,monospace;line-height:2;overflow-wrap:anywhere;'
+           'word-break:break-all;white-space:pre-wrap">']
+    for u in units(data):
+        p = int(np.searchsorted(starts_arr, u.start, side="right") - 1)
+        bg = SERIES[p % len(SERIES)]
+        style = f"background:{bg};color:{text_colour_on(bg)};padding:1px 0"
+        if u.start < n_prompt:
+            style += ";text-decoration:underline;opacity:0.75"
+        glyph = _html.escape(u.text) + ("<br>" if u.text == "↵" else "")
+        gap = ";margin-left:3px" if u.start in starts and u.start else ""
+        out.append(f'<span style="{style}{gap}" title="patch {p}">{glyph}</span>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def growing_entropy_figure(entropies: list[float], starts: list[int], threshold: float | None,
+                           n_prompt: int) -> go.Figure:
+    """The entropy curve so far, prompt bytes faded, a marker on every byte that opened a patch."""
+    x = np.arange(len(entropies))
+    e = np.asarray(entropies, dtype=np.float64)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=e, mode="lines", name="entropy", line={"color": OKABE_ITO["blue"]},
+                             hovertemplate="byte %{x}: %{y:.3f} nats<extra></extra>"))
+    s = np.asarray(starts, dtype=np.int64)
+    fig.add_trace(go.Scatter(x=s, y=e[s] if len(s) else [], mode="markers", name="patch start",
+                             marker={"color": OKABE_ITO["vermillion"], "symbol": "diamond", "size": 7},
+                             hoverinfo="skip"))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line={"color": OKABE_ITO["orange"], "dash": "dash"})
+    if n_prompt:
+        fig.add_vrect(x0=-0.5, x1=n_prompt - 0.5, fillcolor="rgba(128,128,128,0.15)", line_width=0,
+                      annotation_text="prompt", annotation_position="top left")
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 20, "b": 10}, showlegend=False,
+                      xaxis={"title": "byte"}, yaxis={"title": "entropy (nats)"})
+    return fig

@@ -1,0 +1,38 @@
+"""AppTest fixtures: a fresh app per test, the scoring backend from BLT_APP_BACKEND (default auto)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+BACKEND = os.environ.get("BLT_APP_BACKEND", "auto")
+
+
+@pytest.fixture
+def app():
+    """An AppTest of the whole app, not yet run; call .run() (and switch_page) in the test."""
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["backend"] = BACKEND
+    return at
+
+
+@pytest.fixture
+def model_calls(monkeypatch):
+    """Count calls of blt_core.score (the only function that runs the entropy model)."""
+    import blt_core
+
+    calls = []
+    real = blt_core.score
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("backend"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(blt_core, "score", counting)
+    return calls

@@ -1,0 +1,174 @@
+"""AppTest: every page opens, and each control changes what it should."""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import re
+
+import pytest
+
+PAGES = ["explore", "compare", "tune", "compute", "learn", "generate"]
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _patches(at) -> int:
+    return int(_metric(at, "Patches").replace(",", ""))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens(app, page):
+    app.run()
+    if page != "explore":
+        app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value.lower() == page
+
+
+def test_threshold_repatches_without_rerunning_the_model(app, model_calls):
+    app.run()
+    assert len(model_calls) == 1
+    before = _patches(app)
+    for value in (0.0, 2.0, 5.6):
+        app.slider(key="threshold").set_value(value).run()
+    assert len(model_calls) == 1, "moving the threshold must re-patch from cached entropies"
+    app.run()
+    assert len(model_calls) == 1
+    assert _patches(app) == 1 or _patches(app) != before  # 5.6 nats exceeds ln(260): one patch per input
+    app.slider(key="threshold").set_value(0.0).run()
+    assert _patches(app) == int(_metric(app, "Bytes").replace(",", ""))  # every entropy > 0 starts a patch
+
+
+def test_newline_reset_rescores(app, model_calls):
+    app.session_state["text"] = "line one\nline two\n"
+    app.run()
+    app.sidebar.checkbox(key="newline_reset").check().run()
+    assert len(model_calls) == 2  # a scoring option keys the cache
+
+
+@pytest.mark.parametrize("mode,expect", [("byte", lambda n, p: p == n), ("static", lambda n, p: p == -(-n // 4)),
+                                         ("space", lambda n, p: 1 < p < n)])
+def test_mode_changes_the_patching(app, mode, expect):
+    app.session_state["text"] = "to be or not to be, that is the question"
+    app.run()
+    app.selectbox(key="mode").set_value(mode).run()
+    n = int(_metric(app, "Bytes").replace(",", ""))
+    assert expect(n, _patches(app))
+
+
+def test_max_patch_length_splits(app):
+    app.session_state["text"] = "a" * 40
+    app.run()
+    app.slider(key="threshold").set_value(5.6).run()
+    assert _patches(app) == 1
+    app.number_input(key="max_len").set_value(8).run()
+    assert _patches(app) == 5
+
+
+def test_calibrate_to_target(app):
+    app.session_state["text"] = "The quick brown fox jumps over the lazy dog. " * 4
+    app.run()
+    app.number_input(key="target").set_value(6.0).run()
+    app.button[0].click().run()
+    assert not app.error, [e.value for e in app.error]
+    msg = app.success[0].value
+    assert "Threshold set to" in msg
+    # the message's achieved mean is what the page now shows (the nearest reachable to the target)
+    achieved = msg.split("mean patch length ")[1].split(" bytes")[0]
+    assert _metric(app, "Mean patch length") == f"{achieved} B"
+    assert app.slider(key="threshold").value == pytest.approx(float(msg.split("Threshold set to ")[1].split()[0]),
+                                                              abs=1e-3)
+
+
+def test_units_toggle_relabels_the_chart(app):
+    app.run()
+    fig = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert "nats" in fig["layout"]["yaxis"]["title"]["text"]
+    app.session_state["unit"] = "bits"
+    app.run()
+    fig = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert "bits" in fig["layout"]["yaxis"]["title"]["text"]
+
+
+def test_empty_text_shows_a_hint(app):
+    app.session_state["text"] = ""
+    app.run()
+    assert not app.exception and not app.error
+    assert "Type or paste" in app.info[0].value
+
+
+def test_sample_picker_fills_the_text(app):
+    app.run()
+    app.selectbox(key="sample").set_value("russian").run()
+    assert "Ð" not in app.text_area(key="text").value
+    assert any("\u0400" <= ch <= "\u04ff" for ch in app.text_area(key="text").value)
+
+
+def test_script_text_is_escaped(app):
+    evil = "<img src=x onerror=alert(1)><script>window.__pwned=1</script>"
+    app.session_state["text"] = evil
+    app.run()
+    html = "".join(h.proto.body for h in app.get("html"))
+    assert "<script" not in html and "<img" not in html
+    shown = _html.unescape(re.sub(r"<[^>]+>", "", html.split("</style>")[-1])).replace("·", " ")
+    assert evil in shown  # the text itself is there, literally
+    chart = app.get("plotly_chart")[0].proto.spec
+    assert "<script" not in chart and "<img" not in chart
+
+
+def test_query_text_prefills(app):
+    app.query_params["text"] = "hello from the URL"
+    app.run()
+    assert app.text_area(key="text").value == "hello from the URL"
+    assert _metric(app, "Bytes") == "18"
+
+
+def test_long_input_is_capped(app, monkeypatch):
+    from app import state
+
+    monkeypatch.setattr(state, "MAX_BYTES", 100)
+    app.session_state["text"] = "x" * 150
+    app.run()
+    assert _metric(app, "Bytes") == "100"
+    assert "150 bytes" in app.warning[0].value and "cap" in app.warning[0].value
+
+
+def test_tune_carries_threshold_to_explore(app):
+    app.run()
+    app.switch_page("pages/tune.py").run()
+    app.number_input(key="tune_target").set_value(3.0).run()
+    app.button[0].click().run()
+    carried = app.session_state["threshold"]
+    app.switch_page("pages/explore.py").run()
+    assert app.slider(key="threshold").value == pytest.approx(carried)
+
+
+def test_compare_tokenizer_choice_changes_lanes(app):
+    app.run()
+    app.switch_page("pages/compare.py").run()
+    rows = len(app.dataframe[0].value)
+    app.multiselect(key="tokenizers").set_value(["llama3", "o200k", "cl100k", "gpt2"]).run()
+    assert len(app.dataframe[0].value) == rows + 2
+    names = set(app.dataframe[0].value["segmentation"])
+    assert {"GPT-2", "GPT-4 (cl100k)"} <= names
+
+
+def test_compare_noise_changes_counts(app):
+    app.session_state["text"] = "the cat sat on the mat and looked at the dog"
+    app.run()
+    app.switch_page("pages/compare.py").run()
+    app.slider(key="noise_rate").set_value(1.0).run()
+    noise = app.dataframe[-1].value
+    assert (noise["token change"] != "+0.0%").any()
+
+
+def test_compute_model_choice_changes_totals(app):
+    app.run()
+    app.switch_page("pages/compute.py").run()
+    before = _metric(app, "BLT FLOPs / byte")
+    app.selectbox(key="blt_cfg").set_value("blt-8b").run()
+    assert _metric(app, "BLT FLOPs / byte") != before
+    assert any("L·[2(2h² + 2h·kv)" in m.value for m in app.markdown)
