@@ -1,0 +1,147 @@
+"""Benchmark the BLT generator: bytes/s per backend, KV cache vs no cache, a batch of 64 on GPU.
+
+    python bench/bench_generate.py                  # the shipped card (assets/blt_generator.json)
+    python bench/bench_generate.py --random         # default-size random weights (before training)
+    python bench/bench_generate.py --bytes 128 --repeats 1 --skip-no-cache   # quick look
+
+Every run generates exactly --bytes bytes (EOS is masked, so random or early-stopping weights
+time the same work) from a short prompt; numbers are the median of --repeats runs. Results go
+to bench/results/generate_<device>.json and a table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from blt_core.blt.decoding import run  # noqa: E402
+from blt_core.constants import EOS_ID  # noqa: E402
+from blt_core.generation import DEFAULT_GENERATOR_CARD, load_generator  # noqa: E402
+
+PROMPT = b"The Byte Latent Transformer reads raw bytes and "
+PROMPTS_64 = [f"Document {i}: {w} ".encode() for i, w in enumerate(
+    ["the river", "def main():", "Привет", "日本語の", "SELECT *", "Once upon", "<html>", "42 + 17 ="] * 8)]
+
+
+class NoEOS:
+    """Wraps a stepper so EOS is never chosen: every run does the same amount of work."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def start(self, batch):
+        self.inner.start(batch)
+
+    def entropy_step(self, tokens, pos):
+        return self.inner.entropy_step(tokens, pos)
+
+    def local_step(self, window, pos, patch_index):
+        logits = np.array(self.inner.local_step(window, pos, patch_index), dtype=np.float32)
+        logits[:, EOS_ID] = -np.inf
+        return logits
+
+    def global_step(self, close, patch_start, pos, patch_index):
+        self.inner.global_step(close, patch_start, pos, patch_index)
+
+
+def random_card(folder: Path) -> Path:
+    """A default-size generator with random weights, finalized like a trained one."""
+    import json as _json
+
+    from safetensors.torch import save_file
+
+    from blt_core.blt.config import BLTConfig
+    from blt_core.blt.model import BLT
+    from blt_core.checkpoints import DEFAULT_CARD
+    from blt_core.train.finalize_blt import finalize
+
+    cfg = BLTConfig()
+    run_dir = folder / "run"
+    run_dir.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in BLT(cfg).init_weights().state_dict().items()},
+              str(run_dir / "blt_generator.safetensors"))
+    (run_dir / "config.json").write_text(_json.dumps({"config": cfg.to_dict(), "steps": 0}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        finalize(run_dir, folder, entropy_card=DEFAULT_CARD, eval_path=folder / "none.jsonl")
+    return folder / "blt_generator.json"
+
+
+def timed(gen, prompts, *, n_bytes, no_cache=False, temperature=0.0, top_k=None) -> tuple[float, int]:
+    stepper = NoEOS(gen.new_stepper(no_cache))
+    cfg = gen.config
+    r = run(stepper, prompts, max_bytes=n_bytes, threshold=cfg.patch_threshold, max_patch_length=cfg.max_patch_length,
+            temperature=temperature, top_k=top_k, seed=0, max_ngram=cfg.max_ngram)
+    produced = sum(len(d) - n for d, n in zip(r.data, r.prompt_lengths))
+    return r.seconds, produced
+
+
+def median_rate(gen, prompts, repeats, **kw) -> dict:
+    rates, secs = [], []
+    for _ in range(repeats):
+        s, n = timed(gen, prompts, **kw)
+        rates.append(n / s)
+        secs.append(s)
+    return {"bytes_per_second": round(statistics.median(rates), 1), "seconds": round(statistics.median(secs), 3),
+            "runs": [round(r, 1) for r in rates]}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--card", default=str(DEFAULT_GENERATOR_CARD))
+    p.add_argument("--random", action="store_true", help="benchmark default-size random weights instead")
+    p.add_argument("--bytes", type=int, default=512)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--skip-no-cache", action="store_true")
+    p.add_argument("--out", default=None, help="default: bench/results/generate_<device>.json")
+    a = p.parse_args(argv)
+
+    tmp = tempfile.TemporaryDirectory()
+    card = random_card(Path(tmp.name)) if a.random else Path(a.card)
+    rows: dict[str, dict] = {}
+    gen = load_generator(card=card, backend="onnx")
+    timed(gen, [PROMPT], n_bytes=16)  # warm-up: session allocations
+    rows["onnx-cpu cached"] = median_rate(gen, [PROMPT], a.repeats, n_bytes=a.bytes)
+
+    import torch
+
+    torch.set_num_threads(2)
+    gen_t = load_generator(card=card, backend="torch")
+    timed(gen_t, [PROMPT], n_bytes=16)
+    name = gen_t.name
+    rows[f"{name} cached"] = median_rate(gen_t, [PROMPT], a.repeats, n_bytes=a.bytes)
+    if not a.skip_no_cache:
+        rows[f"{name} no_cache"] = median_rate(gen_t, [PROMPT], a.repeats, n_bytes=a.bytes, no_cache=True)
+        rows[f"{name} no_cache"]["cached_speedup"] = round(
+            rows[f"{name} cached"]["bytes_per_second"] / rows[f"{name} no_cache"]["bytes_per_second"], 1)
+    if torch.cuda.is_available():
+        rows[f"{name} batch64 sampled"] = median_rate(gen_t, PROMPTS_64, a.repeats, n_bytes=a.bytes,
+                                                      temperature=0.8, top_k=40)
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu-{platform.machine()}"
+    result = {"bench": "generate", "card": str(card) if not a.random else "random default-size weights",
+              "bytes": a.bytes, "repeats": a.repeats, "device": device, "torch_threads": torch.get_num_threads(),
+              "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
+    out = Path(a.out) if a.out else ROOT / "bench" / "results" / f"generate_{device.replace(' ', '_')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'backend':32s} {'bytes/s':>10s} {'seconds':>9s}  note")
+    for k, v in rows.items():
+        note = f"cached is {v['cached_speedup']}x faster" if "cached_speedup" in v else ""
+        print(f"{k:32s} {v['bytes_per_second']:10.1f} {v['seconds']:9.3f}  {note}")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
