@@ -105,9 +105,18 @@ def _is_official_folder(model: str | None) -> bool:
 
 
 def _torch_available() -> bool:
-    import importlib.util
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    return importlib.util.find_spec("torch") is not None
+
+def _gpu_present() -> bool:
+    """A CUDA device node exists: checked without importing torch, so CPU serving stays torch-free."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia[0-9]*"))
 
 
 def resolve_backend(backend: str, model: str | None) -> str:
@@ -118,12 +127,7 @@ def resolve_backend(backend: str, model: str | None) -> str:
             raise ValueError("official weights load with the torch backend only (no ONNX file ships with them)")
         backend = "torch"
     if backend == "auto":
-        backend = "onnx"
-        if _torch_available():
-            import torch
-
-            if torch.cuda.is_available():
-                backend = "torch"
+        backend = "torch" if _gpu_present() and _torch_available() else "onnx"
     if backend == "torch" and not _torch_available():
         raise ValueError("the torch backend needs PyTorch, which is not installed; use backend='onnx'")
     return backend
@@ -177,7 +181,7 @@ def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, bac
         raise ValueError(f"top_k must be an integer from 0 to 260, got {top_k!r}")
     name = resolve_backend(backend, None if model is None else str(model))
     m, model_name, defaults = load_model(name, None if model is None else str(model))
-    s = score_bytes(m.forward, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress)
+    s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress)
     return Scores(data=raw, entropies=s.entropies, surprisal=s.surprisal, top_k_bytes=s.top_ids,
                   top_k_probs=s.top_probs, backend=f"{name}:{m.device}", model=model_name, defaults=defaults,
                   newline_reset=newline_reset)

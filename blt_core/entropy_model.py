@@ -71,7 +71,7 @@ class RMSNorm(nn.Module):
 
 def rope_tables(head_dim: int, positions: torch.Tensor, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """cos, sin of shape (T, head_dim/2) for rotating interleaved pairs (x0,x1), (x2,x3), ..."""
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim))
     ang = positions.float()[:, None] * inv[None, :]
     return torch.cos(ang), torch.sin(ang)
 
@@ -85,19 +85,26 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return out.reshape(shape).type_as(x)
 
 
-def blocked_window_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int) -> torch.Tensor:
+def blocked_window_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int,
+                             past_k: torch.Tensor | None = None, past_v: torch.Tensor | None = None,
+                             has_past: torch.Tensor | None = None) -> torch.Tensor:
     """Exact sliding-window causal attention in O(T * window); T must be a multiple of window.
 
     q, k, v: (B, H, T, D). Query i of block b sees keys of blocks b-1 and b at distance
     0 .. window-1. With window=2 and T=4, query 3 sees keys 2 and 3, query 2 sees 1 and 2.
+    past_k / past_v (B, H, window, D) are the keys and values of the block just before this
+    chunk (from the previous call), used where has_past (B,) is true, so a long input scored
+    chunk by chunk equals one full pass while each byte is computed once.
     """
     B, H, T, D = q.shape
     qb = q.reshape(B, H, -1, window, D)  # -1: the block count stays dynamic in ONNX
     kb = k.reshape(B, H, -1, window, D)
     vb = v.reshape(B, H, -1, window, D)
-    # keys of the previous block, zeros before block 0 (masked below)
-    k_prev = torch.cat([torch.zeros_like(kb[:, :, :1]), kb[:, :, :-1]], dim=2)
-    v_prev = torch.cat([torch.zeros_like(vb[:, :, :1]), vb[:, :, :-1]], dim=2)
+    # keys of the previous block; before block 0, the past block (masked out when absent)
+    first_k = torch.zeros_like(kb[:, :, :1]) if past_k is None else past_k[:, :, None].to(kb.dtype)
+    first_v = torch.zeros_like(vb[:, :, :1]) if past_v is None else past_v[:, :, None].to(vb.dtype)
+    k_prev = torch.cat([first_k, kb[:, :, :-1]], dim=2)
+    v_prev = torch.cat([first_v, vb[:, :, :-1]], dim=2)
     kk = torch.cat([k_prev, kb], dim=3)  # (B, H, nb, 2W, D)
     vv = torch.cat([v_prev, vb], dim=3)
     scores = torch.matmul(qb, kk.transpose(-1, -2)) / math.sqrt(D)  # (B, H, nb, W, 2W)
@@ -106,6 +113,9 @@ def blocked_window_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, 
     allowed = (j > i) & (j <= i + window)  # key j of the 2W keys is at distance i + W - j
     blk = torch.arange(kb.shape[2], device=q.device)[:, None, None]
     mask = allowed[None] & ((blk > 0) | (j >= window)[None])  # (nb, W, 2W); block 0 has no previous block
+    mask = mask[None, None]  # (1, 1, nb, W, 2W)
+    if has_past is not None:  # block 0 may see the past block, per batch row
+        mask = mask | (allowed[None] & (blk == 0) & (j < window)[None])[None, None] & has_past[:, None, None, None, None]
     scores = scores.float().masked_fill(~mask, float("-inf"))
     probs = torch.softmax(scores, dim=-1).type_as(vv)
     out = torch.matmul(probs, vv)  # (B, H, nb, W, D)
@@ -122,15 +132,18 @@ class Attention(nn.Module):
         self.wv = nn.Linear(h, d, bias=False)
         self.wo = nn.Linear(d, h, bias=False)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, blocked: bool) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, blocked: bool,
+                past: tuple | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """x (B, T, C) -> (y (B, T, C), (k, v) of the last window positions, for the next chunk)."""
         B, T, _ = x.shape
         q, k, v = (w(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if blocked:
-            y = blocked_window_attention(q, k, v, self.window)
+            pk, pv, has = past if past is not None else (None, None, None)
+            y = blocked_window_attention(q, k, v, self.window, pk, pv, has)
         else:  # T <= window: the window is the whole causal prefix, flash attention applies
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.wo(y.transpose(1, 2).reshape(B, T, -1))
+        return self.wo(y.transpose(1, 2).reshape(B, T, -1)), (k[:, :, -self.window:], v[:, :, -self.window:])
 
 
 class FeedForward(nn.Module):
@@ -152,9 +165,10 @@ class TransformerBlock(nn.Module):
         self.attention_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
         self.ffn_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
 
-    def forward(self, x, cos, sin, blocked):
-        x = x + self.attention(self.attention_norm(x), cos, sin, blocked)
-        return x + self.feed_forward(self.ffn_norm(x))
+    def forward(self, x, cos, sin, blocked, past=None):
+        a, present = self.attention(self.attention_norm(x), cos, sin, blocked, past)
+        x = x + a
+        return x + self.feed_forward(self.ffn_norm(x)), present
 
 
 class EntropyModel(nn.Module):
@@ -180,22 +194,36 @@ class EntropyModel(nn.Module):
     def forward(self, ids: torch.Tensor, *, blocked: bool | None = None) -> torch.Tensor:
         """ids (B, T) -> logits (B, T, vocab). Output t predicts the token after input t.
 
-        `blocked` defaults to T > window; the ONNX export forces it on (with T a multiple of
-        the window) so that one graph serves every length.
+        `blocked` defaults to T > window (pads T up to a multiple of the window on the right,
+        which never changes earlier, causal outputs).
         """
         B, T = ids.shape
         W = self.config.window
         blocked = T > W if blocked is None else blocked
         pad = (-T) % W if blocked else 0
-        if pad:  # right padding never changes earlier (causal) outputs
+        if pad:
             ids = F.pad(ids, (0, pad))
-        x = self.tok_embeddings(ids)  # (B, T, C)
-        cos, sin = rope_tables(self.config.head_dim, torch.arange(ids.shape[1], device=ids.device), self.config.rope_theta)
-        cos, sin = cos.to(ids.device), sin.to(ids.device)
-        for layer in self.layers:
-            x = layer(x, cos, sin, blocked)
-        logits = self.output(self.norm(x))
+        logits, _ = self.forward_chunk(ids, blocked=blocked)
         return logits[:, :T] if pad else logits
+
+    def forward_chunk(self, ids: torch.Tensor, *, blocked: bool = True, start_pos: torch.Tensor | int = 0,
+                      past_kv: torch.Tensor | None = None, has_past: torch.Tensor | None = None):
+        """One chunk of a long input: (logits, present_kv).
+
+        past_kv / present_kv: (layers, 2, B, H, window, D), keys and values of the last window
+        positions before / of this chunk; has_past (B,) bool says which rows have a past.
+        start_pos is the chunk's first position (RoPE is relative, so it only has to be
+        consistent with the past). With blocked=True, T must be a multiple of the window.
+        """
+        x = self.tok_embeddings(ids)  # (B, T, C)
+        pos = torch.arange(ids.shape[1], device=ids.device) + start_pos
+        cos, sin = rope_tables(self.config.head_dim, pos, self.config.rope_theta)
+        presents = []
+        for i, layer in enumerate(self.layers):
+            past = None if past_kv is None else (past_kv[i, 0], past_kv[i, 1], has_past)
+            x, present = layer(x, cos, sin, blocked, past)
+            presents.append(torch.stack(present))
+        return self.output(self.norm(x)), torch.stack(presents)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

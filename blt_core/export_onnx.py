@@ -3,9 +3,11 @@
     python -m blt_core.export_onnx --weights runs/entropy/entropy_model.safetensors \
         --config runs/entropy/config.json --out assets/entropy_model.onnx
 
-The graph always takes the block-wise sliding-window path, so its input length must be a
-multiple of the window (the ONNX runtime pads on the right, which never changes earlier
-outputs). Input `ids` (B, T) int64; output `logits` (B, T, 260) float32.
+The graph is `EntropyModel.forward_chunk` on the block-wise sliding-window path, so the
+input length must be a multiple of the window (scoring pads on the right, which never
+changes earlier outputs). Inputs: `ids` (B, T) int64, `start_pos` () int64, `past_kv`
+(layers, 2, B, heads, window, head_dim) float32, `has_past` (B,) bool. Outputs: `logits`
+(B, T, 260) float32 and `present_kv` (the past of the next chunk).
 """
 
 from __future__ import annotations
@@ -24,21 +26,25 @@ class _Blocked(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.model(ids, blocked=True)
+    def forward(self, ids, start_pos, past_kv, has_past):
+        return self.model.forward_chunk(ids, blocked=True, start_pos=start_pos, past_kv=past_kv, has_past=has_past)
 
 
 def export(model: EntropyModel, out: str | Path, *, opset: int = 17) -> Path:
     """Write `out` and return its path; the sample length is two windows so both block cases trace."""
     model = model.eval().float()
     W = model.config.window
-    sample = torch.randint(4, 260, (1, 2 * W))
+    c = model.config
+    sample = (torch.randint(4, 260, (2, 2 * W)), torch.tensor(W * 3),
+              torch.randn(c.num_hidden_layers, 2, 2, c.num_attention_heads, W, c.head_dim), torch.tensor([True, False]))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(
-            _Blocked(model), (sample,), str(out), input_names=["ids"], output_names=["logits"],
-            dynamic_axes={"ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
+            _Blocked(model), sample, str(out), input_names=["ids", "start_pos", "past_kv", "has_past"],
+            output_names=["logits", "present_kv"],
+            dynamic_axes={"ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}, "past_kv": {2: "batch"},
+                          "has_past": {0: "batch"}, "present_kv": {2: "batch"}},
             opset_version=opset, dynamo=False,
         )
     return out

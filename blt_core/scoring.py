@@ -1,16 +1,21 @@
 """Score bytes with any entropy-model backend: chunking, batching and logit reductions (numpy).
 
-A backend is just `forward(ids: (B, L) int64) -> logits (B, L, 260) float32` where L is a
-multiple of the window. Alignment: the model reads [BOS, b0, ..., b(n-2)] and output k
-predicts byte k, so `entropies[k]` sits on the byte it predicts (DESIGN.md).
+A backend has `score_chunk(ids (B, L) int64, targets (B, L) int64, start_pos int, past_kv,
+has_past (B,) bool, top_k) -> (entropy (B, L), surprisal (B, L), top (ids, probs) or None,
+present_kv)` with L a multiple of the window W (`numpy_score_chunk` builds one from a plain
+`forward_chunk` returning logits; the torch backend reduces on its device instead), where
+past_kv / present_kv hold each layer's keys and values of the last W positions before /
+of the chunk (shape (layers, 2, B, heads, W, head_dim)). Alignment: the model reads
+[BOS, b0, ..., b(n-2)] and output k predicts byte k, so `entropies[k]` sits on the byte it
+predicts (DESIGN.md).
 
-Long inputs are cut into rows of L tokens where the first W-1 tokens are context that was
-already scored by the previous row; every output position still sees its full window of W
-tokens, so chunked scoring equals one full sliding-window pass, and each byte is computed
-about once (overhead (W-1) / L).
+Long inputs are cut into chunks of `chunk_tokens`; each chunk attends to the previous
+chunk's last window through past_kv, so chunked scoring equals one full sliding-window
+pass (every layer, not just the first, sees its whole window) and each byte is computed
+exactly once. Independent segments (newline reset, or many documents) are batched.
 
->>> [(r.start, r.keep_from, r.n_out) for r in plan_rows(10, window=4, row_tokens=8)]
-[(0, 0, 8), (5, 3, 2)]
+>>> plan_chunks([10, 3], window=4, chunk_tokens=8)
+[[(0, 0, 8), (1, 0, 4)], [(0, 8, 4)]]
 """
 
 from __future__ import annotations
@@ -25,25 +30,21 @@ from blt_core.constants import BOS_ID, OFFSET
 LN2 = float(np.log(2.0))
 
 
-@dataclass(frozen=True)
-class Row:
-    start: int  # first input position (in the segment's input sequence) this row reads
-    keep_from: int  # outputs before this index are context, already scored by an earlier row
-    n_out: int  # outputs kept from this row
-    segment: int = 0  # which independent segment (newline reset) the row belongs to
+def plan_chunks(lengths: list[int], *, window: int, chunk_tokens: int) -> list[list[tuple[int, int, int]]]:
+    """Rounds of (segment, start, padded length): round r holds chunk r of every long-enough segment.
 
-
-def plan_rows(n: int, *, window: int, row_tokens: int, segment: int = 0) -> list[Row]:
-    """Rows that together produce outputs 0..n-1, each row at most row_tokens inputs long."""
-    if row_tokens < window:
-        raise ValueError("row_tokens must be at least the window")
-    rows, pos = [], 0
-    while pos < n:
-        start = max(0, pos - (window - 1))
-        end = min(n, start + row_tokens)
-        rows.append(Row(start=start, keep_from=pos - start, n_out=end - pos, segment=segment))
-        pos = end
-    return rows
+    Chunk lengths are padded up to a multiple of the window (right padding is harmless: causal).
+    """
+    if chunk_tokens % window:
+        raise ValueError("chunk_tokens must be a multiple of the window")
+    rounds: list[list[tuple[int, int, int]]] = []
+    for seg, n in enumerate(lengths):
+        for r, start in enumerate(range(0, n, chunk_tokens)):
+            m = min(chunk_tokens, n - start)
+            if len(rounds) <= r:
+                rounds.append([])
+            rounds[r].append((seg, start, -(-m // window) * window))
+    return rounds
 
 
 def segment_bounds(data: bytes, *, newline_reset: bool) -> list[tuple[int, int]]:
@@ -92,49 +93,68 @@ def reduce_logits(logits: np.ndarray, targets: np.ndarray, *, top_k: int) -> tup
     return ent.astype(np.float32), surpr.astype(np.float32), top
 
 
-def score_bytes(forward: Callable[[np.ndarray], np.ndarray], data: bytes, *, window: int, row_tokens: int = 4096,
+def numpy_score_chunk(forward_chunk: Callable) -> Callable:
+    """Wrap `forward_chunk(ids, start_pos, past_kv, has_past) -> (logits, present)` into a score_chunk."""
+
+    def score_chunk(ids, targets, start_pos, past_kv, has_past, top_k):
+        logits, present = forward_chunk(ids, start_pos, past_kv, has_past)
+        B, L, V = logits.shape
+        ent, sur, top = reduce_logits(logits.reshape(B * L, V), targets.reshape(-1), top_k=top_k)
+        if top is not None:
+            top = (top[0].reshape(B, L, -1), top[1].reshape(B, L, -1))
+        return ent.reshape(B, L), sur.reshape(B, L), top, present
+
+    return score_chunk
+
+
+def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens: int = 4096,
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
                 progress: Callable[[int, int], None] | None = None) -> Scores:
-    """Per-byte entropies (and surprisal, top-k) of `data`, calling `forward` on padded batches.
+    """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
-    Rows of similar length are batched up to `batch_tokens` inputs per call. `progress`
-    receives (bytes done, total bytes) after every call.
+    `progress` receives (bytes done, total bytes) after every call.
     """
     n = len(data)
     ids_all = np.frombuffer(data, dtype=np.uint8).astype(np.int64) + OFFSET
     segs = segment_bounds(data, newline_reset=newline_reset)
     seg_inputs = [np.concatenate([[BOS_ID], ids_all[s:e - 1]]) for s, e in segs]
-    rows = [r for i, (s, e) in enumerate(segs) for r in plan_rows(e - s, window=window, row_tokens=row_tokens, segment=i)]
-    pad_to = lambda m: -(-m // window) * window  # noqa: E731 - rounding helper
-    rows.sort(key=lambda r: -pad_to(r.keep_from + r.n_out))
+    rounds = plan_chunks([e - s for s, e in segs], window=window, chunk_tokens=chunk_tokens)
 
     ent = np.zeros(n, dtype=np.float32)
     sur = np.zeros(n, dtype=np.float32)
     top_ids = np.zeros((n, top_k), dtype=np.int16) if top_k else None
     top_p = np.zeros((n, top_k), dtype=np.float32) if top_k else None
+    pasts: dict[int, np.ndarray] = {}  # segment -> (layers, 2, heads, W, head_dim) of its last chunk
     done = 0
-    i = 0
-    while i < len(rows):
-        L = pad_to(rows[i].keep_from + rows[i].n_out)
-        group = [rows[i]]
-        i += 1
-        while i < len(rows) and (len(group) + 1) * L <= batch_tokens:
-            group.append(rows[i])
-            i += 1
-        batch = np.zeros((len(group), L), dtype=np.int64)
-        for b, r in enumerate(group):
-            x = seg_inputs[r.segment][r.start:r.start + r.keep_from + r.n_out]
-            batch[b, :len(x)] = x
-        logits = forward(batch)
-        for b, r in enumerate(group):
-            seg_start = segs[r.segment][0]
-            out0 = seg_start + r.start + r.keep_from  # first byte this row scores
-            sl = slice(out0, out0 + r.n_out)
-            e, s, top = reduce_logits(logits[b, r.keep_from:r.keep_from + r.n_out], ids_all[sl], top_k=top_k)
-            ent[sl], sur[sl] = e, s
-            if top is not None:
-                top_ids[sl], top_p[sl] = top
-            done += r.n_out
-        if progress is not None:
-            progress(done, n)
+    for r, chunks in enumerate(rounds):
+        chunks = sorted(chunks, key=lambda c: -c[2])
+        i = 0
+        while i < len(chunks):
+            L = chunks[i][2]
+            group = chunks[i:i + max(1, batch_tokens // L)]
+            group = [c for c in group if c[2] == L] or group[:1]
+            i += len(group)
+            batch = np.zeros((len(group), L), dtype=np.int64)
+            targets = np.full((len(group), L), OFFSET, dtype=np.int64)
+            for b, (seg, start, _) in enumerate(group):
+                x = seg_inputs[seg][start:start + L]
+                batch[b, :len(x)] = x
+                s0 = segs[seg][0] + start
+                t = ids_all[s0:min(s0 + L, segs[seg][1])]
+                targets[b, :len(t)] = t
+            past = np.stack([pasts.pop(seg) for seg, _, _ in group], axis=2) if r else None
+            has_past = np.full(len(group), r > 0)
+            e_b, s_b, top_b, present = score_chunk(batch, targets, r * chunk_tokens, past, has_past, top_k)
+            for b, (seg, start, _) in enumerate(group):
+                seg_start, seg_end = segs[seg]
+                m = min(chunk_tokens, seg_end - seg_start - start)
+                sl = slice(seg_start + start, seg_start + start + m)
+                ent[sl], sur[sl] = e_b[b, :m], s_b[b, :m]
+                if top_b is not None:
+                    top_ids[sl], top_p[sl] = top_b[0][b, :m], top_b[1][b, :m]
+                if start + chunk_tokens < seg_end - seg_start:  # more chunks follow: keep the past
+                    pasts[seg] = present[:, :, b]
+                done += m
+            if progress is not None:
+                progress(done, n)
     return Scores(entropies=ent, surprisal=sur, top_ids=top_ids, top_probs=top_p)

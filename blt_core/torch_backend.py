@@ -12,6 +12,7 @@ check plus a config translation:
 from __future__ import annotations
 
 import json
+import math
 import threading
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from blt_core.checkpoints import WeightsError, verified_file
-from blt_core.constants import OFFICIAL_WINDOW, VOCAB_SIZE
+from blt_core.constants import OFFICIAL_WINDOW, OFFSET, VOCAB_SIZE
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig, official_ffn_width
 
 
@@ -87,8 +88,33 @@ class TorchEntropyModel:
         return cls(model, device=device)
 
     @torch.no_grad()
-    def forward(self, ids: np.ndarray) -> np.ndarray:
-        """ids (B, L) int64 -> logits (B, L, 260) float32 (block-wise path, as the ONNX graph)."""
+    def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray):
+        """One chunk (see scoring.py), on the block-wise path exactly as the ONNX graph."""
         with self._lock:
             x = torch.from_numpy(np.ascontiguousarray(ids)).to(self.device)
-            return self.model(x, blocked=x.shape[1] > self.window).float().cpu().numpy()
+            past = None if past_kv is None else torch.from_numpy(past_kv).to(self.device)
+            has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(self.device)
+            logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past, has_past=has)
+            return logits.float().cpu().numpy(), present.float().cpu().numpy()
+
+    @torch.no_grad()
+    def score_chunk(self, ids, targets, start_pos, past_kv, has_past, top_k, *, dtype=torch.float32):
+        """Like scoring.numpy_score_chunk, but the reductions run on the model's device: on a GPU
+        only a few numbers per byte cross to the host, not 260 logits."""
+        with self._lock:
+            dev = self.device
+            x = torch.from_numpy(np.ascontiguousarray(ids)).to(dev)
+            past = None if past_kv is None else torch.from_numpy(past_kv).to(dev)
+            has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(dev)
+            with torch.autocast(torch.device(dev).type, dtype=dtype, enabled=dtype != torch.float32):
+                logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
+                                                           has_past=has)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            ent = -(logp.exp() * logp).sum(-1)
+            tgt = torch.from_numpy(np.ascontiguousarray(targets)).to(dev)
+            sur = -logp.gather(-1, tgt[..., None])[..., 0] / math.log(2)
+            top = None
+            if top_k:
+                p, i = logp.topk(top_k, dim=-1)
+                top = (torch.where(i >= OFFSET, i - OFFSET, -1).to(torch.int16).cpu().numpy(), p.exp().cpu().numpy())
+            return ent.cpu().numpy(), sur.cpu().numpy(), top, present.float().cpu().numpy()

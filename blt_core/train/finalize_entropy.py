@@ -85,7 +85,7 @@ def main(argv=None) -> None:
     eval_path = assets / "eval" / "heldout_eval.jsonl"
     docs = load_eval(eval_path)
     t0 = time.time()
-    scored = [score_bytes(onnx.forward, d["data"], window=window) for d in docs]
+    scored = [score_bytes(onnx.score_chunk, d["data"], window=window) for d in docs]
     eval_seconds = time.time() - t0
     text = [(d, s) for d, s in zip(docs, scored) if d.get("kind") != "binary"]
     surpr = [s.surprisal for _, s in text]
@@ -95,12 +95,12 @@ def main(argv=None) -> None:
     # parity: torch eager vs ONNX on every byte of the subset
     max_diff = 0.0
     for d, s in zip(docs, scored):
-        ref = score_bytes(torch_m.forward, d["data"], window=window)
+        ref = score_bytes(torch_m.score_chunk, d["data"], window=window)
         max_diff = max(max_diff, float(np.abs(ref.entropies - s.entropies).max()))
 
     rng = np.random.default_rng(0)
     random_bytes = rng.integers(0, 256, 65536, dtype=np.uint8).tobytes()
-    random_bpb = float(score_bytes(onnx.forward, random_bytes, window=window).surprisal.mean())
+    random_bpb = float(score_bytes(onnx.score_chunk, random_bytes, window=window).surprisal.mean())
     binary = [s for d, s in zip(docs, scored) if d.get("kind") == "binary"]
 
     joined = joined_for_calibration([s.entropies for _, s in text])

@@ -1,0 +1,85 @@
+"""torch and ONNX Runtime give one answer; the ONNX path never imports torch."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from blt_core.checkpoints import WeightsError, load_card
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_torch_and_onnx_agree_on_tiny_model(tiny_card):
+    pytest.importorskip("torch")
+    import blt_core
+
+    data = bytes(np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8)) + "héllo 😀 мир".encode()
+    a = blt_core.analyze(data, backend="onnx", model=str(tiny_card), top_k=3)
+    b = blt_core.analyze(data, backend="torch", model=str(tiny_card), top_k=3)
+    assert a.backend.startswith("onnx") and b.backend.startswith("torch")
+    assert np.abs(a.entropies - b.entropies).max() < 1e-3
+    assert a.patch_starts.tolist() == b.patch_starts.tolist() or np.abs(a.entropies - b.entropies).max() < 1e-4
+
+
+def test_shipped_model_torch_onnx_parity(shipped_card):
+    """Every byte of a multilingual text: within 1e-3 nats (the card records the whole subset)."""
+    pytest.importorskip("torch")
+    import blt_core
+
+    text = ("The river was wide. Le fleuve était large. Река была широкой. 河は広かった。 नदी चौड़ी थी। "
+            "كان النهر واسعا. def f(x): return {'a': [1, 2]}\n") * 20
+    a = blt_core.analyze(text, backend="onnx")
+    b = blt_core.analyze(text, backend="torch")
+    assert np.abs(a.entropies - b.entropies).max() < 1e-3
+    card = load_card(shipped_card)
+    assert card["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-3
+
+
+def test_onnx_path_imports_no_torch(tiny_card):
+    code = textwrap.dedent(f"""
+        import sys
+        import blt_core
+        a = blt_core.analyze("hello world " * 100, backend="onnx", model={str(tiny_card)!r})
+        assert a.n_bytes == 1200
+        assert "torch" not in sys.modules, "torch was imported on the ONNX path"
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_onnx_backend_runs_with_torch_absent(tiny_card, tmp_path):
+    """Simulate a CPU deployment without torch: a shadowing package that raises on import."""
+    fake = tmp_path / "torch"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('torch is not installed here')\n")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
+    out = subprocess.run([sys.executable, "-m", "blt_core", "analyze", "--text", "hello", "--backend", "auto",
+                          "--model", str(tiny_card), "--json"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    assert '"backend": "onnx:cpu"' in out.stdout
+
+
+def test_corrupt_weights_give_a_clear_error(tiny_card, tmp_path):
+    import shutil
+
+    import blt_core
+
+    d = tmp_path / "m"
+    shutil.copytree(tiny_card.parent, d)
+    with open(d / "m.onnx", "r+b") as f:
+        f.seek(100)
+        f.write(b"\x00\x01\x02")
+    with pytest.raises(WeightsError, match="corrupt"):
+        blt_core.analyze("hello", backend="onnx", model=str(d / "card.json"))
+    (d / "m.onnx").unlink()
+    with pytest.raises(WeightsError, match="missing"):
+        blt_core.analyze("hello", backend="onnx", model=str(d / "card.json"))
+    (d / "card.json").write_text("{not json")
+    with pytest.raises(WeightsError, match="not valid JSON"):
+        load_card(d / "card.json")
