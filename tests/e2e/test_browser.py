@@ -1,0 +1,134 @@
+"""The app in a real browser: sharing URLs, the slider, uploads, every page, PNG export, phone width, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, url
+
+TIMEOUT = 90_000  # ms: the first model run of a fresh server loads the model
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text(timeout=TIMEOUT)
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=TIMEOUT)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+
+
+def wait_metric_change(page, label: str, old: str) -> str:
+    page.wait_for_function(
+        """([label, old]) => [...document.querySelectorAll('[data-testid="stMetric"]')]
+             .some(m => m.innerText.includes(label) &&
+                        m.querySelector('[data-testid="stMetricValue"]').innerText !== old)""",
+        arg=[label, old], timeout=TIMEOUT)
+    return metric(page, label)
+
+
+def test_query_text_and_threshold_drag(page, server):
+    text = "The quick brown fox jumps over the lazy dog. 0123456789 !?"
+    page.goto(url(server, text=text))
+    wait_ready(page)
+    assert metric(page, "Bytes") == str(len(text))
+    before = metric(page, "Patches")
+    thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first.locator("xpath=../..")
+    box = thumb.bounding_box()
+    track = page.locator('[data-testid="stSlider"]').first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + 2, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    after = wait_metric_change(page, "Patches", before)
+    assert after == str(len(text))  # threshold 0: every byte with entropy above 0 starts a patch
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+    page.screenshot(path=str(SCREENSHOTS / "explore.png"))
+
+
+def test_upload_binary_file(page, server):
+    page.goto(url(server))
+    wait_ready(page)
+    data = bytes(range(256))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "all-bytes.bin", "mimeType": "application/octet-stream", "buffer": data}])
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .some(m => m.innerText.includes('Bytes') && m.innerText.includes('256'))""", timeout=TIMEOUT)
+    patches_text = page.locator(".blt-patches").first.inner_text()
+    for glyph in ("\\x00", "\\x1f", "\\x7f", "\\xff", "\\x80"):
+        assert glyph in patches_text
+    page.screenshot(path=str(SCREENSHOTS / "explore-binary.png"))
+
+
+@pytest.mark.parametrize("name", ["Compare", "Tune", "Compute", "Learn", "Generate", "Explore"])
+def test_switch_every_page(page, server, name):
+    page.goto(url(server))
+    wait_ready(page)
+    page.get_by_role("link", name=re.compile(name)).first.click()
+    page.wait_for_selector(f'h1:has-text("{name}")', timeout=TIMEOUT)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+    page.wait_for_timeout(500)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SCREENSHOTS / f"{name.lower()}.png"))
+
+
+def test_download_png(page, server):
+    page.goto(url(server))
+    wait_ready(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart.hover()
+    with page.expect_download(timeout=TIMEOUT) as dl:
+        chart.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()
+    path = dl.value.path()
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert dl.value.suggested_filename == "blt-entropy.png"
+
+
+def test_csv_download_neutralises_formulas(page, server):
+    page.goto(url(server, text="=1+1 @x"))
+    wait_ready(page)
+    with page.expect_download(timeout=TIMEOUT) as dl:
+        page.get_by_role("button", name=re.compile("CSV")).click()
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert "\n0,61,3d,'= 3d," in text  # a cell starting with "=" gets a quote
+
+
+@pytest.mark.parametrize("path", ["", "compare", "tune", "compute", "learn", "generate"])
+def test_phone_width_has_no_horizontal_overflow(browser, server, path):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(url(server, path))
+    page.wait_for_selector("h1", timeout=TIMEOUT)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+    page.wait_for_timeout(1000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    if path == "":
+        page.screenshot(path=str(SCREENSHOTS / "explore-phone.png"), full_page=True)
+    ctx.close()
+
+
+def test_script_injection_renders_as_text(page, server):
+    evil = "<img src=x onerror=alert(1)><script>window.__pwned=1</script>"
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url(server, text=evil))
+    wait_ready(page)
+    page.wait_for_timeout(1000)
+    assert dialogs == []
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    shown = page.locator(".blt-patches").first.inner_text().replace("·", " ").replace("\n", "")
+    assert evil in shown
+
+
+def test_dark_theme(browser, server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 2200}, color_scheme="dark")
+    page = ctx.new_page()
+    page.goto(url(server))
+    wait_ready(page)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SCREENSHOTS / "explore-dark.png"))
+    ctx.close()
