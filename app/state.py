@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from blt_core.api import BACKENDS
+from blt_core.bpe import TOKENIZERS
+from blt_core.patching import PATCH_MODES
 from blt_core.bytes_codec import to_bytes
 
 MAX_BYTES = 200_000  # inputs beyond this are cut, and the page says so
@@ -29,16 +31,83 @@ class Input:
     note: str | None = None  # set when the input was cut to MAX_BYTES
 
 
+def _parse_bool(v: str) -> bool:
+    return v.lower() in ("1", "true", "yes", "on")
+
+
+def _parse_threshold(v: str) -> float:
+    x = float(v)
+    if not 0.0 <= x <= 5.6:  # also rejects nan and inf
+        raise ValueError(v)
+    return x
+
+
+def _parse_choice(options):
+    def parse(v: str) -> str:
+        if v not in options:
+            raise ValueError(v)
+        return v
+    return parse
+
+
+# Options shared in the URL and kept across pages by hand: Streamlit's page links drop the
+# query string, so widget binding alone would lose them on a page switch.
+URL_OPTIONS = {
+    "threshold": _parse_threshold,
+    "mode": _parse_choice(PATCH_MODES),
+    "backend": _parse_choice(BACKENDS),
+    "newline_reset": _parse_bool,
+}
+
+
 def init() -> None:
-    """Once per session: take ?text= from the URL (the stable sharing contract)."""
+    """Once per session: take ?text= (the stable sharing contract) and the shared options from the URL.
+
+    Invalid values are ignored: a hand-edited URL never breaks the page.
+    """
     ss = st.session_state
     if "_init" in ss:
         return
     ss["_init"] = True
-    if "text" in st.query_params:
-        ss["text"] = st.query_params["text"]
+    qp = st.query_params
+    if "text" in qp:
+        ss["text"] = qp["text"]
     elif "text" not in ss:
         ss["text"] = DEFAULT_TEXT
+    for key, parse in URL_OPTIONS.items():
+        if key in qp:
+            try:
+                ss[key] = parse(qp[key])
+            except ValueError:
+                pass
+    if "tokenizers" in qp:
+        toks = [t for t in qp.get_all("tokenizers") if t in TOKENIZERS]
+        if toks:
+            ss["tokenizers"] = toks
+
+
+def sync_url() -> None:
+    """Write the shared options (and short text) to the URL, so any page's address can be shared."""
+    ss = st.session_state
+    want = {}
+    for key in URL_OPTIONS:
+        if ss.get(key) is not None:
+            v = ss[key]
+            want[key] = (f"{v:.4f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v).lower()
+                         if isinstance(v, bool) else str(v))
+    for key, v in want.items():
+        if st.query_params.get(key) != v:
+            st.query_params[key] = v
+    toks = ss.get("tokenizers")
+    if toks and st.query_params.get_all("tokenizers") != list(toks):
+        st.query_params["tokenizers"] = list(toks)
+    sync_text_to_url()
+
+
+def default(key: str, value) -> None:
+    """Give a keyed widget its first value through session state (never both ways at once)."""
+    if st.session_state.get(key) is None:
+        st.session_state[key] = value
 
 
 def current_input() -> Input:
@@ -73,9 +142,12 @@ def sync_text_to_url() -> None:
 
 def scoring_options() -> dict:
     """Sidebar controls that change the model's output (so they key the score cache)."""
+    init()
     sb = st.sidebar
+    default("backend", "auto")
+    default("newline_reset", False)
     sb.markdown("**Entropy model**")
-    backend = sb.selectbox("Backend", BACKENDS, key="backend", persist_state="session", bind="query-params",
+    backend = sb.selectbox("Backend", BACKENDS, key="backend", persist_state="session",
                            help="onnx: ONNX Runtime on CPU; torch: PyTorch; auto: PyTorch on a GPU, else ONNX. "
                                 "Official weights need PyTorch.")
     source = sb.radio("Model", ["shipped", "official"], key="model_source", persist_state="session",
@@ -88,7 +160,6 @@ def scoring_options() -> dict:
         if model is None:
             sb.info("Enter a folder path; until then the shipped model is used.")
     newline_reset = sb.checkbox("Reset context at each newline", key="newline_reset", persist_state="session",
-                                bind="query-params",
                                 help="Each line is scored as if it started the text (mentioned in the paper).")
     return {"newline_reset": newline_reset, "backend": backend, "model": model}
 

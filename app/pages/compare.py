@@ -47,8 +47,10 @@ try:
 except ValueError as e:
     st.error(str(e))
     st.stop()
-toks = st.multiselect("Tokenizers", TOKENIZERS, default=["llama3", "o200k"], key="tokenizers",
-                      bind="query-params", persist_state="session", format_func=TOKENIZER_LABELS.get)
+state.default("tokenizers", ["llama3", "o200k"])
+toks = st.multiselect("Tokenizers", TOKENIZERS, key="tokenizers", persist_state="session",
+                      format_func=TOKENIZER_LABELS.get)
+state.sync_url()
 data = inp.data
 n = len(data)
 lanes = {"bytes": byte_patch_starts(n), f"BLT ({blt.mode})": blt.patch_starts,

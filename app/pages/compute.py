@@ -16,6 +16,7 @@ BPE_TOKENIZER = {"llama3-8b": "llama3", "llama2-7b": None}  # no Llama 2 tokeniz
 st.title("Compute")
 opts = state.scoring_options()
 inp = state.current_input()
+state.sync_url()
 st.caption(state.input_caption(inp))
 if not inp.data:
     st.info(state.EMPTY_HINT)

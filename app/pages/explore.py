@@ -57,7 +57,7 @@ c2.file_uploader("Or upload any file (binary too)", key="upload", on_change=_sto
 c1.text_area("Text", key="text", height=140, persist_state="session",
              help=f"Inputs over {state.MAX_BYTES // 1000} KB are cut to their first {state.MAX_BYTES // 1000} KB.")
 inp = state.current_input()
-state.sync_text_to_url()
+state.sync_url()
 if st.session_state.get("uploaded"):
     st.caption(f"Analyzing the uploaded {inp.source} ({len(inp.data):,} bytes); remove it to use the text box.")
 if inp.note:
@@ -82,23 +82,26 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
     d = scores.defaults
     data = scores.data
     c = st.columns([1, 2, 1, 1])
-    mode = c[0].selectbox("Mode", blt_core.PATCH_MODES, key="mode", bind="query-params",
-                          persist_state="session")
-    default_t = round(min(float(d.get("threshold") or blt_core.api.OFFICIAL_THRESHOLD), THRESHOLD_MAX), 3)
-    threshold = c[1].slider("Threshold θ (nats)", 0.0, THRESHOLD_MAX, default_t, step=0.005, format="%.3f",
-                            key="threshold", bind="query-params", persist_state="session",
+    state.default("mode", "entropy")
+    state.default("threshold", round(min(float(d.get("threshold") or blt_core.api.OFFICIAL_THRESHOLD), THRESHOLD_MAX), 3))
+    state.default("theta_r", round(float(d.get("theta_r") or 0.0), 4))
+    state.default("patch_size", int(d.get("patch_size") or 4))
+    state.default("target", 4.5)
+    mode = c[0].selectbox("Mode", blt_core.PATCH_MODES, key="mode", persist_state="session")
+    threshold = c[1].slider("Threshold θ (nats)", 0.0, THRESHOLD_MAX, step=0.005, format="%.3f",
+                            key="threshold", persist_state="session",
                             disabled=mode not in ("entropy", "combined"),
                             help="Byte k starts a patch when its entropy exceeds θ.")
-    theta_r = c[2].number_input("θ_r (nats)", value=round(float(d.get("theta_r") or 0.0), 4), step=0.01,
+    theta_r = c[2].number_input("θ_r (nats)", step=0.01,
                                 format="%.4f", key="theta_r", persist_state="session",
                                 disabled=mode not in ("monotonic", "combined"),
                                 help="Monotonic rule: byte k starts a patch when e[k] − e[k−1] > θ_r.")
     max_len = c[3].number_input("Max patch length", 0, 4096, 0, key="max_len", persist_state="session",
                                 help="0: no maximum. Longer patches are split.") or None
     c = st.columns([1, 1, 1, 1])
-    patch_size = c[0].number_input("Static patch size", 1, 64, int(d.get("patch_size") or 4), key="patch_size",
+    patch_size = c[0].number_input("Static patch size", 1, 64, key="patch_size",
                                    persist_state="session", disabled=mode != "static")
-    c[1].number_input("Target mean patch length", 1.0, 512.0, 4.5, step=0.5, key="target",
+    c[1].number_input("Target mean patch length", 1.0, 512.0, step=0.5, key="target",
                       persist_state="session", help="The paper compares 4.5, 6 and 8 bytes per patch.")
     c[2].button("Calibrate θ to target", on_click=_calibrate, args=(scores.entropies, data, mode, max_len),
                 disabled=mode not in ("entropy", "monotonic", "combined"), width="stretch")
@@ -107,6 +110,7 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
     if ss.get("_cal_msg"):
         kind, msg = ss["_cal_msg"]
         (st.success if kind == "ok" else st.error)(msg)
+    state.sync_url()
     try:
         a = blt_core.patch_scores(scores, mode=mode, threshold=threshold, theta_r=theta_r,
                                   patch_size=int(patch_size), max_patch_length=None if not max_len else int(max_len))

@@ -16,6 +16,7 @@ SNIPPET_BYTES = 64  # the walk-through follows the first bytes of the text, cut 
 st.title("Learn")
 opts = state.scoring_options()
 inp = state.current_input()
+state.sync_url()
 st.caption(state.input_caption(inp))
 if not inp.data:
     st.info(state.EMPTY_HINT)

@@ -34,6 +34,7 @@ def _carry(theta: float, target: float) -> None:
 st.title("Tune")
 opts = state.scoring_options()
 inp = state.current_input()
+state.sync_url()
 st.caption(state.input_caption(inp))
 if not inp.data:
     st.info(state.EMPTY_HINT)

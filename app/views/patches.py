@@ -27,10 +27,12 @@ _CSS = f"""
 .blt-ctl {{ outline: 1px dotted currentColor; font-size: 0.8em; }}
 .blt-bad {{ outline: 2px solid {OKABE_ITO["vermillion"]}; font-size: 0.8em; }}
 .blt-split {{ text-decoration: underline wavy {OKABE_ITO["vermillion"]}; text-decoration-thickness: 2px; }}
-.blt-cont {{ font-size: 0.8em; opacity: 0.85; }}
+.blt-cont {{ font-size: 0.8em; opacity: 0.85; white-space: nowrap; }}
+.blt-ctl, .blt-bad {{ white-space: nowrap; }}
 .blt-legend {{ font-size: 0.85rem; margin-bottom: 0.3rem; overflow-wrap: anywhere; }}
 </style>
 """
+COLOUR_MAX_NATS = 4.0  # the colour scale saturates here: most patches of real text sit below it
 _KIND_CLASS = {"char": "", "space": "blt-sp", "control": "blt-ctl", "invalid": "blt-bad"}
 
 
@@ -72,7 +74,7 @@ def patches_html(data: bytes, starts: np.ndarray, entropies: np.ndarray, *, lo: 
     sel = range(max(first, 0), last)
     e = np.asarray(entropies, dtype=np.float64)
     means = [float(e[starts[i]:ends[i]].mean()) for i in sel]
-    colours = entropy_colours(means)
+    colours = entropy_colours(means, vmax=COLOUR_MAX_NATS)
     us = units(data, lo, hi)
     parts = [_CSS, '<div class="blt-patches">']
     u_idx = 0
@@ -111,11 +113,11 @@ def patches_html(data: bytes, starts: np.ndarray, entropies: np.ndarray, *, lo: 
 
 def legend_html() -> str:
     """A one-line key to the patch view's colours and marks."""
-    lo, mid, hi = entropy_colours([0.0, 2.78, 5.56])
+    lo, mid, hi = entropy_colours([0.0, COLOUR_MAX_NATS / 2, COLOUR_MAX_NATS], vmax=COLOUR_MAX_NATS)
     swatch = '<span class="blt-p" style="background:{};color:{}">{}</span>'
     return (_CSS + '<div class="blt-legend">Colour = mean entropy of the patch: '
-            + swatch.format(lo, text_colour_on(lo), "0 nats") + swatch.format(mid, text_colour_on(mid), "2.8")
-            + swatch.format(hi, text_colour_on(hi), "5.6 (uniform)")
+            + swatch.format(lo, text_colour_on(lo), "0 nats") + swatch.format(mid, text_colour_on(mid), f"{COLOUR_MAX_NATS / 2:g}")
+            + swatch.format(hi, text_colour_on(hi), f"≥ {COLOUR_MAX_NATS:g}")
             + ' · <span class="blt-sp">·</span> space, <span class="blt-sp">↵</span> newline, '
             + '<span class="blt-ctl">\\x00</span> control byte, <span class="blt-bad">\\xff</span> invalid UTF-8, '
             + '<span class="blt-split">wavy</span> character split by a patch boundary</div>')

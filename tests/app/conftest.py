@@ -1,4 +1,4 @@
-"""AppTest fixtures: a fresh app per test, the scoring backend from BLT_APP_BACKEND (default auto)."""
+"""AppTest fixtures: a fresh app per test; BLT_APP_BACKEND (default auto) and BLT_APP_MODEL pick the model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 BACKEND = os.environ.get("BLT_APP_BACKEND", "auto")
+MODEL = os.environ.get("BLT_APP_MODEL")  # a model folder to use instead of the shipped model
 
 
 @pytest.fixture
@@ -19,6 +20,9 @@ def app():
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["backend"] = BACKEND
+    if MODEL:
+        at.session_state["model_source"] = "official"
+        at.session_state["model_path"] = MODEL
     return at
 
 
