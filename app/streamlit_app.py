@@ -1,4 +1,8 @@
-"""BLT Explorer: page config and navigation only; each page lives in app/pages/."""
+"""BLT Explorer: page config and navigation only; each page lives in app/app_pages/.
+
+(Not app/pages/: Streamlit treats a folder named pages/ beside the entry script as the old
+multipage layout and then runs a page directly, without this file, on a deep link.)
+"""
 
 import sys
 from pathlib import Path
@@ -10,11 +14,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 st.set_page_config(page_title="BLT Explorer", page_icon="🧩", layout="wide")
 pages = [
-    st.Page("pages/explore.py", title="Explore", icon="🔎", default=True),
-    st.Page("pages/compare.py", title="Compare", icon="⚖️"),
-    st.Page("pages/tune.py", title="Tune", icon="🎚️"),
-    st.Page("pages/compute.py", title="Compute", icon="🧮"),
-    st.Page("pages/learn.py", title="Learn", icon="📖"),
-    st.Page("pages/generate.py", title="Generate", icon="✍️"),
+    st.Page("app_pages/explore.py", title="Explore", icon="🔎", default=True),
+    st.Page("app_pages/compare.py", title="Compare", icon="⚖️"),
+    st.Page("app_pages/tune.py", title="Tune", icon="🎚️"),
+    st.Page("app_pages/compute.py", title="Compute", icon="🧮"),
+    st.Page("app_pages/learn.py", title="Learn", icon="📖"),
+    st.Page("app_pages/generate.py", title="Generate", icon="✍️"),
 ]
 st.navigation(pages, position="top").run()

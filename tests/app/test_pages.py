@@ -23,7 +23,7 @@ def _patches(at) -> int:
 def test_every_page_opens(app, page):
     app.run()
     if page != "explore":
-        app.switch_page(f"pages/{page}.py").run()
+        app.switch_page(f"app_pages/{page}.py").run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value.lower() == page
 
@@ -138,17 +138,17 @@ def test_long_input_is_capped(app, monkeypatch):
 
 def test_tune_carries_threshold_to_explore(app):
     app.run()
-    app.switch_page("pages/tune.py").run()
+    app.switch_page("app_pages/tune.py").run()
     app.number_input(key="tune_target").set_value(3.0).run()
     app.button[0].click().run()
     carried = app.session_state["threshold"]
-    app.switch_page("pages/explore.py").run()
+    app.switch_page("app_pages/explore.py").run()
     assert app.slider(key="threshold").value == pytest.approx(carried)
 
 
 def test_compare_tokenizer_choice_changes_lanes(app):
     app.run()
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     rows = len(app.dataframe[0].value)
     app.multiselect(key="tokenizers").set_value(["llama3", "o200k", "cl100k", "gpt2"]).run()
     assert len(app.dataframe[0].value) == rows + 2
@@ -159,7 +159,7 @@ def test_compare_tokenizer_choice_changes_lanes(app):
 def test_compare_noise_changes_counts(app):
     app.session_state["text"] = "the cat sat on the mat and looked at the dog"
     app.run()
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     app.slider(key="noise_rate").set_value(1.0).run()
     noise = app.dataframe[-1].value
     assert (noise["token change"] != "+0.0%").any()
@@ -167,7 +167,7 @@ def test_compare_noise_changes_counts(app):
 
 def test_compute_model_choice_changes_totals(app):
     app.run()
-    app.switch_page("pages/compute.py").run()
+    app.switch_page("app_pages/compute.py").run()
     before = _metric(app, "BLT FLOPs / byte")
     app.selectbox(key="blt_cfg").set_value("blt-8b").run()
     assert _metric(app, "BLT FLOPs / byte") != before

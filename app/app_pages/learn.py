@@ -59,11 +59,11 @@ st.markdown("The local decoder turns each global output back into bytes, one at 
             f"begins. On this text the mean patch holds **{a.mean_patch_length:.2f} bytes**.")
 
 st.subheader("What the paper found")
-st.dataframe(learn.results_rows(), hide_index=True)
+st.table(learn.results_rows(), border="horizontal")
 st.caption(f"Source: [{learn.PAPER}]({learn.PAPER_URL}).")
 
 st.subheader("How models decide boundaries")
-st.dataframe(learn.methods_rows(), hide_index=True)
+st.table(learn.methods_rows(), border="horizontal")
 seg = cache.segmentation(snip, "llama3")
 lanes = {"BLT (entropy)": starts, f"MegaByte (static {popts['patch_size']})": static_patch_starts(cut, patch_size=popts["patch_size"]),
          "SpaceByte (space)": space_patch_starts(snip), "ByT5 (bytes)": byte_patch_starts(cut),
