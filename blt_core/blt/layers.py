@@ -50,6 +50,18 @@ def shift_in(cache: torch.Tensor, new: torch.Tensor, update: torch.Tensor | None
     return out
 
 
+def no_empty_rows(allowed: torch.Tensor) -> torch.Tensor:
+    """Let a query that may see nothing (a padding patch) see key 0 instead.
+
+    CPU attention returns zeros for an all-masked row but CUDA kernels return NaN, and a NaN
+    in a padding row poisons every gradient. Real queries always see something, so they are
+    unchanged: [[T, F], [F, F]] -> [[T, F], [T, F]].
+    """
+    first = torch.zeros_like(allowed)
+    first[..., 0] = True
+    return allowed | (first & ~allowed.any(-1, keepdim=True))
+
+
 def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Tensor | None) -> torch.Tensor:
     """Plain softmax attention; q (B, H, Q, D), k/v (B, H, K, D), allowed broadcastable to (B, H, Q, K)."""
     scores = torch.matmul(q, k.transpose(-1, -2)).float() / math.sqrt(q.shape[-1])
@@ -165,7 +177,7 @@ class PatchPooling(nn.Module):
         q = self._heads(self.wq(self.queries).unsqueeze(0).repeat(B, num_patches, 1))  # (B, H, P*k, D)
         k, v = self._heads(self.wk(hn)), self._heads(self.wv(hn))
         if fused:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed[:, None])
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=no_empty_rows(allowed)[:, None])
         else:
             y = attend(q, k, v, allowed[:, None])
         y = self.wo(y.transpose(1, 2).reshape(B, num_patches * self.k, C))
