@@ -87,39 +87,41 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
 def blocked_window_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int,
                              past_k: torch.Tensor | None = None, past_v: torch.Tensor | None = None,
-                             has_past: torch.Tensor | None = None) -> torch.Tensor:
-    """Exact sliding-window causal attention in O(T * window); T must be a multiple of window.
+                             has_past: torch.Tensor | None = None, block: int | None = None) -> torch.Tensor:
+    """Exact sliding-window causal attention in O(T * (window + block)); T a multiple of `block`.
 
-    q, k, v: (B, H, T, D). Query i of block b sees keys of blocks b-1 and b at distance
-    0 .. window-1. With window=2 and T=4, query 3 sees keys 2 and 3, query 2 sees 1 and 2.
-    past_k / past_v (B, H, window, D) are the keys and values of the block just before this
-    chunk (from the previous call), used where has_past (B,) is true, so a long input scored
-    chunk by chunk equals one full pass while each byte is computed once.
+    q, k, v: (B, H, T, D). Queries go in blocks of `block` positions (default window / 4);
+    a query block reads the `window + block` keys that end with it, so each query computes
+    scores for window + block keys instead of all T (or 2 * window with window-sized blocks).
+    With window=2, block=1 and T=4, query 3 sees keys 2 and 3, query 2 sees 1 and 2.
+    past_k / past_v (B, H, window, D): keys and values of the window positions before this
+    chunk (previous call), used where has_past (B,) is true, so a long input scored chunk by
+    chunk equals one full pass while each byte is computed once.
     """
     B, H, T, D = q.shape
-    qb = q.reshape(B, H, -1, window, D)  # -1: the block count stays dynamic in ONNX
-    kb = k.reshape(B, H, -1, window, D)
-    vb = v.reshape(B, H, -1, window, D)
-    # keys of the previous block; before block 0, the past block (masked out when absent)
-    first_k = torch.zeros_like(kb[:, :, :1]) if past_k is None else past_k[:, :, None].to(kb.dtype)
-    first_v = torch.zeros_like(vb[:, :, :1]) if past_v is None else past_v[:, :, None].to(vb.dtype)
-    k_prev = torch.cat([first_k, kb[:, :, :-1]], dim=2)
-    v_prev = torch.cat([first_v, vb[:, :, :-1]], dim=2)
-    kk = torch.cat([k_prev, kb], dim=3)  # (B, H, nb, 2W, D)
-    vv = torch.cat([v_prev, vb], dim=3)
-    scores = torch.matmul(qb, kk.transpose(-1, -2)) / math.sqrt(D)  # (B, H, nb, W, 2W)
-    i = torch.arange(window, device=q.device)[:, None]
-    j = torch.arange(2 * window, device=q.device)[None, :]
-    allowed = (j > i) & (j <= i + window)  # key j of the 2W keys is at distance i + W - j
-    blk = torch.arange(kb.shape[2], device=q.device)[:, None, None]
-    mask = allowed[None] & ((blk > 0) | (j >= window)[None])  # (nb, W, 2W); block 0 has no previous block
-    mask = mask[None, None]  # (1, 1, nb, W, 2W)
-    if has_past is not None:  # block 0 may see the past block, per batch row
-        mask = mask | (allowed[None] & (blk == 0) & (j < window)[None])[None, None] & has_past[:, None, None, None, None]
-    scores = scores.float().masked_fill(~mask, float("-inf"))
-    probs = torch.softmax(scores, dim=-1).type_as(vv)
-    out = torch.matmul(probs, vv)  # (B, H, nb, W, D)
-    return out.reshape(B, H, T, D)
+    S = block or max(1, window // 4)
+    if past_k is None:
+        past_k = torch.zeros_like(k[:, :, :1]).expand(B, H, window, D)
+        past_v = torch.zeros_like(v[:, :, :1]).expand(B, H, window, D)
+    kf = torch.cat([past_k.to(k.dtype), k], dim=2)  # (B, H, W + T, D): key t of the chunk at W + t
+    vf = torch.cat([past_v.to(v.dtype), v], dim=2)
+    starts = torch.arange(0, T, S, device=q.device)  # (nb,) first position of each query block
+    idx = starts[:, None] + torch.arange(window + S, device=q.device)[None, :]  # (nb, W + S) into kf
+    kb = kf[:, :, idx]  # (B, H, nb, W + S, D)
+    vb = vf[:, :, idx]
+    qb = q.reshape(B, H, -1, S, D)  # -1: the block count stays dynamic in ONNX
+    scores = torch.matmul(qb, kb.transpose(-1, -2)) * (1.0 / math.sqrt(D))  # (B, H, nb, S, W + S)
+    i = torch.arange(S, device=q.device)[:, None]
+    j = torch.arange(window + S, device=q.device)[None, :]
+    allowed = (j > i) & (j <= i + window)  # distance i + W - j within 0 .. W-1
+    in_chunk = (starts[:, None, None] + j[None]) >= window  # (nb, 1, W + S): not a past key
+    ok = allowed[None, None, None] & in_chunk[None, None]
+    if has_past is not None:  # past keys count only for rows that have a past
+        ok = ok | (allowed[None, None, None] & ~in_chunk[None, None] & has_past[:, None, None, None, None])
+    # an additive bias over (B, 1, nb, S, W + S), broadcast over heads: cheaper than masking scores
+    bias = torch.zeros(ok.shape, dtype=torch.float32, device=q.device).masked_fill(~ok, float("-inf"))
+    probs = torch.softmax(scores.float() + bias, dim=-1).type_as(vb)
+    return torch.matmul(probs, vb).reshape(B, H, T, D)
 
 
 class Attention(nn.Module):

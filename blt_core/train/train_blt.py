@@ -210,7 +210,7 @@ def main(argv=None) -> None:
         [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=args.lr, betas=(0.9, 0.95), fused=device.type == "cuda",
     )
-    step, elapsed, tokens_seen = 0, 0.0, 0
+    step, elapsed, tokens_seen, skipped = 0, 0.0, 0, 0
     ckpt = out / "ckpt.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location=device, weights_only=True)
@@ -248,8 +248,13 @@ def main(argv=None) -> None:
         loss, _ = masked_loss(logits, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        # a non-finite loss or gradient (seen once on a GPU in bf16) must not reach the weights:
+        # skip that update and count it, rather than let one bad batch turn every weight to NaN
+        if torch.isfinite(grad_norm) and torch.isfinite(loss):
+            opt.step()
+        else:
+            skipped += 1
         step += 1
         tokens_seen += x.numel() * world
         now = time.time()
@@ -260,7 +265,8 @@ def main(argv=None) -> None:
         elapsed += float(dt.item())
         t_last = now
         if rank == 0 and step % args.log_every == 0:
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "train_bpb": loss.item() / math.log(2),
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "skipped_updates": skipped,
+                   "train_bpb": loss.item() / math.log(2),
                    "tokens": tokens_seen, "patch_len": x.numel() / max(1, int(starts.sum()))}
             if step % args.eval_every == 0:
                 rec["heldout_bpb"], _ = evaluate(model, entropy_model, held_stream, held_bos, args, cfg, device)

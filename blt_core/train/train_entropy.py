@@ -55,6 +55,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--compile", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-from", help="start from these safetensors weights (fine-tuning)")
+    p.add_argument("--random-frac", type=float, default=0.0,
+                   help="share of rows replaced by BOS + uniform random bytes, so the model learns to answer "
+                        "random or compressed input with near-uniform predictions from the first bytes")
     return p.parse_args(argv)
 
 
@@ -64,8 +68,10 @@ def load_split(data: Path, name: str, device: torch.device) -> tuple[torch.Tenso
     return torch.from_numpy(raw).to(device), torch.from_numpy(docs).to(device)
 
 
-def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator):
-    """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start."""
+def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator,
+                 random_frac: float = 0.0):
+    """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start,
+    and a `random_frac` share are BOS + uniform random bytes."""
     device = raw.device
     n = raw.numel()
     with_bos = torch.rand(batch, generator=gen, device=device) < 0.5
@@ -75,6 +81,11 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
     idx = (start[:, None] + torch.arange(seq_len + 1, device=device)[None, :]).clamp(0, n - 1)
     tokens = raw[idx].long() + OFFSET
     tokens[:, 0] = torch.where(with_bos, torch.full_like(tokens[:, 0], BOS_ID), tokens[:, 0])
+    if random_frac > 0:
+        rnd = torch.rand(batch, generator=gen, device=device) < random_frac
+        noise = torch.randint(OFFSET, OFFSET + 256, tokens.shape, generator=gen, device=device)
+        noise[:, 0] = BOS_ID
+        tokens = torch.where(rnd[:, None], noise, tokens)
     return tokens[:, :-1], tokens[:, 1:]
 
 
@@ -124,7 +135,12 @@ def main(argv=None) -> None:
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
     )
-    model = EntropyModel(cfg).init_weights(seed=args.seed).to(device)
+    model = EntropyModel(cfg).init_weights(seed=args.seed)
+    if args.init_from:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(args.init_from))
+    model = model.to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -162,7 +178,8 @@ def main(argv=None) -> None:
         lr = lr_at(progress, args)
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y = sample_batch(train_raw, train_docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen)
+        x, y = sample_batch(train_raw, train_docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen,
+                            random_frac=args.random_frac)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = ddp(x)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
@@ -196,7 +213,7 @@ def main(argv=None) -> None:
 
         save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
                   str(out / "entropy_model.safetensors"))
-        summary = {"config": cfg.to_dict(), "steps": step, "train_seconds": round(elapsed, 1), "tokens": tokens_seen,
+        summary = {"config": cfg.to_dict(), "init_from": args.init_from, "random_frac": args.random_frac, "steps": step, "train_seconds": round(elapsed, 1), "tokens": tokens_seen,
                    "world_size": world, "batch_size_per_process": args.batch_size, "seq_len": args.seq_len,
                    "lr": args.lr, "heldout_bpb_windows": final_bpb, "done": elapsed >= args.total_seconds,
                    "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
