@@ -194,3 +194,19 @@ def score_or_stop(data: bytes, opts: dict):
     except Exception as e:  # a broken model file or backend: say so instead of a traceback
         st.error(f"The entropy model failed ({type(e).__name__}: {e}). Try another backend in the sidebar.")
     st.stop()
+
+
+def open_page(title: str):
+    """The opening every analysis page shares: title, options, input caption and URL sync.
+
+    Returns (scoring options, input, scores); stops the page with a friendly hint on empty input.
+    """
+    st.title(title)
+    opts = scoring_options()
+    inp = current_input()
+    sync_url()
+    st.caption(input_caption(inp))
+    if not inp.data:
+        st.info(EMPTY_HINT)
+        st.stop()
+    return opts, inp, score_or_stop(inp.data, opts)

@@ -55,7 +55,7 @@ def main(argv=None) -> None:
                 torch.cuda.synchronize()
                 t = time.perf_counter()
                 score_bytes(fwd, data, window=cfg["window"], chunk_tokens=chunk, batch_tokens=chunk * streams,
-                            newline_reset=True)
+                            newline_reset=True, stack=model.stack_pasts)
                 torch.cuda.synchronize()
                 if r:  # the first run warms up kernels and the allocator
                     times.append(time.perf_counter() - t)

@@ -181,7 +181,8 @@ def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, bac
         raise ValueError(f"top_k must be an integer from 0 to 260, got {top_k!r}")
     name = resolve_backend(backend, None if model is None else str(model))
     m, model_name, defaults = load_model(name, None if model is None else str(model))
-    s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress)
+    s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress,
+                    stack=getattr(m, "stack_pasts", np.stack))
     return Scores(data=raw, entropies=s.entropies, surprisal=s.surprisal, top_k_bytes=s.top_ids,
                   top_k_probs=s.top_probs, backend=f"{name}:{m.device}", model=model_name, defaults=defaults,
                   newline_reset=newline_reset)

@@ -109,10 +109,12 @@ def numpy_score_chunk(forward_chunk: Callable) -> Callable:
 
 def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens: int = 4096,
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
-                progress: Callable[[int, int], None] | None = None) -> Scores:
+                progress: Callable[[int, int], None] | None = None, stack: Callable = np.stack) -> Scores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
-    `progress` receives (bytes done, total bytes) after every call.
+    `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
+    batches carried pasts: np.stack by default; a GPU backend passes its own so that the
+    keys and values stay on the device between chunks.
     """
     n = len(data)
     ids_all = np.frombuffer(data, dtype=np.uint8).astype(np.int64) + OFFSET
@@ -142,7 +144,7 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
                 s0 = segs[seg][0] + start
                 t = ids_all[s0:min(s0 + L, segs[seg][1])]
                 targets[b, :len(t)] = t
-            past = np.stack([pasts.pop(seg) for seg, _, _ in group], axis=2) if r else None
+            past = stack([pasts.pop(seg) for seg, _, _ in group], axis=2) if r else None
             has_past = np.full(len(group), r > 0)
             e_b, s_b, top_b, present = score_chunk(batch, targets, r * chunk_tokens, past, has_past, top_k)
             for b, (seg, start, _) in enumerate(group):

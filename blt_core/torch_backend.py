@@ -104,7 +104,7 @@ class TorchEntropyModel:
         with self._lock:
             dev = self.device
             x = torch.from_numpy(np.ascontiguousarray(ids)).to(dev)
-            past = None if past_kv is None else torch.from_numpy(past_kv).to(dev)
+            past = None if past_kv is None else torch.as_tensor(past_kv, device=dev)
             has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(dev)
             with torch.autocast(torch.device(dev).type, dtype=dtype, enabled=dtype != torch.float32):
                 logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
@@ -117,4 +117,9 @@ class TorchEntropyModel:
             if top_k:
                 p, i = logp.topk(top_k, dim=-1)
                 top = (torch.where(i >= OFFSET, i - OFFSET, -1).to(torch.int16).cpu().numpy(), p.exp().cpu().numpy())
-            return ent.cpu().numpy(), sur.cpu().numpy(), top, present.float().cpu().numpy()
+            return ent.cpu().numpy(), sur.cpu().numpy(), top, present.float()  # present stays on the device
+
+    @staticmethod
+    def stack_pasts(pasts: list, axis: int) -> torch.Tensor:
+        """Batch carried pasts without leaving the device (see scoring.score_bytes)."""
+        return torch.stack(pasts, dim=axis)

@@ -42,7 +42,7 @@ def test_chunked_scoring_equals_one_full_pass(tiny_card):
     torch = pytest.importorskip("torch")
     m = _torch_model(tiny_card)
     data = bytes(np.random.default_rng(0).integers(0, 256, 1000, dtype=np.uint8))
-    chunked = score_bytes(m.score_chunk, data, window=16, chunk_tokens=64, batch_tokens=256)
+    chunked = score_bytes(m.score_chunk, data, window=16, chunk_tokens=64, batch_tokens=256, stack=m.stack_pasts)
     ids = np.concatenate([[1], np.frombuffer(data[:-1], dtype=np.uint8).astype(np.int64) + 4])[None]
     with torch.no_grad():
         full = m.model(torch.from_numpy(ids), blocked=True).numpy()[0]

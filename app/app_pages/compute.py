@@ -13,15 +13,7 @@ from app.views import charts, compute
 
 BPE_TOKENIZER = {"llama3-8b": "llama3", "llama2-7b": None}  # no Llama 2 tokenizer ships offline
 
-st.title("Compute")
-opts = state.scoring_options()
-inp = state.current_input()
-state.sync_url()
-st.caption(state.input_caption(inp))
-if not inp.data:
-    st.info(state.EMPTY_HINT)
-    st.stop()
-scores = state.score_or_stop(inp.data, opts)
+opts, inp, scores = state.open_page("Compute")
 try:
     a = blt_core.patch_scores(scores, **state.patch_options(scores))
 except ValueError as e:

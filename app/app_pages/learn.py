@@ -13,15 +13,7 @@ from app.views import charts, lanes as lanes_view, learn, patches
 
 SNIPPET_BYTES = 64  # the walk-through follows the first bytes of the text, cut at a character boundary
 
-st.title("Learn")
-opts = state.scoring_options()
-inp = state.current_input()
-state.sync_url()
-st.caption(state.input_caption(inp))
-if not inp.data:
-    st.info(state.EMPTY_HINT)
-    st.stop()
-scores = state.score_or_stop(inp.data, opts)
+opts, inp, scores = state.open_page("Learn")
 popts = {**state.patch_options(scores), "mode": "entropy"}
 a = blt_core.patch_scores(scores, **popts)
 cut = min(SNIPPET_BYTES, a.n_bytes)

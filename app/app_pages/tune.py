@@ -31,15 +31,7 @@ def _carry(theta: float, target: float) -> None:
     ss["_tune_msg"] = f"θ = {theta:.4f} nats is now used on every page (mode entropy)."
 
 
-st.title("Tune")
-opts = state.scoring_options()
-inp = state.current_input()
-state.sync_url()
-st.caption(state.input_caption(inp))
-if not inp.data:
-    st.info(state.EMPTY_HINT)
-    st.stop()
-scores = state.score_or_stop(inp.data, opts)
+opts, inp, scores = state.open_page("Tune")
 sample_e = [state.score_or_stop(s["data"], opts).entropies for s in cache.samples().values()]
 popts = state.patch_options(scores)
 thresholds = np.linspace(0.0, 5.6, 225)

@@ -95,7 +95,7 @@ def main(argv=None) -> None:
     # parity: torch eager vs ONNX on every byte of the subset
     max_diff = 0.0
     for d, s in zip(docs, scored):
-        ref = score_bytes(torch_m.score_chunk, d["data"], window=window)
+        ref = score_bytes(torch_m.score_chunk, d["data"], window=window, stack=torch_m.stack_pasts)
         max_diff = max(max_diff, float(np.abs(ref.entropies - s.entropies).max()))
 
     rng = np.random.default_rng(0)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from blt_core.blt.config import BLTConfig
 from blt_core.blt.masks import patch_starts, token_entropies
 from blt_core.blt.model import BLT
 from blt_core.checkpoints import sha256_file
+from blt_core.train.common import lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -126,12 +126,6 @@ def sample_batch(stream: torch.Tensor, bos: torch.Tensor, *, batch: int, seq_len
     return tokens[:, :-1], tokens[:, 1:]
 
 
-def lr_at(progress: float, args) -> float:
-    """Linear warm-up, then cosine to min_lr_ratio * lr, over progress in [0, 1]."""
-    if progress < args.warmup_frac:
-        return args.lr * progress / args.warmup_frac
-    t = min(1.0, (progress - args.warmup_frac) / (1 - args.warmup_frac))
-    return args.lr * (args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 @torch.no_grad()
@@ -186,17 +180,8 @@ def load_entropy(args, device) -> tuple[EntropyModel, dict, float]:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    distributed = "RANK" in os.environ
-    if distributed:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        rank, world = 0, 1
-    local = int(os.environ.get("LOCAL_RANK", 0))
-    device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-        torch.backends.cuda.matmul.allow_tf32 = True
+    proc = setup_process()
+    distributed, rank, world, device = proc.distributed, proc.rank, proc.world, proc.device
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -204,28 +189,18 @@ def main(argv=None) -> None:
     entropy_model, entropy_cfg, threshold = load_entropy(args, device)
     cfg = build_config(args, threshold)
     model = BLT(cfg).init_weights(seed=args.seed).to(device)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=args.lr, betas=(0.9, 0.95), fused=device.type == "cuda",
-    )
-    step, elapsed, tokens_seen, skipped = 0, 0.0, 0, 0
+    opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
+    skipped = 0  # updates dropped for a non-finite loss or gradient
     ckpt = out / "ckpt.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        step, elapsed, tokens_seen = int(state["step"]), float(state["elapsed"]), int(state["tokens"])
-        if rank == 0:
-            print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
+    step, elapsed, tokens_seen = resume(ckpt, model, opt, device)
+    if step and rank == 0:
+        print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
 
     train_stream, train_bos = load_split(Path(args.data), "train", device)
     held_stream, held_bos = load_split(Path(args.data), "heldout", device)
     gen = torch.Generator(device=device).manual_seed(args.seed * 1000 + rank * 7919 + step)
 
-    fwd = torch.compile(model) if args.compile else model
-    ddp = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[local] if device.type == "cuda" else None) if distributed else fwd
+    ddp = wrap(model, proc, compile=args.compile)
     if rank == 0:
         print(f"params {model.num_parameters():,}  world {world}  device {device}  threshold {threshold:.4f}", flush=True)
 
@@ -275,9 +250,7 @@ def main(argv=None) -> None:
             print(json.dumps(rec), flush=True)
 
     if rank == 0:
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
-                    "tokens": tokens_seen}, out / "ckpt.pt.tmp")
-        os.replace(out / "ckpt.pt.tmp", ckpt)
+        save_checkpoint(ckpt, model, opt, step=step, elapsed=elapsed, tokens=tokens_seen)
         final_bpb, patch_len = evaluate(model, entropy_model, held_stream, held_bos, args, cfg, device)
         from safetensors.torch import save_file
 

@@ -1,0 +1,88 @@
+"""What every training script shares: process group, optimizer, time-based LR, checkpoints.
+
+Both `train_entropy.py` and `train_blt.py` run under torchrun (one or many GPUs, DDP) or on
+the CPU with gloo, train for at most a wall-clock budget per call and resume from `ckpt.pt`.
+
+>>> class A: lr, warmup_frac, min_lr_ratio = 1.0, 0.1, 0.0
+>>> round(lr_at(0.05, A), 3), lr_at(0.1, A), lr_at(1.0, A)
+(0.5, 1.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Proc:
+    distributed: bool  # started by torchrun
+    rank: int
+    world: int
+    local: int  # GPU index on this host
+    device: torch.device
+
+
+def setup_process() -> Proc:
+    """Join the torchrun process group when there is one (nccl on GPUs, gloo on CPUs)."""
+    distributed = "RANK" in os.environ
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        rank, world = 0, 1
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
+    return Proc(distributed, rank, world, local, device)
+
+
+def make_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float, device: torch.device):
+    """AdamW with weight decay on matrices only (norm gains and biases are not decayed)."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=lr, betas=(0.9, 0.95), fused=device.type == "cuda",
+    )
+
+
+def lr_at(progress: float, args) -> float:
+    """Linear warm-up, then cosine to min_lr_ratio * lr, over progress in [0, 1]."""
+    if progress < args.warmup_frac:
+        return args.lr * progress / args.warmup_frac
+    t = min(1.0, (progress - args.warmup_frac) / (1 - args.warmup_frac))
+    return args.lr * (args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def resume(ckpt: Path, model: torch.nn.Module, opt, device: torch.device) -> tuple[int, float, int]:
+    """(step, elapsed seconds, tokens seen) from `ckpt` if it exists, else zeros."""
+    if not ckpt.exists():
+        return 0, 0.0, 0
+    state = torch.load(ckpt, map_location=device, weights_only=True)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    return int(state["step"]), float(state["elapsed"]), int(state["tokens"])
+
+
+def save_checkpoint(ckpt: Path, model: torch.nn.Module, opt, *, step: int, elapsed: float, tokens: int) -> None:
+    """Write `ckpt` atomically: a call killed mid-save leaves the previous checkpoint intact."""
+    tmp = ckpt.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
+                "tokens": tokens}, tmp)
+    os.replace(tmp, ckpt)
+
+
+def wrap(model: torch.nn.Module, proc: Proc, *, compile: bool):
+    """Optionally compile, then wrap in DDP when distributed."""
+    fwd = torch.compile(model) if compile else model
+    if not proc.distributed:
+        return fwd
+    return torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[proc.local] if proc.device.type == "cuda" else None)
