@@ -20,6 +20,12 @@ except ImportError as e:
     st.info(f"The generator is not available in this build ({e}).")
     st.stop()
 
+if not generation.DEFAULT_GENERATOR_CARD.exists():
+    st.warning("No trained generator ships with this build yet: its GPU training run diverged, so there are "
+               "no weights to generate with (the model, its caches and both backends are implemented and "
+               "tested with random weights). The other pages use the trained entropy model.")
+    st.stop()
+
 c = st.columns([3, 1])
 prompt = c[0].text_area("Prompt", "The byte latent transformer ", key="gen_prompt", height=90)
 with c[1]:

@@ -66,11 +66,10 @@ def main(argv=None) -> None:
     p.add_argument("--run", required=True, help="training output folder (entropy_model.safetensors, config.json)")
     p.add_argument("--assets", default="assets")
     p.add_argument("--name", default="blt-explorer-entropy-3.5m")
+    p.add_argument("--pretrain-run", help="the run that --run fine-tuned from (its summary and log join the card)")
     a = p.parse_args(argv)
     run, assets = Path(a.run), Path(a.assets)
     summary = json.loads((run / "config.json").read_text())
-    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
-
     from blt_core.export_onnx import export, load_trained
     from blt_core.runtime import OnnxEntropyModel
     from blt_core.torch_backend import TorchEntropyModel
@@ -116,10 +115,7 @@ def main(argv=None) -> None:
         "config": summary["config"],
         "parameters": int(sum(np.prod(v) for v in _shapes(st).values())),
         "files": {"safetensors": file_entry(st, relative_to=assets), "onnx": file_entry(onnx_path, relative_to=assets)},
-        "training": {k: summary.get(k) for k in ("steps", "train_seconds", "tokens", "world_size",
-                                                  "batch_size_per_process", "seq_len", "lr", "device")},
-        "training_log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
-                         for r in log if "heldout_bpb" in r],
+        "training": {"stages": [_stage(Path(r)) for r in ([a.pretrain_run] if a.pretrain_run else []) + [a.run]]},
         "corpus_manifest_sha256": sha256_file(manifest) if manifest.exists() else None,
         "heldout": {
             "subset": str(eval_path.relative_to(assets)), "subset_sha256": sha256_file(eval_path),
@@ -144,6 +140,17 @@ def main(argv=None) -> None:
     write_card(assets / "entropy_model.json", card)
     load_card(assets / "entropy_model.json")  # round-trip check
     print(json.dumps({k: card[k] for k in ("heldout", "defaults")}, indent=2))
+
+
+def _stage(run: Path) -> dict:
+    """One training stage for the card: its summary and its held-out curve."""
+    summary = json.loads((run / "config.json").read_text())
+    keys = ("init_from", "random_frac", "steps", "train_seconds", "tokens", "world_size", "batch_size_per_process",
+            "seq_len", "lr", "device", "heldout_bpb_windows")
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
+    return {"run": str(run), **{k: summary.get(k) for k in keys},
+            "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
+                    for r in log if "heldout_bpb" in r]}
 
 
 def _shapes(path: Path) -> dict:

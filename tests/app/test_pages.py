@@ -172,3 +172,14 @@ def test_compute_model_choice_changes_totals(app):
     app.selectbox(key="blt_cfg").set_value("blt-8b").run()
     assert _metric(app, "BLT FLOPs / byte") != before
     assert any("L·[2(2h² + 2h·kv)" in m.value for m in app.markdown)
+
+
+def test_generate_page_says_when_no_generator_ships(app, monkeypatch, tmp_path):
+    from blt_core import generation
+
+    monkeypatch.setattr(generation, "DEFAULT_GENERATOR_CARD", tmp_path / "missing.json")
+    app.run()
+    app.switch_page("app_pages/generate.py").run()
+    assert not app.exception
+    assert any("No trained generator" in w.value for w in app.warning)
+    assert not any(b.label == "Generate" for b in app.button)

@@ -21,6 +21,18 @@ def wait_ready(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
 
 
+def wait_idle(page, *, quiet_ms: int = 1500) -> None:
+    """Wait until the app has shown no "running" status for quiet_ms: a page can start a second
+    run (or its first) a moment after its title appears, and screenshots must show the result."""
+    page.wait_for_function(
+        """(quiet) => {
+             const busy = !!document.querySelector('[data-testid="stStatusWidget"]');
+             const now = performance.now();
+             if (busy || window.__idleSince === undefined) window.__idleSince = busy ? undefined : now;
+             return !busy && window.__idleSince !== undefined && now - window.__idleSince >= quiet;
+           }""", arg=quiet_ms, timeout=TIMEOUT, polling=200)
+
+
 def wait_metric_change(page, label: str, old: str) -> str:
     page.wait_for_function(
         """([label, old]) => [...document.querySelectorAll('[data-testid="stMetric"]')]
@@ -69,8 +81,7 @@ def test_switch_every_page(page, server, name):
     wait_ready(page)
     page.get_by_role("link", name=re.compile(name)).first.click()
     page.wait_for_selector(f'h1:has-text("{name}")', timeout=TIMEOUT)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
-    page.wait_for_timeout(500)
+    wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SCREENSHOTS / f"{name.lower()}.png"))
 
