@@ -12,6 +12,22 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 
+COMMANDS = {  # how each JSON file was produced, and what a reader must know about it
+    "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
+    "entropy_cpu": "python -m bench.bench_entropy (2 cores, ONNX Runtime and torch eager, interleaved runs)",
+    "gpu_scoring": "python -m bench.bench_gpu_scoring --quick --weights assets/entropy_model.safetensors "
+                   "--config assets/entropy_model.json --data data/corpus/train.bin --mb 8 (one H200). Measured "
+                   "while carried keys/values still went through host memory between chunks (about 0.5 GB per "
+                   "call); the torch backend now keeps them on the GPU, not yet re-measured.",
+    "tokenize": "python -m bench.bench_tokenize (1 MB, four tokenizers, 2 cores)",
+}
+
+
+def fmt(v) -> str:
+    """Numbers to 4 significant digits: 0.16274939 -> '0.1627'."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def table(rows: list[dict], keys: list[str] | None = None) -> str:
     """Markdown table of dicts: [{"a": 1}] -> '| a |\\n|---|\\n| 1 |'."""
     if not rows:
@@ -19,19 +35,19 @@ def table(rows: list[dict], keys: list[str] | None = None) -> str:
     keys = keys or [k for k in rows[0] if not isinstance(rows[0][k], (list, dict))]
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
-        lines.append("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
+        lines.append("| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |")
     return "\n".join(lines) + "\n"
 
 
 def section(name: str, data: dict) -> str:
-    out = [f"## {name}\n", f"Raw JSON: `bench/results/{name}.json`\n"]
+    out = [f"## {name}\n", f"Raw JSON: `bench/results/{name}.json`. Command: {COMMANDS.get(name, 'see the script')}\n"]
     for key, value in data.items():
         if isinstance(value, list) and value and isinstance(value[0], dict):
             out.append(f"**{key}**\n\n" + table(value))
-        elif isinstance(value, dict) and value and all(not isinstance(v, (dict, list)) for v in value.values()):
-            out.append(f"**{key}**\n\n" + table([value]))
+        elif isinstance(value, dict) and value:
+            out.append(f"**{key}**\n\n" + table([{k: v for k, v in value.items() if not isinstance(v, (dict, list))}]))
         elif not isinstance(value, (list, dict)):
-            out.append(f"- {key}: {value}")
+            out.append(f"- {key}: {fmt(value)}")
     return "\n".join(out) + "\n"
 
 
