@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +87,34 @@ def wrap(model: torch.nn.Module, proc: Proc, *, compile: bool):
     if not proc.distributed:
         return fwd
     return torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[proc.local] if proc.device.type == "cuda" else None)
+
+
+class Clock:
+    """The schedule clock: training seconds so far, agreed across ranks, and this call's budget.
+
+    The LR schedule follows `progress` (elapsed / total_seconds), so a run split over several
+    calls follows one schedule; a call stops after budget_seconds of wall time.
+    """
+
+    def __init__(self, elapsed: float, *, proc: Proc, total_seconds: float, budget_seconds: float,
+                 max_steps: int | None):
+        self.elapsed, self.proc = elapsed, proc
+        self.total, self.budget, self.max_steps = total_seconds, budget_seconds, max_steps
+        self.t_call = self.t_last = time.time()
+
+    @property
+    def progress(self) -> float:
+        return self.elapsed / self.total
+
+    def should_stop(self, step: int) -> bool:
+        return (self.progress >= 1.0 or (self.max_steps is not None and step >= self.max_steps)
+                or time.time() - self.t_call > self.budget)
+
+    def tick(self) -> None:
+        """Add the seconds since the last tick, the slowest rank's, so every rank stops together."""
+        now = time.time()
+        dt = torch.tensor([now - self.t_last], device=self.proc.device)
+        if self.proc.distributed:
+            dist.all_reduce(dt, op=dist.ReduceOp.MAX)
+        self.elapsed += float(dt.item())
+        self.t_last = now

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ from blt_core.blt.config import BLTConfig
 from blt_core.blt.masks import patch_starts, token_entropies
 from blt_core.blt.model import BLT
 from blt_core.checkpoints import sha256_file
-from blt_core.train.common import lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
+from blt_core.train.common import Clock, lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -205,15 +204,10 @@ def main(argv=None) -> None:
         print(f"params {model.num_parameters():,}  world {world}  device {device}  threshold {threshold:.4f}", flush=True)
 
     log = open(out / "log.jsonl", "a") if rank == 0 else None
-    t_call = time.time()
-    t_last = time.time()
-    while True:
-        progress = elapsed / args.total_seconds
-        if progress >= 1.0 or (args.max_steps is not None and step >= args.max_steps):
-            break
-        if time.time() - t_call > args.budget_seconds:
-            break
-        lr = lr_at(progress, args)
+    clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
+                  max_steps=args.max_steps)
+    while not clock.should_stop(step):
+        lr = lr_at(clock.progress, args)
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = sample_batch(train_stream, train_bos, batch=args.batch_size, seq_len=args.seq_len, gen=gen)
@@ -232,13 +226,8 @@ def main(argv=None) -> None:
             skipped += 1
         step += 1
         tokens_seen += x.numel() * world
-        now = time.time()
-        # elapsed is the schedule clock: agree on it across ranks so every rank stops together
-        dt = torch.tensor([now - t_last], device=device)
-        if distributed:
-            dist.all_reduce(dt, op=dist.ReduceOp.MAX)
-        elapsed += float(dt.item())
-        t_last = now
+        clock.tick()
+        elapsed = clock.elapsed
         if rank == 0 and step % args.log_every == 0:
             rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "skipped_updates": skipped,
                    "train_bpb": loss.item() / math.log(2),

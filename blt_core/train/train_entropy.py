@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from blt_core.train.common import lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
+from blt_core.train.common import Clock, lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -140,15 +139,10 @@ def main(argv=None) -> None:
         print(f"params {model.num_parameters():,}  world {world}  device {device}", flush=True)
 
     log = open(out / "log.jsonl", "a") if rank == 0 else None
-    t_call = time.time()
-    t_last = time.time()
-    while True:
-        progress = elapsed / args.total_seconds
-        if progress >= 1.0 or (args.max_steps is not None and step >= args.max_steps):
-            break
-        if time.time() - t_call > args.budget_seconds:
-            break
-        lr = lr_at(progress, args)
+    clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
+                  max_steps=args.max_steps)
+    while not clock.should_stop(step):
+        lr = lr_at(clock.progress, args)
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = sample_batch(train_raw, train_docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen,
@@ -162,13 +156,8 @@ def main(argv=None) -> None:
         opt.step()
         step += 1
         tokens_seen += x.numel() * world
-        now = time.time()
-        # elapsed is the schedule clock: agree on it across ranks so every rank stops together
-        dt = torch.tensor([now - t_last], device=device)
-        if distributed:
-            dist.all_reduce(dt, op=dist.ReduceOp.MAX)
-        elapsed += float(dt.item())
-        t_last = now
+        clock.tick()
+        elapsed = clock.elapsed
         if rank == 0 and step % args.log_every == 0:
             rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "train_bpb": loss.item() / math.log(2), "tokens": tokens_seen}
             if step % args.eval_every == 0:
