@@ -84,12 +84,23 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+PROGRESS_FROM = 200_000  # bytes: below this, scoring takes a few seconds at most and needs no progress line
+
+
+def stderr_progress(done: int, total: int) -> None:
+    """Progress of long scoring on stderr, rewritten in place: 'scoring 40% (80,000 / 200,000 bytes)'."""
+    end = "\n" if done >= total else ""
+    print(f"\rscoring {100 * done // total}% ({done:,} / {total:,} bytes)", end=end, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         data = read_input(args)
+        progress = stderr_progress if len(data) >= PROGRESS_FROM else None
         a = analyze(data, mode=args.mode, threshold=args.threshold, theta_r=args.theta_r, patch_size=args.patch_size,
                     target_patch_size=args.target_patch_size, max_patch_length=args.max_patch_length,
-                    newline_reset=args.newline_reset, top_k=args.top_k, backend=args.backend, model=args.model)
+                    newline_reset=args.newline_reset, top_k=args.top_k, backend=args.backend, model=args.model,
+                    progress=progress)
     except (ValueError, WeightsError) as e:
         return fail(str(e))
     if args.json:

@@ -75,3 +75,11 @@ def test_missing_and_corrupt_weights(tmp_path, tiny_card):
     (d / "m.onnx").write_bytes(b"garbage")
     out = cli("--text", "abc", "--model", str(d / "card.json"), "--backend", "onnx")
     assert out.returncode == 2 and "sha256" in out.stderr.decode() and "Traceback" not in out.stderr.decode()
+
+
+def test_long_input_reports_progress_on_stderr(model_args):
+    out = cli("-", "--json", *model_args, stdin=b"long input, " * 20_000)
+    assert out.returncode == 0
+    err = out.stderr.decode()
+    assert "scoring 100% (240,000 / 240,000 bytes)" in err and err.count("scoring") >= 2
+    assert json.loads(out.stdout)["n_bytes"] == 240_000
