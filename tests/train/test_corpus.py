@@ -8,6 +8,8 @@ import struct
 import pytest
 
 from blt_core.train import corpus as C
+from blt_core.train import corpus_sources as S
+from blt_core.train import text_clean as T
 
 MANIFEST = json.loads(C.MANIFEST_PATH.read_text(encoding="utf-8"))
 TOTALS = MANIFEST["totals"]
@@ -83,21 +85,21 @@ def test_eval_records_well_formed():
 # ----------------------------------------------------------------------------- pure stages
 
 def test_split_fortunes():
-    assert C.split_fortunes("a\n%\nb\nc\n%\n") == ["a", "b\nc"]
-    assert C.split_fortunes("") == []
-    assert C.split_fortunes("one 50% off\n") == ["one 50% off"]  # % inside a line is text
+    assert T.split_fortunes("a\n%\nb\nc\n%\n") == ["a", "b\nc"]
+    assert T.split_fortunes("") == []
+    assert T.split_fortunes("one 50% off\n") == ["one 50% off"]  # % inside a line is text
 
 
 def test_group_texts():
-    assert C.group_texts(["aa", "bb", "cc"], target_bytes=5, sep="|") == ["aa|bb", "cc"]
-    assert C.group_texts([], target_bytes=5) == []
+    assert T.group_texts(["aa", "bb", "cc"], target_bytes=5, sep="|") == ["aa|bb", "cc"]
+    assert T.group_texts([], target_bytes=5) == []
 
 
 def test_html_to_text():
-    assert C.html_to_text("<p>a &amp; b</p><p>c</p>") == "a & b\n\nc"
+    assert T.html_to_text("<p>a &amp; b</p><p>c</p>") == "a & b\n\nc"
     markup = "<html><head><title>t</title><style>p{}</style></head><body>x&lt;y<script>z</script></body>"
-    assert C.html_to_text(markup) == "x<y"
-    assert C.html_to_text("<p>caf&eacute; &#x4e2d;</p>") == "café 中"
+    assert T.html_to_text(markup) == "x<y"
+    assert T.html_to_text("<p>caf&eacute; &#x4e2d;</p>") == "café 中"
 
 
 @pytest.mark.parametrize("text,script", [
@@ -107,30 +109,30 @@ def test_html_to_text():
     ("hello world, this is English with one ж", "Latin"),
 ])
 def test_detect_script(text, script):
-    assert C.detect_script(text) == script
+    assert T.detect_script(text) == script
 
 
 def test_clean_text():
-    assert C.clean_text("a\r\n\x00b\n\n\n\n\nc  \n") == "a\nb\n\nc\n"
-    assert C.clean_text("b\x08bo\x08ol\x1b[1md\x1b[0m\t!") == "bold\t!\n"
-    assert C.clean_text("\n\n") == ""
+    assert T.clean_text("a\r\n\x00b\n\n\n\n\nc  \n") == "a\nb\n\nc\n"
+    assert T.clean_text("b\x08bo\x08ol\x1b[1md\x1b[0m\t!") == "bold\t!\n"
+    assert T.clean_text("\n\n") == ""
 
 
 def test_dedup_paragraphs():
     para = "the same paragraph repeated in two documents, long enough to count"
     seen: set = set()
-    assert C.dedup_paragraphs(f"{para}\n\nfirst", seen) == f"{para}\n\nfirst"
+    assert T.dedup_paragraphs(f"{para}\n\nfirst", seen) == f"{para}\n\nfirst"
     # Case and whitespace do not hide a duplicate; short paragraphs are kept.
-    assert C.dedup_paragraphs(f"{para.upper()}\n\nfirst", seen) == "first"
-    assert C.dedup_paragraphs("}\n\n}", seen) == "}\n\n}"
+    assert T.dedup_paragraphs(f"{para.upper()}\n\nfirst", seen) == "first"
+    assert T.dedup_paragraphs("}\n\n}", seen) == "}\n\n}"
 
 
 def test_process_drops_exact_duplicates_and_short_docs():
     long = "word " * 60
-    docs = [C.Doc("s/a", "s", "p", "en", "prose", long.encode()),
-            C.Doc("s/b", "s", "p", "en", "prose", long.encode()),
-            C.Doc("s/c", "s", "p", "en", "prose", b"too short"),
-            C.Doc("s/d", "s", "p", "ru", "prose", ("untranslated " * 30).encode())]
+    docs = [S.Doc("s/a", "s", "p", "en", "prose", long.encode()),
+            S.Doc("s/b", "s", "p", "en", "prose", long.encode()),
+            S.Doc("s/c", "s", "p", "en", "prose", b"too short"),
+            S.Doc("s/d", "s", "p", "ru", "prose", ("untranslated " * 30).encode())]
     out = list(C.process(docs, seen_docs=set(), seen_paras=set()))
     assert [d.id for d in out] == ["s/a"]
     assert out[0].script == "Latin"
@@ -138,13 +140,13 @@ def test_process_drops_exact_duplicates_and_short_docs():
 
 def test_split_is_deterministic_and_about_one_percent():
     ids = [f"src/doc{i}" for i in range(20_000)]
-    first = [C.is_heldout(i) for i in ids]
-    assert first == [C.is_heldout(i) for i in ids]
+    first = [T.is_heldout(i) for i in ids]
+    assert first == [T.is_heldout(i) for i in ids]
     assert 0.007 < sum(first) / len(ids) < 0.013
 
 
 def test_split_docs_holds_out_every_language():
-    docs = [C.Doc(f"s/{lang}{i}", "s", "p", lang, "prose", b"x" * 1000)
+    docs = [S.Doc(f"s/{lang}{i}", "s", "p", lang, "prose", b"x" * 1000)
             for lang in ("en", "ga") for i in range(50)]
     train, held = C.split_docs(docs)
     assert {d.lang for d in held} == {"en", "ga"}
@@ -171,13 +173,13 @@ def test_parse_mo_round_trip():
         strs_table += struct.pack("<2I", len(v.encode()), pos)
         pos += len(v.encode()) + 1
     blob = struct.pack("<7I", 0x950412DE, 0, n, id_tab, str_tab, 0, 0) + ids_table + strs_table + ids + strs
-    assert C.parse_mo(blob) == pairs
-    assert C.mo_to_text(C.parse_mo(blob)) == "ملف\nفتح"
+    assert T.parse_mo(blob) == pairs
+    assert T.mo_to_text(T.parse_mo(blob)) == "ملف\nفتح"
 
 
 def test_split_bible_books():
     text = "\nGenesis 1\n\n  1 In the beginning\n\nGenesis 2\n\n  1 Thus\n\nExodus 1\n\n  1 Now\n"
-    books = C.split_bible_books(text)
+    books = T.split_bible_books(text)
     assert [b for b, _ in books] == ["Genesis", "Exodus"]
     assert "Genesis 2" in books[0][1] and "Thus" in books[0][1]
 
@@ -185,8 +187,8 @@ def test_split_bible_books():
 @pytest.mark.parametrize("text,limit,expected", [
     ("né", 2, "n"), ("né", 3, "né"), ("中文", 4, "中"), ("", 5, ""), ("abc", 0, "")])
 def test_truncate_utf8(text, limit, expected):
-    assert C.truncate_utf8(text.encode(), limit) == expected.encode()
+    assert T.truncate_utf8(text.encode(), limit) == expected.encode()
 
 
 def test_lang_of():
-    assert C.lang_of("zh-cn") == "zh" and C.lang_of("pt-br") == "pt" and C.lang_of("de") == "de"
+    assert T.lang_of("zh-cn") == "zh" and T.lang_of("pt-br") == "pt" and T.lang_of("de") == "de"
