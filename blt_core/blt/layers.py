@@ -81,8 +81,8 @@ class FeedForward(nn.Module):
         return self.w2(F.silu(self.w1(x)) * self.w3(x))
 
 
-class SelfAttention(nn.Module):
-    """Causal self-attention with RoPE; the window lives in the mask (forward) or cache size (step)."""
+class _Projections(nn.Module):
+    """The four bias-free projections of multi-head attention (names as in Llama: wq, wk, wv, wo)."""
 
     def __init__(self, hidden: int, heads: int):
         super().__init__()
@@ -91,6 +91,10 @@ class SelfAttention(nn.Module):
         self.wk = nn.Linear(hidden, hidden, bias=False)
         self.wv = nn.Linear(hidden, hidden, bias=False)
         self.wo = nn.Linear(hidden, hidden, bias=False)
+
+
+class SelfAttention(_Projections):
+    """Causal self-attention with RoPE; the window lives in the mask (forward) or cache size (step)."""
 
     def _qkv(self, x, cos, sin):
         B, T, _ = x.shape
@@ -121,20 +125,12 @@ class SelfAttention(nn.Module):
         return self.wo(y.transpose(1, 2).reshape(B, 1, -1)), cache_k, cache_v
 
 
-class MemoryAttention(nn.Module):
+class MemoryAttention(_Projections):
     """Each position attends to its own small set of k memory vectors (no mask needed).
 
     The decoder uses it: byte t reads the k vectors of the previous patch's global output.
     x (B, T, C), memory (B, T, k, C) -> (B, T, C).
     """
-
-    def __init__(self, hidden: int, heads: int):
-        super().__init__()
-        self.n_heads, self.head_dim = heads, hidden // heads
-        self.wq = nn.Linear(hidden, hidden, bias=False)
-        self.wk = nn.Linear(hidden, hidden, bias=False)
-        self.wv = nn.Linear(hidden, hidden, bias=False)
-        self.wo = nn.Linear(hidden, hidden, bias=False)
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         B, T, K, _ = memory.shape
