@@ -207,3 +207,12 @@ def test_model_picker_loads_official_weights_and_reports_bad_folders(app, tmp_pa
     app.text_input(key="model_path").set_value(str(tmp_path / "nowhere")).run()
     assert not app.exception
     assert any("not found" in e.value or "lacks" in e.value or "neither" in e.value for e in app.error)
+
+
+def test_backend_choice_switches_the_engine(app):
+    pytest.importorskip("torch")
+    app.run()
+    assert any("onnx" in c.value for c in app.caption)
+    app.selectbox(key="backend").set_value("torch").run()
+    assert not app.exception
+    assert any("torch" in c.value for c in app.caption)
