@@ -102,6 +102,10 @@ class Clock:
         self.total, self.budget, self.max_steps = total_seconds, budget_seconds, max_steps
         self.t_call = self.t_last = time.time()
 
+    def start(self) -> None:
+        """Start timing now, so loading data and compiling count neither against the budget nor the schedule."""
+        self.t_call = self.t_last = time.time()
+
     @property
     def progress(self) -> float:
         return self.elapsed / self.total
@@ -118,3 +122,23 @@ class Clock:
             dist.all_reduce(dt, op=dist.ReduceOp.MAX)
         self.elapsed += float(dt.item())
         self.t_last = now
+
+
+@dataclass
+class Run:
+    """What a training call resumes with: counters, the schedule clock and the rank-0 log."""
+
+    step: int
+    tokens: int
+    clock: Clock
+    log: object | None  # an open JSON-lines file on rank 0, else None
+
+
+def start_run(out: Path, model: torch.nn.Module, opt, proc: Proc, args) -> Run:
+    """Resume from `out/ckpt.pt` when it exists, start the clock and open `out/log.jsonl` (rank 0)."""
+    step, elapsed, tokens = resume(out / "ckpt.pt", model, opt, proc.device)
+    if step and proc.rank == 0:
+        print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
+    clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
+                  max_steps=args.max_steps)
+    return Run(step, tokens, clock, open(out / "log.jsonl", "a") if proc.rank == 0 else None)

@@ -32,7 +32,7 @@ from blt_core.blt.config import BLTConfig
 from blt_core.blt.masks import patch_starts, token_entropies
 from blt_core.blt.model import BLT
 from blt_core.checkpoints import sha256_file
-from blt_core.train.common import Clock, lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
+from blt_core.train.common import lr_at, make_optimizer, save_checkpoint, setup_process, start_run, wrap
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -190,10 +190,10 @@ def main(argv=None) -> None:
     model = BLT(cfg).init_weights(seed=args.seed).to(device)
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
     skipped = 0  # updates dropped for a non-finite loss or gradient
+    run = start_run(out, model, opt, proc, args)
+    step, tokens_seen, clock, log = run.step, run.tokens, run.clock, run.log
+    elapsed = clock.elapsed
     ckpt = out / "ckpt.pt"
-    step, elapsed, tokens_seen = resume(ckpt, model, opt, device)
-    if step and rank == 0:
-        print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
 
     train_stream, train_bos = load_split(Path(args.data), "train", device)
     held_stream, held_bos = load_split(Path(args.data), "heldout", device)
@@ -203,9 +203,7 @@ def main(argv=None) -> None:
     if rank == 0:
         print(f"params {model.num_parameters():,}  world {world}  device {device}  threshold {threshold:.4f}", flush=True)
 
-    log = open(out / "log.jsonl", "a") if rank == 0 else None
-    clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
-                  max_steps=args.max_steps)
+    clock.start()
     while not clock.should_stop(step):
         lr = lr_at(clock.progress, args)
         for g in opt.param_groups:

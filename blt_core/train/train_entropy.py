@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from blt_core.train.common import Clock, lr_at, make_optimizer, resume, save_checkpoint, setup_process, wrap
+from blt_core.train.common import lr_at, make_optimizer, save_checkpoint, setup_process, start_run, wrap
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -125,10 +125,10 @@ def main(argv=None) -> None:
         model.load_state_dict(load_file(args.init_from))
     model = model.to(device)
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
+    run = start_run(out, model, opt, proc, args)
+    step, tokens_seen, clock, log = run.step, run.tokens, run.clock, run.log
+    elapsed = clock.elapsed
     ckpt = out / "ckpt.pt"
-    step, elapsed, tokens_seen = resume(ckpt, model, opt, device)
-    if step and rank == 0:
-        print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
 
     train_raw, train_docs = load_split(Path(args.data), "train", device)
     held_raw, held_docs = load_split(Path(args.data), "heldout", device)
@@ -138,9 +138,7 @@ def main(argv=None) -> None:
     if rank == 0:
         print(f"params {model.num_parameters():,}  world {world}  device {device}", flush=True)
 
-    log = open(out / "log.jsonl", "a") if rank == 0 else None
-    clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
-                  max_steps=args.max_steps)
+    clock.start()
     while not clock.should_stop(step):
         lr = lr_at(clock.progress, args)
         for g in opt.param_groups:
