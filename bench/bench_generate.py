@@ -3,6 +3,7 @@
     python bench/bench_generate.py                  # the shipped card (assets/blt_generator.json)
     python bench/bench_generate.py --random         # default-size random weights (before training)
     python bench/bench_generate.py --bytes 128 --repeats 1 --skip-no-cache   # quick look
+    python bench/bench_generate.py --torch-only     # on the GPU machine (no ONNX Runtime there)
 
 Every run generates exactly --bytes bytes (EOS is masked, so random or early-stopping weights
 time the same work) from a short prompt; numbers are the median of --repeats runs. Results go
@@ -105,15 +106,17 @@ def main(argv=None) -> None:
     p.add_argument("--bytes", type=int, default=512)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--skip-no-cache", action="store_true")
+    p.add_argument("--torch-only", action="store_true", help="skip ONNX Runtime (the GPU machine has none)")
     p.add_argument("--out", default=None, help="default: bench/results/generate_<device>.json")
     a = p.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory()
     card = random_card(Path(tmp.name)) if a.random else Path(a.card)
     rows: dict[str, dict] = {}
-    gen = load_generator(card=card, backend="onnx")
-    timed(gen, [PROMPT], n_bytes=16)  # warm-up: session allocations
-    rows["onnx-cpu cached"] = median_rate(gen, [PROMPT], a.repeats, n_bytes=a.bytes)
+    if not a.torch_only:
+        gen = load_generator(card=card, backend="onnx")
+        timed(gen, [PROMPT], n_bytes=16)  # warm-up: session allocations
+        rows["onnx-cpu cached"] = median_rate(gen, [PROMPT], a.repeats, n_bytes=a.bytes)
 
     import torch
 

@@ -148,15 +148,34 @@ def write_split(docs: list[Doc], out: Path, name: str) -> dict:
     return {"bytes": int(offsets[-1]), "sha256": h.hexdigest()}
 
 
+def round_robin_by_source(docs: list[Doc]) -> list[Doc]:
+    """Docs in hashed-id order within each source, taking one from each source in turn, so a
+    language's eval share holds all its sources (English: scripture, fortunes and manuals as
+    well as dictionary entries), not just whichever source's ids hash lowest.
+
+    >>> d = lambda i, s: Doc(id=i, source=s, package=s, lang="en", kind="prose", data=b"x")
+    >>> [x.source for x in round_robin_by_source([d("a", "dict"), d("b", "dict"), d("c", "bible")])]
+    ['bible', 'dict', 'dict']
+    """
+    queues = {}
+    for d in sorted(docs, key=lambda d: split_unit(d.id)):
+        queues.setdefault(d.source, []).append(d)
+    order = []
+    for depth in range(max((len(q) for q in queues.values()), default=0)):
+        order += [queues[s][depth] for s in sorted(queues) if depth < len(queues[s])]
+    return order
+
+
 def eval_records(heldout: list[Doc]) -> list[dict]:
-    """Per language, held-out docs in id order truncated to ``EVAL_DOC_MAX_BYTES`` until the
-    language's share of ``EVAL_MAX_BYTES``; every language (and so every script) appears."""
+    """Per language, held-out docs round-robin over their sources, truncated to
+    ``EVAL_DOC_MAX_BYTES``, until the language's share of ``EVAL_MAX_BYTES``; every language
+    (and so every script) appears."""
     langs = sorted({d.lang for d in heldout})
     per_lang = min(150_000, EVAL_MAX_BYTES // max(1, len(langs)))
     records = []
     for lang in langs:
         used = 0
-        for d in sorted((d for d in heldout if d.lang == lang), key=lambda d: split_unit(d.id)):
+        for d in round_robin_by_source([d for d in heldout if d.lang == lang]):
             if used >= per_lang:
                 break
             data = truncate_utf8(d.data, min(EVAL_DOC_MAX_BYTES, per_lang - used))

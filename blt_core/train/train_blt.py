@@ -161,6 +161,11 @@ def evaluate(model, entropy_model, stream, bos, args, cfg, device) -> tuple[floa
     return total / max(1, count) / math.log(2), n_tok / max(1, n_patch)
 
 
+def state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """fp32 CPU copy of the weights (safetensors-ready)."""
+    return {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+
+
 def load_entropy(args, device) -> tuple[EntropyModel, dict, float]:
     from safetensors.torch import load_file
 
@@ -190,6 +195,7 @@ def main(argv=None) -> None:
     model = BLT(cfg).init_weights(seed=args.seed).to(device)
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
     skipped = 0  # updates dropped for a non-finite loss or gradient
+    best = (math.inf, 0, None)  # (held-out bpb, step, weights): what ships if the run ends worse
     run = start_run(out, model, opt, proc, args)
     step, tokens_seen, clock, log = run.step, run.tokens, run.clock, run.log
     elapsed = clock.elapsed
@@ -232,6 +238,8 @@ def main(argv=None) -> None:
                    "tokens": tokens_seen, "patch_len": x.numel() / max(1, int(starts.sum()))}
             if step % args.eval_every == 0:
                 rec["heldout_bpb"], _ = evaluate(model, entropy_model, held_stream, held_bos, args, cfg, device)
+                if math.isfinite(rec["heldout_bpb"]) and rec["heldout_bpb"] < best[0]:
+                    best = (rec["heldout_bpb"], step, state_on_cpu(model))
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(json.dumps(rec), flush=True)
@@ -241,12 +249,16 @@ def main(argv=None) -> None:
         final_bpb, patch_len = evaluate(model, entropy_model, held_stream, held_bos, args, cfg, device)
         from safetensors.torch import save_file
 
-        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
-                  str(out / "blt_generator.safetensors"))
+        weights, shipped_step = state_on_cpu(model), step
+        # a run that ends worse than its best evaluation (or non-finite) ships the best weights
+        if best[2] is not None and not final_bpb <= best[0]:
+            final_bpb, shipped_step, weights = best
+        save_file(weights, str(out / "blt_generator.safetensors"))
         summary = {"config": cfg.to_dict(), "parameters": model.num_parameters(), "steps": step,
                    "train_seconds": round(elapsed, 1), "tokens": tokens_seen, "world_size": world,
                    "batch_size_per_process": args.batch_size, "seq_len": args.seq_len, "lr": args.lr,
                    "heldout_bpb_windows": final_bpb, "heldout_mean_patch_length": patch_len,
+                   "shipped_step": shipped_step, "skipped_updates": skipped,
                    "entropy_config": entropy_cfg, "entropy_weights_sha256": sha256_file(args.entropy_weights),
                    "threshold": threshold, "done": elapsed >= args.total_seconds,
                    "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
