@@ -16,9 +16,7 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
     "entropy_cpu": "python -m bench.bench_entropy (2 cores, ONNX Runtime and torch eager, interleaved runs)",
     "gpu_scoring": "python -m bench.bench_gpu_scoring --quick --weights assets/entropy_model.safetensors "
-                   "--config assets/entropy_model.json --data data/corpus/train.bin --mb 8 (one H200). Measured "
-                   "while carried keys/values still went through host memory between chunks (about 0.5 GB per "
-                   "call); the torch backend now keeps them on the GPU, not yet re-measured.",
+                   "--config assets/entropy_model.json --data data/corpus/train.bin (one H200).",
     "tokenize": "python -m bench.bench_tokenize (1 MB, four tokenizers, 2 cores)",
 }
 
@@ -44,6 +42,11 @@ def section(name: str, data: dict) -> str:
     for key, value in data.items():
         if isinstance(value, list) and value and isinstance(value[0], dict):
             out.append(f"**{key}**\n\n" + table(value))
+        elif isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+            rows = [{"name": k, **{a: b for a, b in v.items() if not isinstance(b, (dict, list))}}
+                    for k, v in value.items() if isinstance(v, dict)]
+            rest = "".join(f"- {k}: {fmt(v)}\n" for k, v in value.items() if not isinstance(v, (dict, list)))
+            out.append(f"**{key}**\n\n" + table(rows) + ("\n" + rest if rest else ""))
         elif isinstance(value, dict) and value:
             out.append(f"**{key}**\n\n" + table([{k: v for k, v in value.items() if not isinstance(v, (dict, list))}]))
         elif not isinstance(value, (list, dict)):
