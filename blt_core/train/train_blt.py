@@ -71,6 +71,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--compile", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-from", help="start from these generator safetensors (continued training)")
     return p.parse_args(argv)
 
 
@@ -192,7 +193,12 @@ def main(argv=None) -> None:
 
     entropy_model, entropy_cfg, threshold = load_entropy(args, device)
     cfg = build_config(args, threshold)
-    model = BLT(cfg).init_weights(seed=args.seed).to(device)
+    model = BLT(cfg).init_weights(seed=args.seed)
+    if args.init_from:  # a checkpoint in --out still wins: start_run resumes it below
+        from safetensors.torch import load_file
+
+        model.load_state_dict({k: v.float() for k, v in load_file(args.init_from).items()})
+    model = model.to(device)
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
     skipped = 0  # updates dropped for a non-finite loss or gradient
     best = (math.inf, 0, None)  # (held-out bpb, step, weights): what ships if the run ends worse
@@ -261,7 +267,8 @@ def main(argv=None) -> None:
                    "shipped_step": shipped_step, "skipped_updates": skipped,
                    "entropy_config": entropy_cfg, "entropy_weights_sha256": sha256_file(args.entropy_weights),
                    "threshold": threshold, "done": elapsed >= args.total_seconds,
-                   "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
+                   "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+                   "init_from": args.init_from}
         (out / "config.json").write_text(json.dumps(summary, indent=2))
         print("final", json.dumps(summary), flush=True)
         log.close()
