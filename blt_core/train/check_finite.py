@@ -44,11 +44,13 @@ def first_bad_module(model: torch.nn.Module, run) -> str | None:
     return bad[0] if bad else None
 
 
-def step_finite(model, x, y, starts, *, bf16: bool, math_kernel: bool) -> tuple[bool, bool]:
-    """(loss finite, grad finite) of one forward + backward."""
+ALL_KERNELS = [SDPBackend.MATH, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION]
+
+
+def step_finite(model, x, y, starts, *, bf16: bool, math_kernel: bool, only=None) -> tuple[bool, bool]:
+    """(loss finite, grad finite) of one forward + backward; `only` limits SDPA to one kernel."""
     model.zero_grad(set_to_none=True)
-    backends = [SDPBackend.MATH] if math_kernel else [SDPBackend.MATH, SDPBackend.EFFICIENT_ATTENTION,
-                                                       SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION]
+    backends = [only] if only is not None else [SDPBackend.MATH] if math_kernel else ALL_KERNELS
     with sdpa_kernel(backends), torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
         logits = model(x, starts)
     loss, _ = masked_loss(logits, y)
@@ -67,6 +69,7 @@ def main(argv=None) -> None:
     p.add_argument("--batches", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seq-len", type=int, default=2048)
+    p.add_argument("--per-row", action="store_true", help="also find the bad rows (slow)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     a.threshold = None
@@ -92,8 +95,14 @@ def main(argv=None) -> None:
         rec["fp32_fused"] = step_finite(model, x, y, starts, bf16=False, math_kernel=False)
         rec["bf16_math"] = step_finite(model, x, y, starts, bf16=True, math_kernel=True)
         rec["fp32_math"] = step_finite(model, x, y, starts, bf16=False, math_kernel=True)
+        for kernel in (SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION):
+            try:
+                rec[f"bf16_only_{kernel.name}"] = step_finite(model, x, y, starts, bf16=True, math_kernel=False,
+                                                              only=kernel)
+            except RuntimeError as e:  # the kernel refuses these inputs
+                rec[f"bf16_only_{kernel.name}"] = str(e)[:120]
         bad_rows = []
-        for r in range(x.shape[0]):
+        for r in range(x.shape[0] if a.per_row else 0):
             lr_, gr_ = step_finite(model, x[r:r + 1], y[r:r + 1], starts[r:r + 1], bf16=True, math_kernel=False)
             if not (lr_ and gr_):
                 bad_rows.append({"row": r, "loss": lr_, "grad": gr_, "patches": int(starts[r].sum()),

@@ -78,8 +78,23 @@ def heldout_bits(blt: BLT, ent: EntropyModel, rows: list[dict]) -> dict:
             "mean_patch_length": round(n_bytes / max(1, n_patches), 3), "by_lang": per}
 
 
+TRAINING_KEYS = ("steps", "train_seconds", "tokens", "world_size", "batch_size_per_process", "seq_len", "lr",
+                 "device", "heldout_bpb_windows", "heldout_mean_patch_length", "skipped_updates", "init_from")
+
+
+def _stage(run: Path) -> dict:
+    """One training call for the card: its summary and held-out curve (from its log.jsonl)."""
+    summary = json.loads((run / "config.json").read_text())
+    log = run / "log.jsonl"
+    rows = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
+    return {"run": run.name, **{k: summary.get(k) for k in TRAINING_KEYS},
+            "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
+                    for r in rows if "heldout_bpb" in r]}
+
+
 def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str | Path = DEFAULT_CARD,
-             eval_path: str | Path | None = None, name: str = "blt-explorer-generator") -> dict:
+             eval_path: str | Path | None = None, name: str = "blt-explorer-generator",
+             previous_runs: tuple[str | Path, ...] = ()) -> dict:
     """Write the assets listed in the module docstring; returns the card."""
     run, assets = Path(run), Path(assets)
     summary = json.loads((run / "config.json").read_text())
@@ -120,9 +135,8 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
         "config": cfg.to_dict(), "parameters": num_parameters(cfg),
         "entropy_config": ecard["config"], "entropy_card": ecard.get("name"),
         "files": {k: file_entry(p, relative_to=assets) for k, p in files.items()},
-        "training": {k: summary.get(k) for k in ("steps", "train_seconds", "tokens", "world_size",
-                                                 "batch_size_per_process", "seq_len", "lr", "device",
-                                                 "heldout_bpb_windows", "heldout_mean_patch_length")},
+        "training": {**{k: summary.get(k) for k in TRAINING_KEYS},
+                     "stages": [_stage(Path(r)) for r in [*previous_runs, run]]},
         "defaults": {"threshold": cfg.patch_threshold, "max_patch_length": cfg.max_patch_length},
         "heldout": heldout,
     }
@@ -136,8 +150,10 @@ def main(argv=None) -> None:
     p.add_argument("--assets", default=str(ASSETS))
     p.add_argument("--entropy-card", default=str(DEFAULT_CARD))
     p.add_argument("--eval", default=None, help="default: <assets>/eval/heldout_eval.jsonl")
+    p.add_argument("--previous-runs", nargs="*", default=(),
+                   help="earlier training calls that --run continued from (--init-from), oldest first")
     a = p.parse_args(argv)
-    card = finalize(a.run, a.assets, entropy_card=a.entropy_card, eval_path=a.eval)
+    card = finalize(a.run, a.assets, entropy_card=a.entropy_card, eval_path=a.eval, previous_runs=a.previous_runs)
     print(json.dumps({"files": card["files"], "heldout": card["heldout"]}, indent=2))
 
 
