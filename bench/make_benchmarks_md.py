@@ -18,6 +18,10 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "gpu_scoring": "python -m bench.bench_gpu_scoring --quick --weights assets/entropy_model.safetensors "
                    "--config assets/entropy_model.json --data data/corpus/train.bin (one H200).",
     "tokenize": "python -m bench.bench_tokenize (1 MB, four tokenizers, 2 cores)",
+    "generate_NVIDIA_H200": "python bench/bench_generate.py --torch-only --repeats 3 (one H200; 512 bytes, EOS "
+                            "masked; batch 64: 64 distinct prompts, temperature 0.8, top-k 40). Batch 1 is bound "
+                            "by kernel launches: a few hundred small kernels per byte.",
+    "generate_cpu-x86_64": "python bench/bench_generate.py (2 cores; 512 bytes from a 48-byte prompt, EOS masked)",
 }
 
 
