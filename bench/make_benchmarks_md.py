@@ -34,7 +34,7 @@ def table(rows: list[dict], keys: list[str] | None = None) -> str:
     """Markdown table of dicts: [{"a": 1}] -> '| a |\\n|---|\\n| 1 |'."""
     if not rows:
         return "_no rows_\n"
-    keys = keys or [k for k in rows[0] if not isinstance(rows[0][k], (list, dict))]
+    keys = keys or list(dict.fromkeys(k for r in rows for k, v in r.items() if not isinstance(v, (list, dict))))
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
         lines.append("| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |")
