@@ -21,9 +21,8 @@ except ImportError as e:
     st.stop()
 
 if not generation.DEFAULT_GENERATOR_CARD.exists():
-    st.warning("No trained generator ships with this build yet: its GPU training run diverged, so there are "
-               "no weights to generate with (the model, its caches and both backends are implemented and "
-               "tested with random weights). The other pages use the trained entropy model.")
+    st.warning(f"No trained generator was found ({generation.DEFAULT_GENERATOR_CARD.name} is missing from "
+               "assets/), so this page cannot generate. The other pages use the trained entropy model.")
     st.stop()
 
 c = st.columns([3, 1])
@@ -59,8 +58,10 @@ def show(res: dict) -> None:
         m[3].metric("FLOPs / patch", f"{(sum(flops) / len(flops)) if flops else 0:.3g}")
         m[4].metric("Bytes / s", f"{out_bytes / max(res['seconds'], 1e-9):.0f}")
     text_box.html(gv.stream_html(shown, starts, res["n_prompt"]))
+    # each redraw in one run needs its own key: Streamlit refuses two charts with the same id
+    draws = st.session_state["gen_draws"] = st.session_state.get("gen_draws", 0) + 1
     chart_box.plotly_chart(gv.growing_entropy_figure(res["entropies"], res["starts"], res["threshold"], res["n_prompt"]),
-                           config=charts.png_config("blt-generate-entropy"))
+                           config=charts.png_config("blt-generate-entropy"), key=f"gen_chart_{draws}")
 
 
 if go_clicked:

@@ -216,3 +216,27 @@ def test_backend_choice_switches_the_engine(app):
     app.selectbox(key="backend").set_value("torch").run()
     assert not app.exception
     assert any("torch" in c.value for c in app.caption)
+
+
+def test_generate_page_streams_with_the_shipped_generator(app):
+    """The trained generator writes bytes; counters, the coloured stream and the curve appear,
+    and a prompt with markup is shown as text, never as HTML."""
+    from blt_core import generation
+
+    if not generation.DEFAULT_GENERATOR_CARD.exists():
+        pytest.skip("no generator card shipped")
+    app.run()
+    app.switch_page("app_pages/generate.py").run()
+    app.text_area(key="gen_prompt").set_value("<b>bold</b> & the ").run()
+    app.slider(key="gen_max").set_value(24).run()
+    app.slider(key="gen_temp").set_value(0.0).run()
+    app.button(key="gen_go").click().run(timeout=60)
+    assert not app.exception
+    out = int(_metric(app, "Bytes out"))
+    assert 0 < out <= 24
+    assert int(_metric(app, "Local steps")) >= out
+    assert 1 <= int(_metric(app, "Global steps")) <= int(_metric(app, "Local steps"))
+    html = "".join(h.proto.body for h in app.get("html"))
+    assert ">&lt;<" in html and ">&amp;<" in html and "<b>" not in html  # one span per character
+    assert 'title="patch 1"' in html  # more than one patch, each in its own span
+    assert app.session_state["gen_result"]["status"] == "done"
