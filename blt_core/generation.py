@@ -106,7 +106,7 @@ class _Loaded:
             from safetensors.torch import load_file
 
             from blt_core.blt.model import BLT
-            from blt_core.blt.torch_backend import NoCacheStepper, TorchStepper
+            from blt_core.blt.torch_backend import NoCacheStepper, TorchStepper, step_functions
             from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
             device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -116,7 +116,9 @@ class _Loaded:
             ent.load_state_dict({k: v.float() for k, v in load_file(str(verified_file(card, "entropy_safetensors"))).items()})
             blt, ent = blt.to(device).eval(), ent.to(device).eval()
             self.name = f"torch-{device.type}"
-            self.new_stepper = lambda no_cache: (NoCacheStepper if no_cache else TorchStepper)(blt, ent, device=device)
+            steps = step_functions(blt, ent)  # traced once, on first use, for every stepper of this model
+            self.new_stepper = lambda no_cache: (NoCacheStepper(blt, ent, device=device) if no_cache
+                                                 else TorchStepper(blt, ent, device=device, steps=steps))
 
 
 _LOCK = threading.Lock()

@@ -27,13 +27,47 @@ from blt_core.blt.model import BLT
 from blt_core.entropy_model import EntropyModel
 
 
+class TraceOnce:
+    """A step module run eagerly until its inputs are general enough, then as a frozen TorchScript
+    trace (one per batch size): a cached step is a few hundred tiny ops, and eager Python around
+    them costs about as much as the arithmetic (entropy step on 2 cores: 1.98 ms eager, 1.07 ms
+    traced, identical outputs).
+
+    "General enough": every input of 3 or more dims (caches, patch states) has all non-batch
+    dims >= 2, so the trace cannot specialise a length of 0 or 1; until then calls stay eager.
+    """
+
+    def __init__(self, module: torch.nn.Module, enabled: bool = True):
+        self.module, self.enabled = module, enabled
+        self.traced: dict[int, torch.jit.ScriptModule] = {}
+
+    def __call__(self, *args: torch.Tensor):
+        fn = self.traced.get(args[0].shape[0])
+        if fn is not None:
+            return fn(*args)
+        if self.enabled and all(min(a.shape[1:]) >= 2 for a in args if a.dim() >= 3):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes about Python ints: shapes here stay symbolic
+                fn = torch.jit.freeze(torch.jit.trace(self.module, args, check_trace=False).eval())
+            self.traced[args[0].shape[0]] = fn
+            return fn(*args)
+        return self.module(*args)
+
+
+def step_functions(blt: BLT, entropy_model: EntropyModel, *, trace: bool = True) -> tuple[TraceOnce, ...]:
+    """(entropy, local, global) steps; share them between steppers so each traces only once."""
+    return (TraceOnce(EntropyStep(entropy_model.eval()), trace), TraceOnce(LocalStep(blt.eval()), trace),
+            TraceOnce(GlobalStep(blt.eval()), trace))
+
+
 class TorchStepper:
-    def __init__(self, blt: BLT, entropy_model: EntropyModel, *, device: str | torch.device = "cpu"):
+    def __init__(self, blt: BLT, entropy_model: EntropyModel, *, device: str | torch.device = "cpu",
+                 steps: tuple[TraceOnce, ...] | None = None):
         self.device = torch.device(device)
         self.blt, self.entropy_model = blt.eval(), entropy_model.eval()
-        self.entropy = EntropyStep(self.entropy_model)
-        self.local = LocalStep(self.blt)
-        self.glob = GlobalStep(self.blt)
+        self.entropy, self.local, self.glob = steps or step_functions(blt, entropy_model)
 
     def _t(self, a, dtype=torch.long) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a), dtype=dtype, device=self.device)

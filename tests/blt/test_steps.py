@@ -58,3 +58,20 @@ def test_global_steps_count_patches():
     # every patch over the bytes but the last was closed by one global step, plus BOS's patch
     assert r.global_steps[0] == len(r.patch_starts[0])
     assert r.local_steps == len(r.data[0])
+
+
+def test_traced_steps_equal_eager_steps():
+    """TraceOnce swaps in a TorchScript trace once inputs are general; it must not change a byte,
+    across growing caches, a sliding local window (60 > 16 bytes) and a batch of uneven rows."""
+    from blt_core.blt.torch_backend import TraceOnce, step_functions
+
+    blt, ent = tiny_models()
+    prompts = [b"abc", b"A longer prompt here", b""]
+    eager = run(TorchStepper(blt, ent, steps=step_functions(blt, ent, trace=False)), prompts, max_bytes=60,
+                temperature=0.8, **KW)
+    steps = step_functions(blt, ent)
+    traced = run(TorchStepper(blt, ent, steps=steps), prompts, max_bytes=60, temperature=0.8, **KW)
+    assert all(isinstance(s, TraceOnce) and s.traced for s in steps)  # the traces were really used
+    assert traced.data == eager.data and traced.patch_starts == eager.patch_starts
+    for a, b in zip(traced.entropies, eager.entropies):
+        assert np.allclose(a, b, atol=1e-5)
