@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blt_core.patching import patch, patch_lengths
+from blt_core.patching import patch
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """The shipped entropy model meets its card's promises (measured by finalize_entropy on the subset)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
