@@ -21,6 +21,8 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "generate_NVIDIA_H200": "python bench/bench_generate.py --torch-only --repeats 3 (one H200; 512 bytes, EOS "
                             "masked; batch 64: 64 distinct prompts, temperature 0.8, top-k 40). Batch 1 is bound "
                             "by kernel launches: a few hundred small kernels per byte.",
+    "generate_parity": "python bench/bench_generate_parity.py (20 prompts in several scripts and code, greedy "
+                       "and sampled at temperature 0.8, 160 bytes each, ONNX Runtime vs torch on the CPU)",
     "generate_cpu-x86_64": "python bench/bench_generate.py (2 cores; 512 bytes from a 48-byte prompt, EOS masked)",
 }
 
