@@ -65,7 +65,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True, help="training output folder (entropy_model.safetensors, config.json)")
     p.add_argument("--assets", default="assets")
-    p.add_argument("--name", default="blt-explorer-entropy-3.5m")
+    p.add_argument("--name", default=None, help="default: blt-explorer-entropy-<parameters>m")
     p.add_argument("--pretrain-run", help="the run that --run fine-tuned from (its summary and log join the card)")
     a = p.parse_args(argv)
     run, assets = Path(a.run), Path(a.assets)
@@ -108,7 +108,7 @@ def main(argv=None) -> None:
     cal_r = calibrate_threshold(joined, joined_bytes, target=TARGET, mode="monotonic")
     manifest = assets / "corpus_manifest.json"
     card = {
-        "name": a.name,
+        "name": a.name or f"blt-explorer-entropy-{sum(np.prod(v) for v in _shapes(st).values()) / 1e6:.1f}m",
         "kind": "entropy-model",
         "description": "Llama-style causal byte LM (RMSNorm, SwiGLU, interleaved RoPE, sliding-window attention) "
                        "trained from scratch on the project's offline corpus; entropies in nats over 260 outputs.",

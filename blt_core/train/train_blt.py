@@ -59,7 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--hash-dim", type=int, default=d.hash_dim)
     p.add_argument("--seq-len", type=int, default=2048, help="tokens per training sequence")
     p.add_argument("--batch-size", type=int, default=32, help="sequences per step per process")
-    p.add_argument("--lr", type=float, default=1e-3, help="2e-3 diverged to NaN after ~250 steps on an H200 (bf16)")
+    p.add_argument("--lr", type=float, default=1e-3, help="from scratch; continuing runs used 5e-4 and 2e-4")
     p.add_argument("--min-lr-ratio", type=float, default=0.05)
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--warmup-frac", type=float, default=0.03)
