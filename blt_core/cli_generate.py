@@ -12,9 +12,10 @@ import sys
 
 
 def _show(piece: bytes) -> str:
-    # Control bytes and invalid UTF-8 are shown as \xNN, never dropped.
+    # Control bytes and invalid UTF-8 are shown as \xNN, never dropped; tabs and newlines are
+    # layout, so they print as themselves.
     text = piece.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() or c in " \n" else f"\\x{ord(c):02x}" for c in text)
+    return "".join(c if c.isprintable() or c in " \t\n" else f"\\x{ord(c):02x}" for c in text)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
