@@ -36,14 +36,23 @@ def pooled_threshold(entropies: list[np.ndarray], target: float) -> tuple[float,
     return float(cands[i]), float(means[i])
 
 
+LINE_COLOURS = [OKABE_ITO["blue"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"]]
+
+
+def _threshold_lines(thresholds: np.ndarray, series: dict[str, np.ndarray], hover: str) -> go.Figure:
+    """A figure with one line per named series over the threshold axis."""
+    fig = go.Figure()
+    for i, (name, ys) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=thresholds, y=ys, name=name, mode="lines",
+                                 line={"color": LINE_COLOURS[i % len(LINE_COLOURS)], "width": 2},
+                                 hovertemplate=hover + "<extra>" + name + "</extra>"))
+    return fig
+
+
 def curve_figure(thresholds: np.ndarray, curves: dict[str, np.ndarray], *, current: float | None,
                  target: float | None) -> go.Figure:
     """Mean patch length against threshold, one line per curve, with the current theta and target."""
-    fig = go.Figure()
-    colours = [OKABE_ITO["blue"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"]]
-    for i, (name, ys) in enumerate(curves.items()):
-        fig.add_trace(go.Scatter(x=thresholds, y=ys, name=name, mode="lines", line={"color": colours[i % 3], "width": 2},
-                                 hovertemplate="θ %{x:.3f} nats → %{y:.2f} bytes/patch<extra>" + name + "</extra>"))
+    fig = _threshold_lines(thresholds, curves, "θ %{x:.3f} nats → %{y:.2f} bytes/patch")
     if current is not None:
         fig.add_vline(x=current, line={"color": OKABE_ITO["orange"], "dash": "dash"},
                       annotation_text=f"θ {current:.3f}", annotation_position="top")
@@ -58,11 +67,7 @@ def curve_figure(thresholds: np.ndarray, curves: dict[str, np.ndarray], *, curre
 def compute_figure(thresholds: np.ndarray, flops_per_byte: dict[str, np.ndarray], *, bpe_line: float | None,
                    bpe_name: str = "BPE") -> go.Figure:
     """FLOPs per byte implied by each threshold (a BLT whose patches follow the curve)."""
-    fig = go.Figure()
-    colours = [OKABE_ITO["blue"], OKABE_ITO["bluish_green"]]
-    for i, (name, ys) in enumerate(flops_per_byte.items()):
-        fig.add_trace(go.Scatter(x=thresholds, y=ys, name=name, mode="lines", line={"color": colours[i % 2], "width": 2},
-                                 hovertemplate="θ %{x:.3f} → %{y:.3s} FLOPs/byte<extra>" + name + "</extra>"))
+    fig = _threshold_lines(thresholds, flops_per_byte, "θ %{x:.3f} → %{y:.3s} FLOPs/byte")
     if bpe_line is not None:
         fig.add_hline(y=bpe_line, line={"color": OKABE_ITO["vermillion"], "dash": "dot"},
                       annotation_text=f"{bpe_name}: {bpe_line:.3g} FLOPs/byte", annotation_position="top left")

@@ -55,6 +55,40 @@ def make_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float, de
     )
 
 
+def init_from(model: torch.nn.Module, path: str | None) -> torch.nn.Module:
+    """Load safetensors weights (any float dtype, e.g. shipped fp16) into `model`; None: unchanged.
+    A checkpoint in the run folder still wins: start_run resumes it afterwards."""
+    if path:
+        from safetensors.torch import load_file
+
+        model.load_state_dict({k: v.float() for k, v in load_file(path).items()})
+    return model
+
+
+def state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """fp32 CPU copy of the weights, ready for safetensors."""
+    return {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+
+
+def batch_rng(args, proc: Proc, step: int) -> torch.Generator:
+    """Sampling RNG, distinct per rank and per resumed call (the step moves the seed on)."""
+    return torch.Generator(device=proc.device).manual_seed(args.seed * 1000 + proc.rank * 7919 + step)
+
+
+def update(model: torch.nn.Module, opt, loss: torch.Tensor, lr: float) -> bool:
+    """One optimizer step at `lr` with gradients clipped to norm 1; False (and no step) when the
+    loss or gradient is non-finite, so one bad batch never turns the weights into NaN."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    if not (torch.isfinite(grad_norm) and torch.isfinite(loss)):
+        return False
+    opt.step()
+    return True
+
+
 def lr_at(progress: float, args) -> float:
     """Linear warm-up, then cosine to min_lr_ratio * lr, over progress in [0, 1]."""
     if progress < args.warmup_frac:

@@ -32,7 +32,8 @@ from blt_core.blt.config import BLTConfig
 from blt_core.blt.masks import patch_starts, token_entropies
 from blt_core.blt.model import BLT
 from blt_core.checkpoints import sha256_file
-from blt_core.train.common import lr_at, make_optimizer, save_checkpoint, setup_process, start_run, wrap
+from blt_core.train.common import (batch_rng, init_from, lr_at, make_optimizer, save_checkpoint, setup_process,
+                                   start_run, state_on_cpu, update, wrap)
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -162,11 +163,6 @@ def evaluate(model, entropy_model, stream, bos, args, cfg, device) -> tuple[floa
     return total / max(1, count) / math.log(2), n_tok / max(1, n_patch)
 
 
-def state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """fp32 CPU copy of the weights (safetensors-ready)."""
-    return {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
-
-
 def load_entropy(args, device) -> tuple[EntropyModel, dict, float]:
     from safetensors.torch import load_file
 
@@ -197,12 +193,7 @@ def main(argv=None) -> None:
 
     entropy_model, entropy_cfg, threshold = load_entropy(args, device)
     cfg = build_config(args, threshold)
-    model = BLT(cfg).init_weights(seed=args.seed)
-    if args.init_from:  # a checkpoint in --out still wins: start_run resumes it below
-        from safetensors.torch import load_file
-
-        model.load_state_dict({k: v.float() for k, v in load_file(args.init_from).items()})
-    model = model.to(device)
+    model = init_from(BLT(cfg).init_weights(seed=args.seed), args.init_from).to(device)
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
     skipped = 0  # updates dropped for a non-finite loss or gradient
     best = (math.inf, 0, None)  # (held-out bpb, step, weights): what ships if the run ends worse
@@ -213,7 +204,7 @@ def main(argv=None) -> None:
 
     train_stream, train_bos = load_split(Path(args.data), "train", device)
     held_stream, held_bos = load_split(Path(args.data), "heldout", device)
-    gen = torch.Generator(device=device).manual_seed(args.seed * 1000 + rank * 7919 + step)
+    gen = batch_rng(args, proc, step)
 
     ddp = wrap(model, proc, compile=args.compile)
     if rank == 0:
@@ -222,22 +213,12 @@ def main(argv=None) -> None:
     clock.start()
     while not clock.should_stop(step):
         lr = lr_at(clock.progress, args)
-        for g in opt.param_groups:
-            g["lr"] = lr
         x, y = sample_batch(train_stream, train_bos, batch=args.batch_size, seq_len=args.seq_len, gen=gen)
         starts = starts_for(entropy_model, x, cfg, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = ddp(x, starts)
         loss, _ = masked_loss(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        # a non-finite loss or gradient (seen once on a GPU in bf16) must not reach the weights:
-        # skip that update and count it, rather than let one bad batch turn every weight to NaN
-        if torch.isfinite(grad_norm) and torch.isfinite(loss):
-            opt.step()
-        else:
-            skipped += 1
+        skipped += not update(model, opt, loss, lr)
         step += 1
         tokens_seen += x.numel() * world
         clock.tick()

@@ -26,7 +26,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from blt_core.train.common import lr_at, make_optimizer, save_checkpoint, setup_process, start_run, wrap
+from blt_core.train.common import (batch_rng, init_from, lr_at, make_optimizer, save_checkpoint, setup_process,
+                                   start_run, state_on_cpu, update, wrap)
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.entropy_model import EntropyModel, EntropyModelConfig
 
@@ -118,12 +119,8 @@ def main(argv=None) -> None:
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
     )
-    model = EntropyModel(cfg).init_weights(seed=args.seed)
-    if args.init_from:
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(args.init_from))
-    model = model.to(device)
+    model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from).to(device)
+    skipped = 0  # updates dropped for a non-finite loss or gradient
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
     run = start_run(out, model, opt, proc, args)
     step, tokens_seen, clock, log = run.step, run.tokens, run.clock, run.log
@@ -132,7 +129,7 @@ def main(argv=None) -> None:
 
     train_raw, train_docs = load_split(Path(args.data), "train", device)
     held_raw, held_docs = load_split(Path(args.data), "heldout", device)
-    gen = torch.Generator(device=device).manual_seed(args.seed * 1000 + rank * 7919 + step)
+    gen = batch_rng(args, proc, step)
 
     ddp = wrap(model, proc, compile=args.compile)
     if rank == 0:
@@ -141,23 +138,19 @@ def main(argv=None) -> None:
     clock.start()
     while not clock.should_stop(step):
         lr = lr_at(clock.progress, args)
-        for g in opt.param_groups:
-            g["lr"] = lr
         x, y = sample_batch(train_raw, train_docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen,
                             random_frac=args.random_frac)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = ddp(x)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        skipped += not update(model, opt, loss, lr)
         step += 1
         tokens_seen += x.numel() * world
         clock.tick()
         elapsed = clock.elapsed
         if rank == 0 and step % args.log_every == 0:
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "train_bpb": loss.item() / math.log(2), "tokens": tokens_seen}
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "skipped_updates": skipped,
+                   "train_bpb": loss.item() / math.log(2), "tokens": tokens_seen}
             if step % args.eval_every == 0:
                 rec["heldout_bpb"] = evaluate(model, held_raw, held_docs, args, device)
             log.write(json.dumps(rec) + "\n")
@@ -169,11 +162,10 @@ def main(argv=None) -> None:
         final_bpb = evaluate(model, held_raw, held_docs, args, device)
         from safetensors.torch import save_file
 
-        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
-                  str(out / "entropy_model.safetensors"))
+        save_file(state_on_cpu(model), str(out / "entropy_model.safetensors"))
         summary = {"config": cfg.to_dict(), "init_from": args.init_from, "random_frac": args.random_frac, "steps": step, "train_seconds": round(elapsed, 1), "tokens": tokens_seen,
                    "world_size": world, "batch_size_per_process": args.batch_size, "seq_len": args.seq_len,
-                   "lr": args.lr, "heldout_bpb_windows": final_bpb, "done": elapsed >= args.total_seconds,
+                   "lr": args.lr, "skipped_updates": skipped, "heldout_bpb_windows": final_bpb, "done": elapsed >= args.total_seconds,
                    "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
         (out / "config.json").write_text(json.dumps(summary, indent=2))
         print("final", json.dumps(summary), flush=True)
