@@ -14,11 +14,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 st.set_page_config(page_title="BLT Explorer", page_icon="🧩", layout="wide")
 pages = [
-    st.Page("app_pages/explore.py", title="Explore", icon="🔎", default=True),
-    st.Page("app_pages/compare.py", title="Compare", icon="⚖️"),
-    st.Page("app_pages/tune.py", title="Tune", icon="🎚️"),
-    st.Page("app_pages/compute.py", title="Compute", icon="🧮"),
-    st.Page("app_pages/learn.py", title="Learn", icon="📖"),
-    st.Page("app_pages/generate.py", title="Generate", icon="✍️"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/search:", default=True),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/balance:"),
+    st.Page("app_pages/tune.py", title="Tune", icon=":material/tune:"),
+    st.Page("app_pages/compute.py", title="Compute", icon=":material/calculate:"),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/menu_book:"),
+    st.Page("app_pages/generate.py", title="Generate", icon=":material/edit_note:"),
 ]
 st.navigation(pages, position="top").run()

@@ -6,10 +6,10 @@ forcing, the patch rule, sampling, stopping, and counting steps. So every backen
 same decisions from the same numbers.
 
 Token positions: token 0 is BOS, token k+1 is byte k. At position t the loop
-  1. opens a patch at token t if the rule says so (t == 1, or entropy of token t > threshold,
+  1. starts the entropy step on token t (-> entropy of token t+1, i.e. entropies[t] of byte t),
+  2. opens a patch at token t if the rule says so (t == 1, or entropy of token t > threshold,
      or the max patch length is reached); opening one first closes the previous patch: one
      global step,
-  2. runs the entropy step on token t (-> entropy of token t+1, i.e. entropies[t] of byte t),
   3. runs the local step on token t (-> logits of token t+1),
   4. takes token t+1 from the prompt or samples it; EOS or max_bytes ends the row.
 
@@ -27,7 +27,9 @@ Token positions: token 0 is BOS, token k+1 is byte k. At position t the loop
 
 from __future__ import annotations
 
+import functools
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
@@ -41,14 +43,34 @@ class Stepper(Protocol):
     def start(self, batch: int) -> None:
         """Fresh caches for `batch` rows."""
 
-    def entropy_step(self, tokens: np.ndarray, pos: int) -> np.ndarray:
-        """(B,) token ids at position pos -> (B,) entropy in nats of the next token's prediction."""
+    def entropy_step(self, tokens: np.ndarray, pos: int) -> np.ndarray | Future:
+        """(B,) token ids at position pos -> (B,) entropy in nats of the next token's prediction.
+
+        May return a Future of that array: the loop asks for it only after the global and local
+        steps of the same position, so a stepper can run the entropy model on another core.
+        """
 
     def local_step(self, window: np.ndarray, pos: int, patch_index: np.ndarray) -> np.ndarray:
         """(B, max_ngram) ids ending at position pos, (B,) patch of that token -> (B, V) logits."""
 
     def global_step(self, close: np.ndarray, patch_start: np.ndarray, pos: int, patch_index: np.ndarray) -> None:
         """Close the patches [patch_start, pos) of rows where close (B,) is True; patch_index: theirs."""
+
+
+@functools.lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="blt-step")
+
+
+def in_background(fn, *args) -> Future:
+    """fn(*args) on a worker thread shared by all steppers (up to 4 generations at once).
+
+    Worth it because ONNX Runtime and torch release the GIL while they compute: an entropy
+    step on the second core overlaps the local and global steps of the same position.
+    >>> in_background(sum, [1, 2]).result()
+    3
+    """
+    return _pool().submit(fn, *args)
 
 
 @dataclass(frozen=True)
@@ -104,15 +126,16 @@ def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold:
     global_steps = np.zeros(B, dtype=np.int64)
     pos = 0
     while not done.all():
+        pending = stepper.entropy_step(tokens.copy(), pos)  # needs nothing below: may run beside it
         if pos > 0 and opens_next.any():
             close = opens_next.copy()
             stepper.global_step(close, patch_start.copy(), pos, patch_index.copy())
             global_steps += close
             patch_index += close
             patch_start[close] = pos
-        entropy = np.asarray(stepper.entropy_step(tokens.copy(), pos), dtype=np.float64)
         window = np.concatenate([window[:, 1:], tokens[:, None]], axis=1)
         logits = stepper.local_step(window.copy(), pos, patch_index.copy())
+        entropy = np.asarray(pending.result() if isinstance(pending, Future) else pending, dtype=np.float64)
         events = []
         for r in range(B):
             if done[r]:

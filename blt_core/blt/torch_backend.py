@@ -11,7 +11,7 @@ Both implement decoding.Stepper, so the loop and its decisions are shared.
 >>> ent = EntropyModel(EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
 ...                                       intermediate_size=64, window=16)).init_weights()
 >>> s = TorchStepper(blt, ent); s.start(1)
->>> s.entropy_step(np.array([1]), 0).shape, s.local_step(np.zeros((1, 8), np.int64), 0, np.zeros(1, np.int64)).shape
+>>> s.entropy_step(np.array([1]), 0).result().shape, s.local_step(np.zeros((1, 8), np.int64), 0, np.zeros(1, np.int64)).shape
 ((1,), (1, 260))
 """
 
@@ -22,6 +22,7 @@ import torch
 
 from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
                                 local_cache_shapes)
+from blt_core.blt.decoding import in_background
 from blt_core.blt.masks import token_entropies
 from blt_core.blt.model import BLT
 from blt_core.entropy_model import EntropyModel
@@ -82,8 +83,15 @@ class TorchStepper:
         self.states: list[torch.Tensor] = []  # encoder states (B, L) of positions hist_from ..
         self.hist_from = 0
 
-    @torch.inference_mode()
     def entropy_step(self, tokens, pos):
+        """On the CPU a Future (decoding.in_background: the second core runs it beside the local
+        step); on a GPU the array, since both would queue on the same stream anyway."""
+        if self.device.type == "cpu":
+            return in_background(self._entropy_step, tokens, pos)
+        return self._entropy_step(tokens, pos)
+
+    @torch.inference_mode()  # per thread: the worker thread enters it here
+    def _entropy_step(self, tokens, pos):
         t = self._t(tokens)
         ent, *self.ent_cache = self.entropy(t, torch.full_like(t, pos), *self.ent_cache)
         return ent.float().cpu().numpy()
