@@ -73,6 +73,19 @@ def in_background(fn, *args) -> Future:
     return _pool().submit(fn, *args)
 
 
+def write_slots(caches, new, slots, rows) -> None:
+    """Store each layer's new key or value (B, H, 1, D) in its ring cache (B, H, S, D), in place:
+    row rows[i] gets slot slots[i] (its position % S; layers.py). numpy arrays or torch tensors.
+
+    >>> c = [np.zeros((2, 1, 3, 1))]
+    >>> write_slots(c, [np.ones((2, 1, 1, 1))], np.array([1]), np.array([0]))
+    >>> c[0][:, 0, :, 0].tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    for c, n in zip(caches, new):
+        c[rows, :, slots] = n[rows, :, 0]
+
+
 @dataclass(frozen=True)
 class ByteEvent:
     """One byte of prompt or output, as it is decided."""

@@ -43,10 +43,10 @@ class GlobalTransformer(nn.Module):
             x = layer(x, cos, sin, mask)
         return self.norm(x)
 
-    def step(self, x, cos, sin, caches, valid, update):
-        """x (B, 1, G) -> (B, 1, G), new caches; rows with update False leave their cache alone."""
+    def step(self, x, cos, sin, caches, valid):
+        """x (B, 1, G) -> (B, 1, G) and each layer's new (k, v); ring caches as in layers.py."""
         out = []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], self.config.global_window, valid, update)
+            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], valid)
             out += [k, v]
         return self.norm(x), tuple(out)

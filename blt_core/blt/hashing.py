@@ -16,8 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-HASH_PRIME = 1_000_000_007  # the official first hash prime
-HASH_MODULUS = 2**31 - 1  # Mersenne prime: (h * prime + x) < 2**62 fits int64
+from blt_core.blt.last_ngrams import HASH_MODULUS, HASH_PRIME  # noqa: F401 (re-exported)
 
 
 def rolling_hash(ids: torch.Tensor, n: int, *, buckets: int, prime: int = HASH_PRIME,

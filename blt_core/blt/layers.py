@@ -2,20 +2,18 @@
 
 Every attention has two entry points that compute the same function:
 `forward` over a whole sequence with a boolean mask (training, teacher forcing), and
-`step` for one new position against a KV cache (generation), in one of two forms:
+`step` for one new position against a KV cache (generation).
 
-- growing (entropy model, local models): the cache holds the previous min(t, W-1) positions;
-  the step appends the new key, attends to all of them (exactly the sliding window of W) and
-  returns the last W-1. Rows of a batch advance together, so they share one length.
-- fixed (global model): W slots (B, H, W, D) shifted left by one per step, the new key last,
-  with a per-row validity mask (slots before position 0) and an `update` flag, because in a
-  batch each row closes its patches at its own times.
+The step cache is a ring of S = window - 1 slots per layer, (B, H, S, D): the key of position
+p lives in slot p % S, so the slots always hold the previous min(p, S) positions, exactly the
+rest of the window. A step attends to the valid slots plus its own new key and returns that
+new key and value; the stepper writes them into slot p % S itself (one row of H x D numbers).
+Nothing else moves: a step graph that returned whole updated caches spent about a third of
+its time copying them (and a masked select for rows that did not advance). Keys are stored
+already rotated (RoPE), so slot order does not matter to attention.
 
-Keys are stored already rotated (RoPE). Shifting and appending are plain copies, which ONNX
-Runtime does at memory speed (an indexed scatter into a ring buffer was several times slower).
-
->>> valid_slots(torch.tensor([0, 2, 9]), 4).int().tolist()
-[[0, 0, 0, 1], [0, 1, 1, 1], [1, 1, 1, 1]]
+>>> slot_valid(torch.tensor([0, 2, 9]), 4).int().tolist()  # 4 slots after 0, 2 and 9 positions
+[[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]]
 """
 
 from __future__ import annotations
@@ -29,10 +27,9 @@ from torch import nn
 from blt_core.entropy_model import RMSNorm, apply_rope, rope_tables
 
 
-def valid_slots(pos: torch.Tensor, window: int) -> torch.Tensor:
-    """(B,) positions just written -> (B, W) bool: which slots hold a position of the window."""
-    filled = torch.clamp(pos + 1, max=window)
-    return torch.arange(window, device=pos.device)[None, :] >= (window - filled)[:, None]
+def slot_valid(pos: torch.Tensor, slots: int) -> torch.Tensor:
+    """(B,) position of each row's new token -> (B, S) bool: slots holding an earlier position."""
+    return torch.arange(slots, device=pos.device)[None, :] < torch.clamp(pos, max=slots)[:, None]
 
 
 def rope_for_positions(head_dim: int, pos: torch.Tensor, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -40,14 +37,6 @@ def rope_for_positions(head_dim: int, pos: torch.Tensor, theta: float) -> tuple[
     cos, sin = rope_tables(head_dim, pos, theta)
     B = pos.shape[0]
     return cos.view(B, 1, 1, -1).to(pos.device), sin.view(B, 1, 1, -1).to(pos.device)
-
-
-def shift_in(cache: torch.Tensor, new: torch.Tensor, update: torch.Tensor | None) -> torch.Tensor:
-    """cache (B, H, W, D), new (B, H, 1, D) -> oldest slot dropped, `new` last; rows with update False unchanged."""
-    out = torch.cat([cache[:, :, 1:], new], dim=2)
-    if update is not None:
-        out = torch.where(update.view(-1, 1, 1, 1), out, cache)
-    return out
 
 
 def no_empty_rows(allowed: torch.Tensor) -> torch.Tensor:
@@ -68,6 +57,20 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Ten
     if allowed is not None:
         scores = scores.masked_fill(~allowed, float("-inf"))
     return torch.matmul(torch.softmax(scores, dim=-1).type_as(v), v)
+
+
+def attend_step(q, k, v, cache_k, cache_v, valid) -> torch.Tensor:
+    """One new position: q, k, v (B, H, 1, D) attend to the valid cache slots and to k itself.
+
+    cache_k, cache_v (B, H, S, D), valid (B, S) -> (B, H, 1, D); the same softmax as `attend`
+    over the slots plus the new key, without copying the cache to append k.
+    """
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    old = (torch.matmul(q, cache_k.transpose(-1, -2)).float() * scale).masked_fill(~valid[:, None, None, :],
+                                                                                   float("-inf"))
+    new = (q * k).sum(-1, keepdim=True).float() * scale  # (B, H, 1, 1)
+    p = torch.softmax(torch.cat([old, new], dim=-1), dim=-1).type_as(v)
+    return torch.matmul(p[..., :-1], cache_v) + p[..., -1:] * v
 
 
 class FeedForward(nn.Module):
@@ -108,21 +111,12 @@ class SelfAttention(_Projections):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.wo(y.transpose(1, 2).reshape(B, T, -1))
 
-    def step(self, x, cos, sin, cache_k, cache_v, window, valid=None, update=None):
-        """x (B, 1, C) at one new position per row -> y (B, 1, C), updated (cache_k, cache_v).
-
-        valid None: growing cache (B, H, <= W-1, D); else fixed cache (B, H, W, D) with valid (B, W).
-        """
+    def step(self, x, cos, sin, cache_k, cache_v, valid):
+        """x (B, 1, C) at one new position per row -> y (B, 1, C) and its new key and value (B, H, 1, D)."""
         B = x.shape[0]
         q, k, v = self._qkv(x, cos, sin)
-        if valid is None:
-            keys, values = torch.cat([cache_k, k], dim=2), torch.cat([cache_v, v], dim=2)
-            y = attend(q, keys, values, None)
-            cache_k, cache_v = keys[:, :, 1 - window:], values[:, :, 1 - window:]
-        else:
-            cache_k, cache_v = shift_in(cache_k, k, update), shift_in(cache_v, v, update)
-            y = attend(q, cache_k, cache_v, valid[:, None, None, :])
-        return self.wo(y.transpose(1, 2).reshape(B, 1, -1)), cache_k, cache_v
+        y = attend_step(q, k, v, cache_k, cache_v, valid)
+        return self.wo(y.transpose(1, 2).reshape(B, 1, -1)), k, v
 
 
 class MemoryAttention(_Projections):
@@ -194,10 +188,11 @@ class Block(nn.Module):
         x = x + self.attention(self.attention_norm(x), cos, sin, mask)
         return x + self.feed_forward(self.ffn_norm(x))
 
-    def step(self, x, cos, sin, cache_k, cache_v, window, valid=None, update=None):
-        a, cache_k, cache_v = self.attention.step(self.attention_norm(x), cos, sin, cache_k, cache_v, window, valid, update)
+    def step(self, x, cos, sin, cache_k, cache_v, valid):
+        """-> x (B, 1, C), the new key and value of this position."""
+        a, k, v = self.attention.step(self.attention_norm(x), cos, sin, cache_k, cache_v, valid)
         x = x + a
-        return x + self.feed_forward(self.ffn_norm(x)), cache_k, cache_v
+        return x + self.feed_forward(self.ffn_norm(x)), k, v
 
 
 class DecoderBlock(Block):
@@ -212,6 +207,6 @@ class DecoderBlock(Block):
         x = x + self.cross_attention(self.cross_norm(x), memory)
         return super().forward(x, cos, sin, mask)
 
-    def step(self, x, cos, sin, cache_k, cache_v, window, memory):
+    def step(self, x, cos, sin, cache_k, cache_v, valid, memory):
         x = x + self.cross_attention(self.cross_norm(x), memory)
-        return super().step(x, cos, sin, cache_k, cache_v, window)
+        return super().step(x, cos, sin, cache_k, cache_v, valid)

@@ -49,13 +49,13 @@ class LocalDecoder(nn.Module):
             x = layer(x, cos, sin, mask, memory)
         return self.output(self.norm(x))
 
-    def step(self, h, memory, patch_index, cos, sin, caches):
-        """h (B, 1, L), memory (B, G) of the previous patch, patch_index (B,) -> logits (B, V), caches."""
+    def step(self, h, memory, patch_index, cos, sin, caches, valid):
+        """h (B, 1, L), memory (B, G) of the previous patch, patch_index (B,) -> logits (B, V), new keys/values."""
         B = h.shape[0]
         memory = torch.where((patch_index == 0)[:, None], self.memory_start[None, :].to(memory.dtype), memory)
         memory = memory.view(B, 1, self.config.patch_k, self.config.local_hidden_size)
         x, out = h, []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], self.config.local_window, memory)
+            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], valid, memory)
             out += [k, v]
         return self.output(self.norm(x))[:, 0], tuple(out)

@@ -50,14 +50,23 @@ class LocalEncoder(nn.Module):
             x = layer(x, cos, sin, mask)
         return x
 
-    def step(self, window_ids, cos, sin, caches):
-        """window_ids (B, max_ngram): the newest id last, BOE-padded -> h (B, 1, L), new caches.
+    def embed_last(self, token: torch.Tensor, buckets: torch.Tensor) -> torch.Tensor:
+        """token (B,), buckets (B, n) of the n-grams ending at it (last_ngrams.py) -> (B, 1, L), as `embed`."""
+        x = self.tok_embeddings(token)[:, None, :]
+        if self.hash_embeddings:
+            grams = torch.cat([emb(buckets[:, i]) for i, emb in enumerate(self.hash_embeddings)], dim=-1)
+            x = x + self.hash_proj(grams)[:, None, :]
+        return x
 
-        caches is a flat tuple (k_0, v_0, k_1, v_1, ...) of growing (B, H, <= local_window-1, D) caches.
+    def step(self, token, buckets, cos, sin, caches, valid):
+        """token (B,) and its n-gram buckets (B, n) -> h (B, 1, L), new keys/values.
+
+        caches is a flat tuple (k_0, v_0, k_1, v_1, ...) of ring caches (B, H, local_window-1, D)
+        with valid (B, S) (layers.py); the result holds each layer's new (k, v) of this position.
         """
-        x = self.embed(window_ids)[:, -1:]  # the n-grams ending at the newest id
+        x = self.embed_last(token, buckets)
         out = []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], self.config.local_window)
+            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], valid)
             out += [k, v]
         return x, tuple(out)

@@ -1,11 +1,15 @@
 """Export the generator's three step functions (cache.py) to ONNX, caches as inputs/outputs.
 
-    entropy_step.onnx  tokens (B,), pos (B,), k0, v0, ...          -> entropy (B,), k0_out, v0_out, ...
-                       (caches (B, H, past, D) growing up to window-1; they start with past = 0)
-    local_step.onnx    window (B, N), pos (B,), memory (B, G), patch_index (B,), k0, v0, ...
-                                                                  -> logits (B, V), state (B, L), k0_out, ...
-    global_step.onnx   patch_states (B, Lp, L), patch_mask (B, Lp), patch_pos (B,), update (B,), k0, v0, ...
-                                                                  -> memory (B, G), k0_out, ...
+    entropy_step.onnx  tokens (B,), pos (B,), k0, v0, ...          -> entropy (B,), k0_new, v0_new, ...
+    local_step.onnx    token (B,), buckets (B, n), pos (B,), memory (B, G), patch_index (B,), k0, v0, ...
+                                                                  -> logits (B, V), state (B, L), k0_new, ...
+    global_step.onnx   patch_states (B, Lp, L), patch_mask (B, Lp), patch_pos (B,), k0, v0, ...
+                                                                  -> memory (B, G), k0_new, ...
+
+Caches are ring caches (B, H, window-1, D) (layers.py); each graph returns only the new key
+and value (B, H, 1, D) of every layer, which the caller stores in slot position % (window-1).
+The caller also hashes the n-grams (last_ngrams.py): local_step.onnx's metadata holds the
+hash_ngram_sizes ("3,4,5,6,7,8") and hash_buckets it was trained with.
 
 The batch is fixed at 1 (the CPU path decodes one row; static shapes let ONNX Runtime fold
 all shape arithmetic, which otherwise dominates a one-token step); patch length is dynamic. Weights are stored as float16 (`half_storage`) behind a
@@ -60,25 +64,22 @@ def half_storage(model: onnx.ModelProto, *, min_elements: int = 256) -> onnx.Mod
 
 def _cache_names(n: int) -> tuple[list[str], list[str]]:
     names = [f"{kv}{i}" for i in range(n // 2) for kv in ("k", "v")]
-    return names, [s + "_out" for s in names]
+    return names, [s + "_new" for s in names]
 
 
-def _past(shape):  # a traced cache length of 5: neither 0 nor 1, so nothing gets specialised
-    return (*shape[:2], 5, *shape[3:])
-
-
-def _growing(cin, cout):
-    return {**{n: {2: "past"} for n in cin}, **{n: {2: "present"} for n in cout}}
-
-
-def _export(module, args, names_in, names_out, dynamic, out: Path, opset: int, half: bool) -> Path:
+def _export(module, args, names_in, names_out, dynamic, out: Path, opset: int, half: bool,
+            meta: dict[str, str] | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about Python ints from static shapes
         torch.onnx.export(module, tuple(args), str(out), input_names=names_in, output_names=names_out,
                           dynamic_axes=dynamic, opset_version=opset, dynamo=False)
-    if half:
-        model = half_storage(onnx.load(str(out)))
+    if half or meta:
+        model = onnx.load(str(out))
+        if half:
+            half_storage(model)
+        for k, v in (meta or {}).items():
+            model.metadata_props.add(key=k, value=v)
         onnx.save(model, str(out))
     return out
 
@@ -97,29 +98,28 @@ def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, 
     pos = torch.tensor([3])
     paths = {}
 
-    caches = [torch.randn(_past(s)) for s in entropy_cache_shapes(ecfg, B)]
+    caches = [torch.randn(s) for s in entropy_cache_shapes(ecfg, B)]
     cin, cout = _cache_names(len(caches))
-    dyn = _growing(cin, cout)
     paths["entropy_step"] = _export(EntropyStep(entropy_model), [torch.tensor([69]), pos, *caches],
-                                    ["tokens", "pos", *cin], ["entropy", *cout], dyn,
+                                    ["tokens", "pos", *cin], ["entropy", *cout], {},
                                     out_dir / (prefix + STEP_FILES["entropy_step"]), opset, halves["entropy_step"])
 
-    caches = [torch.randn(_past(s)) for s in local_cache_shapes(cfg, B)]
+    caches = [torch.randn(s) for s in local_cache_shapes(cfg, B)]
     cin, cout = _cache_names(len(caches))
-    window = torch.randint(4, 260, (B, cfg.max_ngram))
-    args = [window, pos, torch.randn(B, cfg.global_hidden_size), torch.tensor([2]), *caches]
-    names_in = ["window", "pos", "memory", "patch_index", *cin]
+    buckets = torch.randint(0, cfg.hash_buckets, (B, len(cfg.hash_ngram_sizes)))
+    args = [torch.tensor([69]), buckets, pos, torch.randn(B, cfg.global_hidden_size), torch.tensor([2]), *caches]
+    names_in = ["token", "buckets", "pos", "memory", "patch_index", *cin]
     names_out = ["logits", "state", *cout]
-    dyn = _growing(cin, cout)
-    paths["local_step"] = _export(LocalStep(blt), args, names_in, names_out, dyn,
-                                  out_dir / (prefix + STEP_FILES["local_step"]), opset, halves["local_step"])
+    meta = {"hash_ngram_sizes": ",".join(map(str, cfg.hash_ngram_sizes)), "hash_buckets": str(cfg.hash_buckets)}
+    paths["local_step"] = _export(LocalStep(blt), args, names_in, names_out, {},
+                                  out_dir / (prefix + STEP_FILES["local_step"]), opset, halves["local_step"], meta)
 
     caches = [torch.randn(s) for s in global_cache_shapes(cfg, B)]
     cin, cout = _cache_names(len(caches))
     Lp = 3
     mask = torch.tensor([[False, True, True]])
-    args = [torch.randn(B, Lp, cfg.local_hidden_size), mask, torch.tensor([4]), torch.tensor([True]), *caches]
-    names_in = ["patch_states", "patch_mask", "patch_pos", "update", *cin]
+    args = [torch.randn(B, Lp, cfg.local_hidden_size), mask, torch.tensor([4]), *caches]
+    names_in = ["patch_states", "patch_mask", "patch_pos", *cin]
     names_out = ["memory", *cout]
     dyn = {"patch_states": {1: "patch_length"}, "patch_mask": {1: "patch_length"}}
     paths["global_step"] = _export(GlobalStep(blt), args, names_in, names_out, dyn,

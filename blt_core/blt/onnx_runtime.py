@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from blt_core.blt.decoding import in_background
+from blt_core.blt.decoding import in_background, write_slots
+from blt_core.blt.last_ngrams import last_ngram_buckets
 
 
 def make_session(path: str | Path, *, threads: int = 1) -> ort.InferenceSession:
@@ -39,11 +40,11 @@ class _Step:
         self.n_cache = len(self.cache_inputs)
 
     def zeros(self) -> list[np.ndarray]:
-        """Initial caches: the growing ones (symbolic length) start empty, the fixed ones zeroed."""
-        return [np.zeros([d if isinstance(d, int) else 0 for d in i.shape], dtype=np.float32)
-                for i in self.cache_inputs]
+        """Initial ring caches (layers.py), all zero: no slot is valid before position 1."""
+        return [np.zeros(i.shape, dtype=np.float32) for i in self.cache_inputs]
 
     def __call__(self, feeds: dict, caches: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """-> (the graph's outputs, each layer's new key/value (B, H, 1, D) for the caller to store)."""
         for i, c in zip(self.cache_inputs, caches):
             feeds[i.name] = c
         out = self.session.run(None, feeds)
@@ -56,6 +57,9 @@ class OnnxStepper:
         self.local = _Step(sessions["local_step"])
         self.glob = _Step(sessions["global_step"])
         mem = next(i for i in sessions["local_step"].get_inputs() if i.name == "memory")
+        meta = sessions["local_step"].get_modelmeta().custom_metadata_map  # written by onnx_export.py
+        self.hash_sizes = tuple(int(n) for n in meta["hash_ngram_sizes"].split(","))
+        self.hash_buckets = int(meta["hash_buckets"])
         self.global_hidden = mem.shape[1]
 
     @classmethod
@@ -78,14 +82,17 @@ class OnnxStepper:
         return in_background(self._entropy_step, np.asarray(tokens, dtype=np.int64), pos)
 
     def _entropy_step(self, tokens: np.ndarray, pos: int) -> np.ndarray:
-        (ent,), self.ent_cache = self.entropy({"tokens": tokens, "pos": np.full_like(tokens, pos)}, self.ent_cache)
+        (ent,), new = self.entropy({"tokens": tokens, "pos": np.full_like(tokens, pos)}, self.ent_cache)
+        write_slots(self.ent_cache, new, pos % self.ent_cache[0].shape[2], slice(None))
         return ent
 
     def local_step(self, window, pos, patch_index):
         window = np.asarray(window, dtype=np.int64)
-        feeds = {"window": window, "pos": np.full(len(window), pos, dtype=np.int64), "memory": self.memory,
+        feeds = {"token": window[:, -1], "pos": np.full(len(window), pos, dtype=np.int64), "memory": self.memory,
+                 "buckets": last_ngram_buckets(window, self.hash_sizes, buckets=self.hash_buckets),
                  "patch_index": np.asarray(patch_index, dtype=np.int64)}
-        (logits, state), self.local_cache = self.local(feeds, self.local_cache)
+        (logits, state), new = self.local(feeds, self.local_cache)
+        write_slots(self.local_cache, new, pos % self.local_cache[0].shape[2], slice(None))
         self.states.append(state)
         return logits
 
@@ -93,9 +100,11 @@ class OnnxStepper:
         lo = int(patch_start[close].min())
         states = np.stack(self.states[lo - self.hist_from: pos - self.hist_from], axis=1)  # (B, Lp, L)
         mask = (np.arange(lo, pos)[None, :] >= patch_start[:, None]) | ~close[:, None]
-        feeds = {"patch_states": states, "patch_mask": mask, "patch_pos": np.asarray(patch_index, dtype=np.int64),
-                 "update": np.asarray(close, dtype=bool)}
-        (mem,), self.global_cache = self.glob(feeds, self.global_cache)
+        patch_index = np.asarray(patch_index, dtype=np.int64)
+        feeds = {"patch_states": states, "patch_mask": mask, "patch_pos": patch_index}
+        (mem,), new = self.glob(feeds, self.global_cache)
+        rows = np.flatnonzero(close)
+        write_slots(self.global_cache, new, patch_index[rows] % self.global_cache[0].shape[2], rows)
         self.memory = np.where(close[:, None], mem, self.memory).astype(np.float32)
         keep = int(np.where(close, pos, patch_start).min())
         self.states = self.states[keep - self.hist_from:]

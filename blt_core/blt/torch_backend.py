@@ -22,7 +22,8 @@ import torch
 
 from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
                                 local_cache_shapes)
-from blt_core.blt.decoding import in_background
+from blt_core.blt.decoding import in_background, write_slots
+from blt_core.blt.last_ngrams import last_ngram_buckets
 from blt_core.blt.masks import token_entropies
 from blt_core.blt.model import BLT
 from blt_core.entropy_model import EntropyModel
@@ -73,6 +74,7 @@ class TorchStepper:
     def _t(self, a, dtype=torch.long) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a), dtype=dtype, device=self.device)
 
+    @torch.inference_mode()
     def start(self, batch: int) -> None:
         cfg = self.blt.config
         z = lambda shapes: tuple(torch.zeros(s, device=self.device) for s in shapes)  # noqa: E731
@@ -93,14 +95,18 @@ class TorchStepper:
     @torch.inference_mode()  # per thread: the worker thread enters it here
     def _entropy_step(self, tokens, pos):
         t = self._t(tokens)
-        ent, *self.ent_cache = self.entropy(t, torch.full_like(t, pos), *self.ent_cache)
+        ent, *new = self.entropy(t, torch.full_like(t, pos), *self.ent_cache)
+        write_slots(self.ent_cache, new, pos % self.ent_cache[0].shape[2], slice(None))
         return ent.float().cpu().numpy()
 
     @torch.inference_mode()
     def local_step(self, window, pos, patch_index):
-        w = self._t(window)
-        p = torch.full((w.shape[0],), pos, dtype=torch.long, device=self.device)
-        logits, h, *self.local_cache = self.local(w, p, self.memory, self._t(patch_index), *self.local_cache)
+        cfg = self.blt.config
+        buckets = self._t(last_ngram_buckets(window, cfg.hash_ngram_sizes, buckets=cfg.hash_buckets))
+        token = self._t(np.asarray(window)[:, -1])
+        p = torch.full((token.shape[0],), pos, dtype=torch.long, device=self.device)
+        logits, h, *new = self.local(token, buckets, p, self.memory, self._t(patch_index), *self.local_cache)
+        write_slots(self.local_cache, new, pos % self.local_cache[0].shape[2], slice(None))
         self.states.append(h)
         return logits.float().cpu().numpy()
 
@@ -110,10 +116,10 @@ class TorchStepper:
         states = torch.stack(self.states[lo - self.hist_from: pos - self.hist_from], dim=1)  # (B, Lp, L)
         offs = np.arange(lo, pos)[None, :]
         mask = (offs >= patch_start[:, None]) | ~close[:, None]  # rows not closing: any non-empty mask
-        upd = self._t(close, torch.bool)
-        mem, *self.global_cache = self.glob(states, self._t(mask, torch.bool), self._t(patch_index), upd,
-                                            *self.global_cache)
-        self.memory = torch.where(upd[:, None], mem, self.memory)
+        mem, *new = self.glob(states, self._t(mask, torch.bool), self._t(patch_index), *self.global_cache)
+        rows = np.flatnonzero(close)
+        write_slots(self.global_cache, new, self._t(patch_index[rows] % self.global_cache[0].shape[2]), self._t(rows))
+        self.memory = torch.where(self._t(close, torch.bool)[:, None], mem, self.memory)
         keep = int(np.where(close, pos, patch_start).min())  # earliest still-open patch start
         self.states = self.states[keep - self.hist_from:]
         self.hist_from = keep

@@ -1,4 +1,6 @@
 """Hashed n-gram ids: hand-checkable values and parity with Python big integers."""
+import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,3 +47,16 @@ def test_one_table_per_size():
     got = ngram_hash_ids(ids, (3, 4), 100)
     assert got.shape == (1, 3, 2)
     assert got[0, :, 0].tolist() == reference([72, 105, 33], 3, 100)
+
+
+@pytest.mark.parametrize("length", [1, 5, 12])
+def test_last_ngram_buckets_equal_rolling_hash(length):
+    """The numpy buckets a generation step uses are the training hash's buckets at the newest id,
+    also for a text shorter than the largest n-gram (the step's window is BOE-padded)."""
+    from blt_core.blt.last_ngrams import last_ngram_buckets
+
+    ids = torch.randint(1, 260, (3, length), generator=torch.Generator().manual_seed(length))
+    sizes, buckets = (3, 4, 5, 6, 7, 8), 16384
+    want = ngram_hash_ids(ids, sizes, buckets)[:, -1]
+    window = np.pad(ids.numpy(), ((0, 0), (8, 0)))[:, -8:]  # BOE = 0 before the start
+    assert last_ngram_buckets(window, sizes, buckets=buckets).tolist() == want.tolist()

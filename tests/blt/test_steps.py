@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from blt_core.blt.cache import EntropyStep, entropy_cache_shapes
-from blt_core.blt.decoding import run
+from blt_core.blt.decoding import run, write_slots
 from blt_core.blt.masks import token_entropies
 from blt_core.blt.torch_backend import NoCacheStepper, TorchStepper
 from blt_core.constants import BOS_ID
@@ -22,11 +22,14 @@ def test_entropy_step_equals_full_forward():
     full = token_entropies(ent(ids))[0, 1:]  # entropy of tokens 1..39 (the prediction made at 0..38)
     step = EntropyStep(ent)
     caches = [torch.zeros(s) for s in entropy_cache_shapes(ent.config, 1)]
+    S = caches[0].shape[2]
+    assert S == ent.config.window - 1
     got = []
     for t in range(39):
-        h, *caches = step(ids[:, t], torch.tensor([t]), *caches)
+        h, *new = step(ids[:, t], torch.tensor([t]), *caches)
+        assert new[0].shape == (1, ent.config.num_attention_heads, 1, ent.config.head_dim)
+        write_slots(caches, new, t % S, slice(None))  # the ring wraps twice in 39 steps
         got.append(h.item())
-        assert caches[0].shape[2] == min(t + 1, ent.config.window - 1)
     assert np.allclose(got, full.numpy(), atol=1e-4)
 
 
@@ -62,7 +65,7 @@ def test_global_steps_count_patches():
 
 def test_traced_steps_equal_eager_steps():
     """TraceOnce swaps in a TorchScript trace once inputs are general; it must not change a byte,
-    across growing caches, a sliding local window (60 > 16 bytes) and a batch of uneven rows."""
+    across ring caches that wrap, a sliding local window (60 > 16 bytes) and a batch of uneven rows."""
     from blt_core.blt.torch_backend import TraceOnce, step_functions
 
     blt, ent = tiny_models()
