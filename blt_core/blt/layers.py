@@ -28,8 +28,11 @@ from blt_core.entropy_model import RMSNorm, apply_rope, rope_tables
 
 
 def slot_valid(pos: torch.Tensor, slots: int) -> torch.Tensor:
-    """(B,) position of each row's new token -> (B, S) bool: slots holding an earlier position."""
-    return torch.arange(slots, device=pos.device)[None, :] < torch.clamp(pos, max=slots)[:, None]
+    """(B,) position of each row's new token -> (B, S) bool: slots holding an earlier position.
+
+    Slot s is filled once s < pos (every slot index is below S, so no clamp to S is needed).
+    """
+    return torch.arange(slots, device=pos.device)[None, :] < pos[:, None]
 
 
 def rope_for_positions(head_dim: int, pos: torch.Tensor, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
