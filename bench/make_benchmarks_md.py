@@ -19,15 +19,15 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                    "--config assets/entropy_model.json --data data/corpus/train.bin (one H200).",
     "tokenize": "python -m bench.bench_tokenize (1 MB, four tokenizers, 2 cores)",
     "generate_NVIDIA_H200": "python bench/bench_generate.py --torch-only --repeats 5 (one H200, the shipped "
-                            "weights; 512 bytes, EOS masked; each row after one untimed warm-up of its own shape; "
+                            "weights and ring KV caches; 512 bytes, EOS masked; each row after one untimed warm-up of its own shape; "
                             "batch 64: 64 distinct prompts, temperature 0.8, top-k 40). Batch 1 is bound by the "
                             "host: a few hundred small kernel launches and one device-to-host copy per byte.",
-    "generate_NVIDIA_H200_previous_weights": "the same command with --repeats 3, run on the host of a 4-GPU "
+    "generate_NVIDIA_H200_previous_weights": "an earlier build (caches copied by every step) with --repeats 3, on the host of a 4-GPU "
                             "machine right after training, before the batch-64 warm-up existed (its first batch-64 "
                             "run, 2,542 bytes/s, was cold), on the previously shipped weights of the same "
                             "architecture (EOS masked, so the work is the same). A faster host CPU gave 185.7 / "
-                            "6,241 bytes/s against 134.9 / 4,637: batch 1 on a GPU measures the host as much as "
-                            "the GPU.",
+                            "6,241 bytes/s, while the same build on a one-GPU machine gave 134.9 / 4,637: batch 1 "
+                            "on a GPU measures the host as much as the GPU.",
     "generate_parity": "python bench/bench_generate_parity.py (20 prompts in several scripts and code, greedy "
                        "and sampled at temperature 0.8, 160 bytes each, ONNX Runtime vs torch on the CPU)",
     "generate_cpu-x86_64": "python bench/bench_generate.py (2 cores; 512 bytes from a 48-byte prompt, EOS masked)",
