@@ -156,7 +156,9 @@ def main(argv=None) -> None:
         rows[f"{name} batch64 sampled"] = median_rate(gen_t, PROMPTS_64, a.repeats, n_bytes=a.bytes,
                                                       temperature=0.8, top_k=40)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu-{platform.machine()}"
-    result = {"bench": "generate", "card": str(card) if not a.random else "random default-size weights",
+    label = Path(card).resolve()
+    label = label.relative_to(ROOT) if label.is_relative_to(ROOT) else label  # no machine's paths in the JSON
+    result = {"bench": "generate", "card": str(label) if not a.random else "random default-size weights",
               "bytes": a.bytes, "repeats": a.repeats, "device": device, "torch_threads": torch.get_num_threads(),
               "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
     out = Path(a.out) if a.out else ROOT / "bench" / "results" / f"generate_{device.replace(' ', '_')}.json"
