@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blt_core.blt.decoding import run  # noqa: E402
+from blt_core.blt.decoding import Passthrough, run  # noqa: E402
 from blt_core.constants import EOS_ID  # noqa: E402
 from blt_core.generation import DEFAULT_GENERATOR_CARD, load_generator  # noqa: E402
 
@@ -36,25 +36,13 @@ PROMPTS_64 = [f"Document {i}: {w} ".encode() for i, w in enumerate(
     ["the river", "def main():", "Привет", "日本語の", "SELECT *", "Once upon", "<html>", "42 + 17 ="] * 8)]
 
 
-class NoEOS:
+class NoEOS(Passthrough):
     """Wraps a stepper so EOS is never chosen: every run does the same amount of work."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def start(self, batch):
-        self.inner.start(batch)
-
-    def entropy_step(self, tokens, pos):
-        return self.inner.entropy_step(tokens, pos)
 
     def local_step(self, window, pos, patch_index):
         logits = np.array(self.inner.local_step(window, pos, patch_index), dtype=np.float32)
         logits[:, EOS_ID] = -np.inf
         return logits
-
-    def global_step(self, close, patch_start, pos, patch_index):
-        self.inner.global_step(close, patch_start, pos, patch_index)
 
 
 def random_card(folder: Path) -> Path:
@@ -96,13 +84,17 @@ def median_rate(gen, prompts, repeats, **kw) -> dict:
     cuDNN/cuBLAS plans (a batch of 64 ran at 2,542 bytes/s cold, 6,241 warm).
     """
     timed(gen, prompts, **{**kw, "n_bytes": 16})
-    rates, secs = [], []
+    runs = []
     for _ in range(repeats):
         s, n = timed(gen, prompts, **kw)
-        rates.append(n / s)
-        secs.append(s)
-    return {"bytes_per_second": round(statistics.median(rates), 1), "seconds": round(statistics.median(secs), 3),
-            "runs": [round(r, 1) for r in rates]}
+        runs.append((n / s, s))
+    return summary(runs)
+
+
+def summary(runs: list[tuple[float, float]]) -> dict:
+    """[(bytes/s, seconds)] -> medians and every run's rate."""
+    return {"bytes_per_second": round(statistics.median(r for r, _ in runs), 1),
+            "seconds": round(statistics.median(s for _, s in runs), 3), "runs": [round(r, 1) for r, _ in runs]}
 
 
 def paired_rates(gen, prompts, repeats, **kw) -> tuple[dict, dict]:
@@ -116,9 +108,7 @@ def paired_rates(gen, prompts, repeats, **kw) -> tuple[dict, dict]:
         for no_cache in (False, True):
             s, n = timed(gen, prompts, **kw, no_cache=no_cache)
             runs[no_cache].append((n / s, s))
-    out = [{"bytes_per_second": round(statistics.median(r for r, _ in runs[nc]), 1),
-            "seconds": round(statistics.median(s for _, s in runs[nc]), 3),
-            "runs": [round(r, 1) for r, _ in runs[nc]]} for nc in (False, True)]
+    out = [summary(runs[False]), summary(runs[True])]
     ratios = [c / n for (c, _), (n, _) in zip(runs[False], runs[True])]
     out[1]["cached_speedup"] = round(statistics.median(ratios), 1)
     out[1]["speedup_per_pair"] = [round(r, 1) for r in ratios]

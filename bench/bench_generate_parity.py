@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blt_core.blt.decoding import run  # noqa: E402
+from blt_core.blt.decoding import Passthrough, run  # noqa: E402
 from blt_core.generation import load_generator  # noqa: E402
 
 PROMPTS = ["The Byte Latent Transformer ", "def main():\n    ", "Привет, как ", "日本語の文章は", "SELECT * FROM ",
@@ -32,27 +32,22 @@ PROMPTS = ["The Byte Latent Transformer ", "def main():\n    ", "Привет, �
            "Whoever would lie ", "fn main() {\n", "Le petit prince ", "1. Open the file\n2. ", "Q: Why is the sky "]
 
 
-class Recorder:
+class Recorder(Passthrough):
     """Wraps a stepper and keeps each local step's log-probabilities (batch 1)."""
 
     def __init__(self, inner):
-        self.inner, self.logp = inner, []
+        super().__init__(inner)
+        self.logp = []
 
     def start(self, batch):
         self.logp = []
         self.inner.start(batch)
-
-    def entropy_step(self, tokens, pos):
-        return self.inner.entropy_step(tokens, pos)
 
     def local_step(self, window, pos, patch_index):
         logits = np.asarray(self.inner.local_step(window, pos, patch_index), dtype=np.float64)
         z = logits[0] - logits[0].max()
         self.logp.append(z - np.log(np.exp(z).sum()))
         return logits
-
-    def global_step(self, close, patch_start, pos, patch_index):
-        self.inner.global_step(close, patch_start, pos, patch_index)
 
 
 def top2(logp: np.ndarray) -> dict:

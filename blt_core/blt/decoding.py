@@ -57,6 +57,26 @@ class Stepper(Protocol):
         """Close the patches [patch_start, pos) of rows where close (B,) is True; patch_index: theirs."""
 
 
+class Passthrough:
+    """A Stepper that hands every call to `inner`; a wrapper overrides only what it watches or
+    changes (the benchmarks mask EOS or record log-probabilities this way)."""
+
+    def __init__(self, inner: Stepper):
+        self.inner = inner
+
+    def start(self, batch):
+        self.inner.start(batch)
+
+    def entropy_step(self, tokens, pos):
+        return self.inner.entropy_step(tokens, pos)
+
+    def local_step(self, window, pos, patch_index):
+        return self.inner.local_step(window, pos, patch_index)
+
+    def global_step(self, close, patch_start, pos, patch_index):
+        self.inner.global_step(close, patch_start, pos, patch_index)
+
+
 @functools.lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=4, thread_name_prefix="blt-step")
@@ -84,6 +104,28 @@ def write_slots(caches, new, slots, rows) -> None:
     """
     for c, n in zip(caches, new):
         c[rows, :, slots] = n[rows, :, 0]
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What a stepper's global step needs about the patches closing at position pos."""
+
+    lo: int  # first position of the earliest closing patch: states [lo, pos) are pooled
+    mask: np.ndarray  # (B, pos - lo) bool: row r pools position lo + j (rows not closing: anything)
+    rows: np.ndarray  # indices of the rows that close a patch (their caches get the new keys)
+    keep: int  # earliest start of a still-open patch: older encoder states can be dropped
+
+
+def closing(close: np.ndarray, patch_start: np.ndarray, pos: int) -> Closing:
+    """Shared bookkeeping of both steppers' global_step.
+
+    >>> c = closing(np.array([True, False]), np.array([2, 1]), 4)
+    >>> c.lo, c.mask.astype(int).tolist(), c.rows.tolist(), c.keep
+    (2, [[1, 1], [1, 1]], [0], 1)
+    """
+    lo = int(patch_start[close].min())
+    mask = (np.arange(lo, pos)[None, :] >= patch_start[:, None]) | ~close[:, None]
+    return Closing(lo, mask, np.flatnonzero(close), int(np.where(close, pos, patch_start).min()))
 
 
 @dataclass(frozen=True)

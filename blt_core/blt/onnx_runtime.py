@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from blt_core.blt.decoding import in_background, write_slots
+from blt_core.blt.decoding import closing, in_background, write_slots
 from blt_core.blt.last_ngrams import last_ngram_buckets
 
 
@@ -97,15 +97,12 @@ class OnnxStepper:
         return logits
 
     def global_step(self, close, patch_start, pos, patch_index):
-        lo = int(patch_start[close].min())
-        states = np.stack(self.states[lo - self.hist_from: pos - self.hist_from], axis=1)  # (B, Lp, L)
-        mask = (np.arange(lo, pos)[None, :] >= patch_start[:, None]) | ~close[:, None]
+        c = closing(close, patch_start, pos)
+        states = np.stack(self.states[c.lo - self.hist_from: pos - self.hist_from], axis=1)  # (B, Lp, L)
         patch_index = np.asarray(patch_index, dtype=np.int64)
-        feeds = {"patch_states": states, "patch_mask": mask, "patch_pos": patch_index}
+        feeds = {"patch_states": states, "patch_mask": c.mask, "patch_pos": patch_index}
         (mem,), new = self.glob(feeds, self.global_cache)
-        rows = np.flatnonzero(close)
-        write_slots(self.global_cache, new, patch_index[rows] % self.global_cache[0].shape[2], rows)
+        write_slots(self.global_cache, new, patch_index[c.rows] % self.global_cache[0].shape[2], c.rows)
         self.memory = np.where(close[:, None], mem, self.memory).astype(np.float32)
-        keep = int(np.where(close, pos, patch_start).min())
-        self.states = self.states[keep - self.hist_from:]
-        self.hist_from = keep
+        self.states = self.states[c.keep - self.hist_from:]
+        self.hist_from = c.keep

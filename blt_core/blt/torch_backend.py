@@ -22,7 +22,7 @@ import torch
 
 from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
                                 local_cache_shapes)
-from blt_core.blt.decoding import in_background, write_slots
+from blt_core.blt.decoding import closing, in_background, write_slots
 from blt_core.blt.last_ngrams import last_ngram_buckets
 from blt_core.blt.masks import token_entropies
 from blt_core.blt.model import BLT
@@ -112,17 +112,14 @@ class TorchStepper:
 
     @torch.inference_mode()
     def global_step(self, close, patch_start, pos, patch_index):
-        lo = int(patch_start[close].min())
-        states = torch.stack(self.states[lo - self.hist_from: pos - self.hist_from], dim=1)  # (B, Lp, L)
-        offs = np.arange(lo, pos)[None, :]
-        mask = (offs >= patch_start[:, None]) | ~close[:, None]  # rows not closing: any non-empty mask
-        mem, *new = self.glob(states, self._t(mask, torch.bool), self._t(patch_index), *self.global_cache)
-        rows = np.flatnonzero(close)
-        write_slots(self.global_cache, new, self._t(patch_index[rows] % self.global_cache[0].shape[2]), self._t(rows))
+        c = closing(close, patch_start, pos)
+        states = torch.stack(self.states[c.lo - self.hist_from: pos - self.hist_from], dim=1)  # (B, Lp, L)
+        mem, *new = self.glob(states, self._t(c.mask, torch.bool), self._t(patch_index), *self.global_cache)
+        slots = self._t(np.asarray(patch_index)[c.rows] % self.global_cache[0].shape[2])
+        write_slots(self.global_cache, new, slots, self._t(c.rows))
         self.memory = torch.where(self._t(close, torch.bool)[:, None], mem, self.memory)
-        keep = int(np.where(close, pos, patch_start).min())  # earliest still-open patch start
-        self.states = self.states[keep - self.hist_from:]
-        self.hist_from = keep
+        self.states = self.states[c.keep - self.hist_from:]
+        self.hist_from = c.keep
 
 
 class NoCacheStepper:
