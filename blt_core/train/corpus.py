@@ -1,19 +1,25 @@
-"""Reproducible byte-level training corpus from Debian packages and Python sources.
+"""Reproducible byte-level training corpus from Debian packages and pinned wheels.
 
 Run: ``python -m blt_core.train.corpus --out data/corpus``
 
 Stages (pure functions first, I/O at the edges):
 
-1. fetch: ``apt-get download`` the packages in ``PACKAGES`` into ``<work>/debs`` and
-   ``dpkg-deb -x`` each into ``<work>/x/<package>``.
-2. read: each reader turns one extracted package (or a local tree: Python stdlib, C headers,
-   structured data files) into ``Doc`` records; language comes from the package, the script is
-   detected from the text.
-3. clean -> exact dedup (sha256) -> paragraph dedup -> per-source cap.
-4. split train / held-out by a hash of the document id (about 1%, at least one doc per language).
+1. fetch: ``apt-get download`` the packages in ``PACKAGES`` and ``BINARY_PACKAGES`` into
+   ``<work>/debs`` and ``dpkg-deb -x`` each into ``<work>/x/<package>``; ``pip download`` the
+   wheels pinned by sha256 in corpus_pinned.py and unpack them into ``<work>/w/site-packages``.
+   Nothing is read from the running machine's own files.
+2. read: each reader turns extracted packages or unpacked wheels into ``Doc`` records: text
+   (prose, code, data: logs, tables, changelogs, long sources) and raw bytes (kinds ``binary``,
+   ``compressed``, ``random``: see corpus_binaries.py).
+3. text: clean -> exact dedup (sha256) -> paragraph dedup; raw bytes: exact dedup only, never
+   cleaned. Then a cap per source.
+4. split train / held-out by a hash of the document id (about 1%, at least one doc per
+   language); every document of the frozen eval subset (``assets/eval/heldout_eval.jsonl``,
+   pinned by sha256 in the model cards) is held out whatever its hash. ``.pyc`` files and SQLite
+   databases are then derived from train documents only, and join train.
 5. write ``train.bin`` / ``train_docs.npy`` / ``heldout.bin`` / ``heldout_docs.npy`` /
-   ``train.bin.xz`` under ``--out`` and the committed ``assets/eval/heldout_eval.jsonl`` and
-   ``assets/corpus_manifest.json``.
+   ``train.bin.xz`` / ``corpus_manifest.json`` under ``--out`` (``--manifest`` copies the
+   manifest elsewhere, e.g. ``assets/``). The eval subset stays frozen unless ``--rewrite-eval``.
 """
 from __future__ import annotations
 
@@ -31,9 +37,16 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from blt_core.train.corpus_binaries import (
+    BINARY_PACKAGES, RAW_KINDS, random_docs, read_compressed_images, read_elf, read_fonts, read_images,
+    read_mo_binary, read_pdfs, read_pyc, read_sqlite, read_zoneinfo,
+)
+from blt_core.train.corpus_logs import read_changelogs, read_long_sources, read_synth_logs, read_tables
+from blt_core.train.corpus_pinned import fetch_wheels, input_records
 from blt_core.train.corpus_sources import (
-    Doc, PACKAGES, read_bible, read_binary, read_c_headers, read_debian_reference, read_dicts, read_fortunes,
-    read_libreoffice_help, read_manpages, read_mo_catalogs, read_python_stdlib, read_structured_data,
+    MO_LANGS, MO_PACKAGES, PACKAGES, Doc, read_bible, read_binary, read_c_headers, read_debian_reference,
+    read_dicts, read_fortunes, read_libreoffice_help, read_manpages, read_mo_catalogs, read_python_stdlib,
+    read_structured_data,
 )
 from blt_core.train.text_clean import (
     clean_text, dedup_paragraphs, detect_script, is_heldout, split_unit, truncate_utf8,
@@ -46,7 +59,7 @@ HELDOUT_MIN_LANG_BYTES = 40_000  # top up a language's held-out bytes to this ..
 HELDOUT_MAX_LANG_SHARE = 0.05  # ... but never hold out more than this share of the language
 MIN_DOC_BYTES = 200  # shorter cleaned documents are dropped
 DEFAULT_SOURCE_CAP = 2_700_000  # bytes kept per source unless SOURCE_CAPS says otherwise
-BINARY_SHARE = 0.015  # binary bytes as a share of the text bytes in train
+RANDOM_SHARE = 0.004  # seeded uniform bytes as a share of the text bytes: "random is uniform", labelled
 EVAL_MAX_BYTES = 1_900_000  # budget for the committed eval subset (hard limit 2 MB)
 EVAL_DOC_MAX_BYTES = 8_000  # eval texts are truncated to this many bytes
 NON_LATIN_LANGS = {"ru": "Cyrillic", "bg": "Cyrillic", "uk": "Cyrillic", "ja": "CJK", "zh": "CJK",
@@ -57,16 +70,33 @@ SOURCE_CAPS = {  # sources that deserve more (or less) than DEFAULT_SOURCE_CAP
     "structured-data": 4_000_000,
     "dict-gcide": 4_000_000,
     "libreoffice-help-hi": 6_000_000,
+    # raw bytes: about 8% of train together, so the xz-compressed corpus stays far below 64 MiB
+    "elf": 2_400_000,
+    "pyc": 1_200_000,
+    "sqlite": 1_000_000,
+    "fonts": 500_000,
+    "images": 900_000,
+    "raw-samples": 300_000,
+    "pdf": 400_000,
+    "mo-binary": 400_000,
+    "zoneinfo": 150_000,
+    "binary-deb-chunks": 400_000,
+    "compressed-images": 150_000,
+    # text with repeated fields and long-range reuse
+    "changelogs": 1_500_000,
+    "tables": 600_000,
+    "long-source": 2_500_000,
 }
 
 
 def fetch(work: Path) -> Path:
-    """Download and extract ``PACKAGES``; returns the extraction root (idempotent)."""
+    """Download and extract ``PACKAGES`` and ``BINARY_PACKAGES``; returns the extraction root
+    (idempotent)."""
     debs = work / "debs"
     x = work / "x"
     debs.mkdir(parents=True, exist_ok=True)
     have = {p.name.split("_")[0] for p in debs.glob("*.deb")}
-    missing = [p for p in PACKAGES if p not in have]
+    missing = [p for p in PACKAGES + BINARY_PACKAGES if p not in have]
     if missing:
         subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
     for deb in sorted(debs.glob("*.deb")):
@@ -78,10 +108,14 @@ def fetch(work: Path) -> Path:
 
 
 def process(docs: Iterable[Doc], *, seen_docs: set[bytes], seen_paras: set[bytes]) -> Iterator[Doc]:
-    """Clean, detect script, drop short, exact-duplicate and untranslated docs, dedup paragraphs."""
+    """Clean, detect script, drop short, exact-duplicate and untranslated docs, dedup paragraphs.
+    Raw-byte docs (``RAW_KINDS``) pass unchanged, only exact duplicates dropped."""
     for doc in docs:
-        if doc.kind == "binary":
-            yield doc
+        if doc.kind in RAW_KINDS:
+            digest = hashlib.sha256(doc.data).digest()
+            if digest not in seen_docs:
+                seen_docs.add(digest)
+                yield doc
             continue
         text = clean_text(doc.data.decode("utf-8", "replace"))
         digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -110,10 +144,11 @@ def cap_source(docs: list[Doc], cap: int) -> list[Doc]:
     return sorted(kept, key=lambda d: d.id)
 
 
-def split_docs(docs: list[Doc]) -> tuple[list[Doc], list[Doc]]:
-    """Held-out by id hash; then top up each language to ``HELDOUT_MIN_LANG_BYTES`` (at least one
-    doc, at most ``HELDOUT_MAX_LANG_SHARE`` of it) taking the next docs in hash order."""
-    held = {d.id for d in docs if is_heldout(d.id)}
+def split_docs(docs: list[Doc], *, forced: frozenset[str] = frozenset()) -> tuple[list[Doc], list[Doc]]:
+    """Held-out by id hash, plus every id in ``forced``; then top up each language to
+    ``HELDOUT_MIN_LANG_BYTES`` (at least one doc, at most ``HELDOUT_MAX_LANG_SHARE`` of it)
+    taking the next docs in hash order."""
+    held = {d.id for d in docs if is_heldout(d.id) or d.id in forced}
     by_lang: dict[str, list[Doc]] = {}
     for d in docs:
         by_lang.setdefault(d.lang, []).append(d)
@@ -200,11 +235,16 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def build(out: Path, work: Path, argv: list[str]) -> dict:
-    x = fetch(work)
-    seen_docs: set[bytes] = set()
-    seen_paras: set[bytes] = set()
-    readers: list[Callable[[], Iterable[Doc]]] = [
+def frozen_ids(eval_path: Path) -> frozenset[str]:
+    """Document ids of the frozen eval subset (empty when there is none)."""
+    if not eval_path.exists():
+        return frozenset()
+    return frozenset(json.loads(line)["id"] for line in eval_path.read_text(encoding="utf-8").splitlines())
+
+
+def readers(x: Path, site: Path) -> list[Callable[[], Iterable[Doc]]]:
+    """Every source reader, in the order their paragraphs claim the dedup set."""
+    return [
         lambda: read_mo_catalogs(x),  # first: the scarce Arabic must not lose paragraphs to others
         lambda: read_fortunes(x),
         lambda: read_bible(x),
@@ -212,12 +252,31 @@ def build(out: Path, work: Path, argv: list[str]) -> dict:
         lambda: read_manpages(x),
         lambda: read_libreoffice_help(x),
         lambda: read_dicts(x),
-        read_python_stdlib,
-        read_c_headers,
-        lambda: read_structured_data(x),
+        lambda: read_python_stdlib(x),
+        lambda: read_c_headers(x),
+        lambda: read_structured_data(x, site),
+        lambda: read_tables(site),
+        lambda: read_long_sources(site),
+        lambda: read_changelogs(x),
+        read_synth_logs,
+        lambda: read_elf(x, site),
+        lambda: read_fonts(x),
+        lambda: read_pdfs(x),
+        lambda: read_mo_binary(x, MO_PACKAGES, skip_langs=MO_LANGS),
+        lambda: read_images(site),
+        lambda: read_zoneinfo(site),
+        lambda: read_compressed_images(site),
     ]
+
+
+def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = frozenset()
+                ) -> tuple[list[Doc], list[Doc]]:
+    """(train, held-out) documents: read, clean, dedup, cap, add labelled random and compressed
+    bytes, split, then derive ``.pyc`` and SQLite files from train documents alone."""
+    seen_docs: set[bytes] = set()
+    seen_paras: set[bytes] = set()
     by_source: dict[str, list[Doc]] = {}
-    for reader in readers:
+    for reader in readers(x, site):
         for doc in process(reader(), seen_docs=seen_docs, seen_paras=seen_paras):
             by_source.setdefault(doc.source, []).append(doc)
         print(f"read {len(by_source)} sources, {sum(len(v) for v in by_source.values())} docs",
@@ -225,24 +284,23 @@ def build(out: Path, work: Path, argv: list[str]) -> dict:
     docs: list[Doc] = []
     for source in sorted(by_source):
         docs.extend(cap_source(by_source[source], SOURCE_CAPS.get(source, DEFAULT_SOURCE_CAP)))
-    text_bytes = sum(len(d.data) for d in docs)
-    docs.extend(read_binary(work / "debs", total_bytes=int(BINARY_SHARE * text_bytes)))
-    train, heldout = split_docs(docs)
+    text_bytes = sum(len(d.data) for d in docs if d.kind not in RAW_KINDS)
+    docs.extend(read_binary(debs, total_bytes=SOURCE_CAPS["binary-deb-chunks"]))
+    docs.extend(random_docs(int(RANDOM_SHARE * text_bytes)))
+    train, heldout = split_docs(docs, forced=forced)
+    derived = process(list(read_pyc([d for d in train if d.source == "python-stdlib"]))
+                      + list(read_sqlite([d for d in train if d.kind == "prose"])),
+                      seen_docs=seen_docs, seen_paras=seen_paras)
+    by_derived: dict[str, list[Doc]] = {}
+    for doc in derived:
+        by_derived.setdefault(doc.source, []).append(doc)
+    for source in sorted(by_derived):
+        train.extend(cap_source(by_derived[source], SOURCE_CAPS[source]))
+    return train, heldout
 
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"train.bin": write_split(train, out, "train"),
-             "heldout.bin": write_split(heldout, out, "heldout")}
-    with open(out / "train.bin", "rb") as src, lzma.open(out / "train.bin.xz.tmp", "wb", preset=6) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    os.replace(out / "train.bin.xz.tmp", out / "train.bin.xz")
-    files["train.bin.xz"] = {"bytes": (out / "train.bin.xz").stat().st_size,
-                             "sha256": _sha256_file(out / "train.bin.xz")}
 
-    EVAL_PATH.parent.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(r, ensure_ascii=False) for r in eval_records(heldout)]
-    EVAL_PATH.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    files["heldout_eval.jsonl"] = {"bytes": EVAL_PATH.stat().st_size, "sha256": _sha256_file(EVAL_PATH)}
-
+def source_records(train: list[Doc]) -> list[dict]:
+    """One manifest entry per source: package, languages, scripts, kind, bytes, docs, sha256."""
     sources = []
     for source in sorted({d.source for d in train}):
         sdocs = [d for d in train if d.source == source]
@@ -252,30 +310,89 @@ def build(out: Path, work: Path, argv: list[str]) -> dict:
         langs = sorted({d.lang for d in sdocs})
         scripts = sorted({d.script for d in sdocs}, key=lambda s: -sum(len(d.data) for d in sdocs
                                                                        if d.script == s))
-        sources.append({"source": source, "package": ",".join(sorted({d.package for d in sdocs}))
-                        if source in ("mo-catalogs-ar", "mo-catalogs-fa", "mo-catalogs-hi") else
-                        sdocs[0].package if len({d.package for d in sdocs}) == 1 else "various",
+        packages = sorted({d.package for d in sdocs})
+        sources.append({"source": source, "package": ",".join(packages)
+                        if source.startswith("mo-") or len(packages) <= 8 else "various",
                         "lang": ",".join(langs), "script": scripts[0], "scripts": scripts,
                         "kind": sdocs[0].kind, "bytes": sum(len(d.data) for d in sdocs),
                         "docs": len(sdocs), "sha256": h.hexdigest()})
+    return sources
+
+
+def write_corpus(train: list[Doc], heldout: list[Doc], out: Path, *, built_with: str, inputs: list[dict],
+                 eval_path: Path) -> dict:
+    """Write the splits, the xz copy that travels, and ``corpus_manifest.json`` under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"train.bin": write_split(train, out, "train"),
+             "heldout.bin": write_split(heldout, out, "heldout")}
+    # preset 6 single-threaded: the .xz bytes, and so their sha256, are the same every build
+    with open(out / "train.bin", "rb") as src, lzma.open(out / "train.bin.xz.tmp", "wb", preset=6) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    os.replace(out / "train.bin.xz.tmp", out / "train.bin.xz")
+    files["train.bin.xz"] = {"bytes": (out / "train.bin.xz").stat().st_size,
+                             "sha256": _sha256_file(out / "train.bin.xz")}
+    if eval_path.exists():
+        files["heldout_eval.jsonl"] = {"bytes": eval_path.stat().st_size, "sha256": _sha256_file(eval_path),
+                                       "frozen": True}
     by_lang: dict[str, int] = {}
     by_script: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
     for d in train:
         by_lang[d.lang] = by_lang.get(d.lang, 0) + len(d.data)
         by_script[d.script] = by_script.get(d.script, 0) + len(d.data)
+        by_kind[d.kind] = by_kind.get(d.kind, 0) + len(d.data)
+    import sqlite3
+
     manifest = {
         "schema": 1,
-        "built_with": "python -m blt_core.train.corpus " + " ".join(argv),
-        "sources": sources,
+        "built_with": built_with,
+        "tools": {"python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version, "pillow": _pillow_version()},
+        "sources": source_records(train),
         "totals": {"train_bytes": files["train.bin"]["bytes"],
                    "heldout_bytes": files["heldout.bin"]["bytes"],
                    "train_docs": len(train), "heldout_docs": len(heldout),
                    "by_lang": dict(sorted(by_lang.items(), key=lambda kv: -kv[1])),
-                   "by_script": dict(sorted(by_script.items(), key=lambda kv: -kv[1]))},
+                   "by_script": dict(sorted(by_script.items(), key=lambda kv: -kv[1])),
+                   "by_kind": dict(sorted(by_kind.items(), key=lambda kv: -kv[1]))},
         "files": files,
+        "inputs": inputs,
     }
-    MANIFEST_PATH.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "corpus_manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
     return manifest
+
+
+def _pillow_version() -> str | None:
+    try:
+        import PIL
+    except ImportError:
+        return None
+    return PIL.__version__
+
+
+def build_local(x: Path, site: Path, debs: Path, out: Path, *, eval_path: Path, built_with: str,
+                wheels: Path | None = None) -> dict:
+    """The whole build over already extracted inputs (no network): the tests run it on the
+    committed sample in tests/fixtures/corpus_sample."""
+    train, heldout = select_docs(x, site, debs, forced=frozen_ids(eval_path))
+    inputs = input_records(debs, *([wheels] if wheels else []))
+    return write_corpus(train, heldout, out, built_with=built_with, inputs=inputs, eval_path=eval_path)
+
+
+def build(out: Path, work: Path, argv: list[str], *, rewrite_eval: bool = False) -> dict:
+    x = fetch(work)
+    site = fetch_wheels(work)
+    built_with = "python -m blt_core.train.corpus " + " ".join(argv)
+    if not rewrite_eval:
+        return build_local(x, site, work / "debs", out, eval_path=EVAL_PATH, built_with=built_with,
+                           wheels=work / "wheels")
+    # a deliberate re-freeze: changes the subset every model card pins
+    train, heldout = select_docs(x, site, work / "debs")
+    EVAL_PATH.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(r, ensure_ascii=False) for r in eval_records(heldout)]
+    EVAL_PATH.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return write_corpus(train, heldout, out, built_with=built_with, eval_path=EVAL_PATH,
+                        inputs=input_records(work / "debs", work / "wheels"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -283,14 +400,18 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("data/corpus"), help="output directory")
     ap.add_argument("--work", type=Path, default=Path("data"), help="download/extract directory")
+    ap.add_argument("--manifest", type=Path, help="also copy corpus_manifest.json here (e.g. assets/)")
+    ap.add_argument("--rewrite-eval", action="store_true",
+                    help="re-derive assets/eval/heldout_eval.jsonl from this build (breaks every card's pin)")
     args = ap.parse_args(argv)
-    manifest = build(args.out, args.work, argv)
+    manifest = build(args.out, args.work, argv, rewrite_eval=args.rewrite_eval)
+    if args.manifest:
+        shutil.copyfile(args.out / "corpus_manifest.json", args.manifest)
     t = manifest["totals"]
     print(json.dumps({"train_bytes": t["train_bytes"], "heldout_bytes": t["heldout_bytes"],
-                      "xz_bytes": manifest["files"]["train.bin.xz"]["bytes"],
+                      "xz_bytes": manifest["files"]["train.bin.xz"]["bytes"], "by_kind": t["by_kind"],
                       "by_lang": t["by_lang"], "by_script": t["by_script"]}, indent=1))
 
 
 if __name__ == "__main__":
     main()
-

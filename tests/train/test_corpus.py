@@ -23,7 +23,7 @@ def test_manifest_structure():
     keys = {"source", "package", "lang", "script", "kind", "bytes", "docs", "sha256"}
     for src in MANIFEST["sources"]:
         assert keys <= set(src), src["source"]
-        assert src["kind"] in ("prose", "code", "data", "binary")
+        assert src["kind"] in ("prose", "code", "data", "binary", "compressed", "random")
     assert sum(s["bytes"] for s in MANIFEST["sources"]) == TOTALS["train_bytes"]
     assert sum(TOTALS["by_lang"].values()) == TOTALS["train_bytes"]
     assert sum(TOTALS["by_script"].values()) == TOTALS["train_bytes"]
