@@ -1,6 +1,6 @@
 """Session state shared by the pages: the current input, scoring options, and the URL.
 
-No caching here (app/cache.py holds all of it). Widgets that several pages read keep
+No caching here (app/caching.py holds all of it). Widgets that several pages read keep
 their values for the whole session (persist_state="session"); short text, page options
 and tokenizers live in the URL so a view can be shared.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from blt_core.api import BACKENDS
-from blt_core.bpe import TOKENIZERS
+from blt_core.bpe.tokenizers import TOKENIZERS
 from blt_core.patching import PATCH_MODES
 from blt_core.bytes_codec import to_bytes
 
@@ -183,12 +183,12 @@ def patch_options(scores) -> dict:
 
 
 def score_or_stop(data: bytes, opts: dict):
-    """cache.scores, or an st.error and a stop when the model cannot run."""
-    from app import cache
+    """caching.scores, or an st.error and a stop when the model cannot run."""
+    from app import caching
     from blt_core.checkpoints import WeightsError
 
     try:
-        return cache.scores(data, opts["newline_reset"], opts["backend"], opts["model"])
+        return caching.scores(data, opts["newline_reset"], opts["backend"], opts["model"])
     except (ValueError, WeightsError) as e:
         st.error(str(e))
     except Exception as e:  # a broken model file or backend: say so instead of a traceback

@@ -4,13 +4,7 @@
 multipage layout and then runs a page directly, without this file, on a deep link.)
 """
 
-import sys
-from pathlib import Path
-
 import streamlit as st
-
-# `streamlit run app/streamlit_app.py` puts app/ on sys.path; pages import `app.*` and `blt_core`.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 st.set_page_config(page_title="BLT Explorer", page_icon="🧩", layout="wide")
 pages = [

@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from blt_core.blt.decoding import Passthrough, run  # noqa: E402
+from blt_core.generator.decoding import Passthrough, run  # noqa: E402
 from blt_core.constants import EOS_ID  # noqa: E402
-from blt_core.generation import DEFAULT_GENERATOR_CARD, load_generator  # noqa: E402
+from blt_core.generator.generate import DEFAULT_GENERATOR_CARD, load_generator  # noqa: E402
 
 PROMPT = b"The Byte Latent Transformer reads raw bytes and "
 PROMPTS_64 = [f"Document {i}: {w} ".encode() for i, w in enumerate(
@@ -51,8 +50,8 @@ def random_card(folder: Path) -> Path:
 
     from safetensors.torch import save_file
 
-    from blt_core.blt.config import BLTConfig
-    from blt_core.blt.model import BLT
+    from blt_core.generator.config import BLTConfig
+    from blt_core.generator.model import BLT
     from blt_core.checkpoints import DEFAULT_CARD
     from blt_core.train.finalize_blt import finalize
 

@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from blt_core.blt.decoding import Passthrough, run  # noqa: E402
-from blt_core.generation import load_generator  # noqa: E402
+from blt_core.generator.decoding import Passthrough, run  # noqa: E402
+from blt_core.generator.generate import load_generator  # noqa: E402
 
 PROMPTS = ["The Byte Latent Transformer ", "def main():\n    ", "Привет, как ", "日本語の文章は", "SELECT * FROM ",
            "Once upon a time ", "<html><body>", "42 + 17 = ", "La biblioteca de ", "मेरा नाम ",

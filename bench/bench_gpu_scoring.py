@@ -22,9 +22,9 @@ import torch
 
 from functools import partial
 
-from blt_core.export_onnx import load_trained
-from blt_core.scoring import score_bytes
-from blt_core.torch_backend import TorchEntropyModel
+from blt_core.entropy.export import load_trained
+from blt_core.entropy.scoring import score_bytes
+from blt_core.entropy.torch_scorer import TorchEntropyModel
 
 
 def main(argv=None) -> None:

@@ -24,7 +24,7 @@ def __getattr__(name: str):
 
         return tokenize
     if name in ("generate", "generate_stream"):
-        from blt_core import generation
+        from blt_core.generator import generate as generation
 
         return getattr(generation, name)
     raise AttributeError(f"module 'blt_core' has no attribute {name!r}")

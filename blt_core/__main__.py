@@ -1,39 +1,7 @@
-"""python -m blt_core {analyze, tokenize, compute, generate} ...: the command-line interface.
+"""`python -m blt_core ...`: see blt_core/cli/main.py."""
 
-Each subcommand lives in its own module with `add_parser(subparsers)` and `run(args) -> int`.
-Bad input prints one clear line on stderr and exits with status 2, never a traceback.
-"""
-
-from __future__ import annotations
-
-import argparse
-import importlib
 import sys
 
-SUBCOMMANDS = {
-    "analyze": "blt_core.cli_analyze",
-    "tokenize": "blt_core.cli_tokenize",
-    "compute": "blt_core.cli_compute",
-    "generate": "blt_core.cli_generate",
-}
+from blt_core.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m blt_core", description="BLT Explorer command line")
-    sub = parser.add_subparsers(dest="command", required=True)
-    modules = {}
-    for name, mod in SUBCOMMANDS.items():
-        try:
-            modules[name] = importlib.import_module(mod)
-        except ImportError:  # a part not installed in this deployment
-            continue
-        modules[name].add_parser(sub)
-    args = parser.parse_args(argv)
-    try:
-        return modules[args.command].run(args)
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main())

@@ -26,7 +26,7 @@ from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
 from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION
 from blt_core.patching import PATCH_MODES, patch, patch_lengths
-from blt_core.scoring import score_bytes
+from blt_core.entropy.scoring import score_bytes
 
 BACKENDS = ("auto", "onnx", "torch")
 DEFAULT_TARGET = 4.5  # the paper's BLT-Entropy setting: 4.5 bytes per patch
@@ -153,17 +153,17 @@ def _card_path(model: str | None) -> Path:
 def load_model(backend: str, model: str | None):
     """(forward-able model object, model name, defaults). Cached: one instance per process."""
     if _is_official_folder(model):
-        from blt_core.torch_backend import TorchEntropyModel
+        from blt_core.entropy.torch_scorer import TorchEntropyModel
 
         m = TorchEntropyModel.from_official(model)
         return m, f"official:{Path(model).name}", {"threshold": OFFICIAL_THRESHOLD, "theta_r": None, "patch_size": None}
     card = load_card(_card_path(model))
     if backend == "onnx":
-        from blt_core.runtime import OnnxEntropyModel
+        from blt_core.entropy.onnx_scorer import OnnxEntropyModel
 
         m = OnnxEntropyModel.from_card(card)
     else:
-        from blt_core.torch_backend import TorchEntropyModel
+        from blt_core.entropy.torch_scorer import TorchEntropyModel
 
         m = TorchEntropyModel.from_card(card)
     return m, card.get("name", "entropy-model"), dict(card.get("defaults", {}))

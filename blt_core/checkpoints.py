@@ -85,3 +85,20 @@ def file_entry(path: str | os.PathLike, *, relative_to: str | os.PathLike) -> di
     """{"path", "sha256", "bytes"} of a file, for a card's "files" section."""
     path = Path(path)
     return {"path": os.path.relpath(path, relative_to), "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+RUN_LOGS = ("config.json", "log.jsonl", "*.log", "check_finite*.json")  # what a training run leaves to keep
+
+
+def archive_run(run: str | os.PathLike, assets: str | os.PathLike = ASSETS) -> str:
+    """Copy a run's logs (not its weights) to assets/training/<run name>; the card's reference to them.
+
+    runs/entropy3 -> "training/entropy3" (relative to the cards' folder), holding config.json, log.jsonl, ...
+    """
+    run, dest = Path(run), Path(assets) / "training" / Path(run).name
+    if run.resolve() != dest.resolve():
+        dest.mkdir(parents=True, exist_ok=True)
+        for pattern in RUN_LOGS:
+            for f in run.glob(pattern):
+                atomic_write_bytes(dest / f.name, f.read_bytes())
+    return f"training/{dest.name}"

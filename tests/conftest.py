@@ -17,8 +17,8 @@ def tiny_card(tmp_path_factory) -> Path:
     from safetensors.torch import save_file
 
     from blt_core.checkpoints import file_entry, write_card
-    from blt_core.entropy_model import EntropyModel, EntropyModelConfig
-    from blt_core.export_onnx import export
+    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+    from blt_core.entropy.export import export
 
     d = tmp_path_factory.mktemp("tiny_model")
     cfg = EntropyModelConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, window=16)

@@ -14,7 +14,7 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blt_core import bpe
+from blt_core.bpe import tokenizers as bpe
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import blt_core
-from blt_core import cli_compute, cli_tokenize
+from blt_core.cli import compute as cli_compute, tokenize as cli_tokenize
 
 
 def _parse(argv):

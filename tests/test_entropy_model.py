@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig, apply_rope, blocked_window_attention, rope_tables  # noqa: E402
-from blt_core.torch_backend import TorchEntropyModel, official_config  # noqa: E402
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig, apply_rope, blocked_window_attention, rope_tables  # noqa: E402
+from blt_core.entropy.torch_scorer import TorchEntropyModel, official_config  # noqa: E402
 
 
 def test_blocked_attention_equals_sliding_window_mask():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from blt_core.scoring import plan_chunks, reduce_logits, score_bytes, segment_bounds
+from blt_core.entropy.scoring import plan_chunks, reduce_logits, score_bytes, segment_bounds
 
 
 def test_plan_chunks_hand_example():
@@ -32,7 +32,7 @@ def test_reduce_logits_uniform():
 
 def _torch_model(card):
     from blt_core.checkpoints import load_card
-    from blt_core.torch_backend import TorchEntropyModel
+    from blt_core.entropy.torch_scorer import TorchEntropyModel
 
     return TorchEntropyModel.from_card(load_card(card), device="cpu")
 

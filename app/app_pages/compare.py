@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 import blt_core
-from blt_core.bpe import TOKENIZERS
+from blt_core.bpe.tokenizers import TOKENIZERS
 from blt_core.noise import PERTURBATIONS, noise_report, perturb
 from blt_core.patching import byte_patch_starts, space_patch_starts, static_patch_starts
 from blt_core.segments import boundary_prf
 
-from app import cache, state
+from app import caching, state
 from app.views import charts, lanes as lanes_view
 from app.views.glyphs import visible
 
@@ -56,7 +56,7 @@ lanes = {"bytes": byte_patch_starts(n), f"BLT ({blt.mode})": blt.patch_starts,
          "space": space_patch_starts(data), f"static {popts['patch_size']}": static_patch_starts(n, patch_size=popts["patch_size"])}
 marks = {}
 for t in toks:
-    seg = cache.segmentation(data, t)
+    seg = caching.segmentation(data, t)
     lanes[TOKENIZER_LABELS[t]] = seg.token_byte_starts
     marks[TOKENIZER_LABELS[t]] = seg.partial_char
 blt_name = f"BLT ({blt.mode})"
@@ -74,7 +74,7 @@ st.dataframe(lanes_view.lane_rows(n, lanes, reference=blt_name, prf=boundary_prf
 st.subheader("Across scripts (shipped samples)")
 st.caption("Bytes per BLT patch vs bytes per token, and how often patch boundaries fall on token boundaries (F1).")
 if toks:
-    table = cache.script_table(tuple(sorted(popts.items())), tuple(toks), opts["newline_reset"], opts["backend"],
+    table = caching.script_table(tuple(sorted(popts.items())), tuple(toks), opts["newline_reset"], opts["backend"],
                                opts["model"])
     st.dataframe([_script_row(row, toks) for row in table], hide_index=True)
 else:
@@ -98,7 +98,7 @@ def count_patches(b: bytes) -> int:
 noisy = perturb(text, kind=kind, rate=rate, seed=int(seed)).encode("utf-8")
 st.markdown("**Perturbed text**")
 st.code(visible(noisy), language=None, wrap_lines=True)
-rows = noise_report(text, count_tokens=lambda b: cache.segmentation(b, tok0).n_tokens, count_patches=count_patches,
+rows = noise_report(text, count_tokens=lambda b: caching.segmentation(b, tok0).n_tokens, count_patches=count_patches,
                     rate=rate, seed=int(seed))
 st.dataframe([{"perturbation": r["kind"], f"{TOKENIZER_LABELS[tok0]} tokens": f"{r['tokens_before']} → {r['tokens_after']}",
                "token change": f"{r['token_change']:+.1%}", "BLT patches": f"{r['patches_before']} → {r['patches_after']}",
@@ -106,5 +106,5 @@ st.dataframe([{"perturbation": r["kind"], f"{TOKENIZER_LABELS[tok0]} tokens": f"
 ns = state.score_or_stop(noisy, opts) if noisy else None
 if ns is not None:
     nb = blt_core.patch_scores(ns, **popts)
-    nl = {f"BLT ({blt.mode})": nb.patch_starts, TOKENIZER_LABELS[tok0]: cache.segmentation(noisy, tok0).token_byte_starts}
+    nl = {f"BLT ({blt.mode})": nb.patch_starts, TOKENIZER_LABELS[tok0]: caching.segmentation(noisy, tok0).token_byte_starts}
     st.plotly_chart(lanes_view.lanes_figure(noisy, nl), config=charts.png_config("blt-noise-lanes"), key="noise_lanes")

@@ -8,7 +8,7 @@ import streamlit as st
 import blt_core
 from blt_core import flops
 
-from app import cache, state
+from app import caching, state
 from app.views import charts, compute
 
 BPE_TOKENIZER = {"llama3-8b": "llama3", "llama2-7b": None}  # no Llama 2 tokenizer ships offline
@@ -26,13 +26,13 @@ ent_name = c[2].selectbox("Entropy model", ["official", "shipped"], key="ent_cfg
                           help="official: facebook/blt-entropy (100M); shipped: this app's small model.")
 cfg = flops.BLT_CONFIGS[blt_name]
 if ent_name == "shipped":
-    card = cache.model_card()
+    card = caching.model_card()
     cfg = flops.blt_with_entropy_model(cfg, flops.config_from_dict(card["config"], name=card.get("name", "shipped")))
 per_patch = flops.blt_flops_per_patch(cfg, a.patch_lengths)
 bpe_cfg = flops.BPE_CONFIGS[bpe_name]
 tok = BPE_TOKENIZER.get(bpe_name)
 if tok:
-    seg = cache.segmentation(inp.data, tok)
+    seg = caching.segmentation(inp.data, tok)
     bpt, bpt_src = seg.bytes_per_token, f"measured on this text with the {tok} tokenizer ({seg.n_tokens:,} tokens)"
 else:
     bpt, bpt_src = flops.PAPER_BYTES_PER_TOKEN[bpe_name], "the paper's value (no offline tokenizer for this model)"

@@ -10,7 +10,7 @@ import streamlit as st
 import blt_core
 from blt_core.calibrate import calibrate_threshold
 
-from app import cache, state
+from app import caching, state
 from app.views import charts, export, patches
 
 CHART_WINDOW = 20_000  # bytes drawn in the entropy chart at once (pan and zoom inside)
@@ -21,7 +21,7 @@ THRESHOLD_MAX = 5.6  # nats, just above ln(260), the entropy of a uniform distri
 def _load_sample() -> None:
     name = st.session_state.get("sample")
     if name:
-        st.session_state["text"] = cache.samples()[name]["data"].decode("utf-8", errors="replace")
+        st.session_state["text"] = caching.samples()[name]["data"].decode("utf-8", errors="replace")
         st.session_state["uploaded"] = None
 
 
@@ -49,7 +49,7 @@ def _calibrate(entropies: np.ndarray, data: bytes, mode: str, max_len: int | Non
 st.title("Explore")
 opts = state.scoring_options()
 state.init()
-samples = cache.samples()
+samples = caching.samples()
 c1, c2 = st.columns([2, 1])
 c2.selectbox("Sample", list(samples), index=None, key="sample", on_change=_load_sample,
              placeholder="Pick a sample…", format_func=lambda k: f"{samples[k]['label']} ({samples[k]['script']})")
@@ -67,7 +67,7 @@ if not inp.data:
     st.stop()
 
 try:
-    scores = cache.scores(inp.data, opts["newline_reset"], opts["backend"], opts["model"])
+    scores = caching.scores(inp.data, opts["newline_reset"], opts["backend"], opts["model"])
 except (ValueError, blt_core.WeightsError) as e:
     st.error(str(e))
     st.stop()
@@ -130,7 +130,7 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
         n_win = -(-a.n_bytes // CHART_WINDOW)
         w = st.number_input(f"Chart window ({CHART_WINDOW // 1000} KB each)", 1, n_win, 1, key="chart_win")
         lo, hi = (w - 1) * CHART_WINDOW, min(w * CHART_WINDOW, a.n_bytes)
-    hov = cache.hover(data, opts["newline_reset"], opts["backend"], opts["model"], unit, scores)
+    hov = caching.hover(data, opts["newline_reset"], opts["backend"], opts["model"], unit, scores)
     fig = charts.entropy_figure(data, a.entropies, a.surprisal, a.patch_starts,
                                 threshold=a.threshold if mode in ("entropy", "combined") else None,
                                 unit=unit, lo=lo, hi=hi, hover=hov)
@@ -159,7 +159,7 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
 def _rows(a: blt_core.Analysis) -> list[dict]:
     ids = {}
     for tok in ("llama3", "o200k"):
-        seg = cache.segmentation(a.data, tok)
+        seg = caching.segmentation(a.data, tok)
         ids[tok] = export.token_id_per_byte(seg.token_ids, seg.token_byte_starts, seg.token_byte_lengths)
     return export.byte_rows(a.data, a.entropies, a.surprisal, a.patch_starts, ids)
 

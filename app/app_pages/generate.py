@@ -15,7 +15,7 @@ REFRESH_S = 0.15  # redraw at most this often while streaming (drawing is slower
 
 st.title("Generate")
 try:
-    from blt_core import generation
+    from blt_core.generator import generate as generation
 except ImportError as e:
     st.info(f"The generator is not available in this build ({e}).")
     st.stop()

@@ -8,7 +8,7 @@ import streamlit as st
 import blt_core
 from blt_core.patching import byte_patch_starts, space_patch_starts, static_patch_starts
 
-from app import cache, state
+from app import caching, state
 from app.views import charts, lanes as lanes_view, learn, patches
 
 SNIPPET_BYTES = 64  # the walk-through follows the first bytes of the text, cut at a character boundary
@@ -21,7 +21,7 @@ while cut < a.n_bytes and (inp.data[cut] & 0xC0) == 0x80:  # never end the snipp
     cut += 1
 snip = inp.data[:cut]
 starts = a.patch_starts[a.patch_starts < cut]
-n_tok = int(np.sum(cache.segmentation(inp.data, "llama3").token_byte_starts < cut))
+n_tok = int(np.sum(caching.segmentation(inp.data, "llama3").token_byte_starts < cut))
 
 st.subheader("1 · Bytes")
 st.markdown(f"BLT reads raw bytes: no vocabulary, no tokenizer. Your text starts with these **{cut} bytes** "
@@ -56,7 +56,7 @@ st.caption(f"Source: [{learn.PAPER}]({learn.PAPER_URL}).")
 
 st.subheader("How models decide boundaries")
 st.table(learn.methods_rows(), border="horizontal")
-seg = cache.segmentation(snip, "llama3")
+seg = caching.segmentation(snip, "llama3")
 lanes = {"BLT (entropy)": starts, f"MegaByte (static {popts['patch_size']})": static_patch_starts(cut, patch_size=popts["patch_size"]),
          "SpaceByte (space)": space_patch_starts(snip), "ByT5 (bytes)": byte_patch_starts(cut),
          "BPE (Llama 3)": seg.token_byte_starts}

@@ -7,7 +7,7 @@ import streamlit as st
 
 from blt_core import flops
 
-from app import cache, state
+from app import caching, state
 from app.views import charts, tune
 
 CONTEXT_BYTES = 8_192  # context over which compute per byte is averaged (as in blt_core.flops)
@@ -32,7 +32,7 @@ def _carry(theta: float, target: float) -> None:
 
 
 opts, inp, scores = state.open_page("Tune")
-sample_e = [state.score_or_stop(s["data"], opts).entropies for s in cache.samples().values()]
+sample_e = [state.score_or_stop(s["data"], opts).entropies for s in caching.samples().values()]
 popts = state.patch_options(scores)
 thresholds = np.linspace(0.0, 5.6, 225)
 curves = {"this text": tune.mean_lengths([scores.entropies], thresholds),
@@ -51,7 +51,7 @@ st.plotly_chart(tune.curve_figure(thresholds, curves, current=current, target=ta
                 config=charts.png_config("blt-threshold-curve"), key="curve")
 
 st.subheader("The compute it implies")
-seg = cache.segmentation(inp.data, "llama3")
+seg = caching.segmentation(inp.data, "llama3")
 bpt = seg.bytes_per_token
 bpe = flops.bpe_flops_per_byte(flops.LLAMA3_8B, bpt, context=round(CONTEXT_BYTES / bpt))
 st.plotly_chart(tune.compute_figure(thresholds, {k: _blt_flops_per_byte(v) for k, v in curves.items()},

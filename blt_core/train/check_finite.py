@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.model import BLT
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.model import BLT
 from blt_core.train.train_blt import load_entropy, load_split, masked_loss, sample_batch, starts_for
 
 

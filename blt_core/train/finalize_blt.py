@@ -24,13 +24,13 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from blt_core.blt.config import BLTConfig, num_parameters
-from blt_core.blt.masks import patch_starts, token_entropies
-from blt_core.blt.model import BLT
-from blt_core.blt.onnx_export import export_steps, round_to_half
-from blt_core.checkpoints import ASSETS, DEFAULT_CARD, file_entry, load_card, sha256_file, verified_file, write_card
+from blt_core.generator.config import BLTConfig, num_parameters
+from blt_core.generator.masks import patch_starts, token_entropies
+from blt_core.generator.model import BLT
+from blt_core.generator.export import export_steps, round_to_half
+from blt_core.checkpoints import ASSETS, archive_run, DEFAULT_CARD, file_entry, load_card, sha256_file, verified_file, write_card
 from blt_core.constants import BOS_ID, OFFSET
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
 MAX_FILE_BYTES = 16 * 2**20
 EVAL_MAX_BYTES = 4096  # longer eval texts are cut: one teacher-forced pass each
@@ -82,12 +82,12 @@ TRAINING_KEYS = ("steps", "train_seconds", "tokens", "world_size", "batch_size_p
                  "device", "heldout_bpb_windows", "heldout_mean_patch_length", "skipped_updates", "init_from")
 
 
-def _stage(run: Path) -> dict:
+def _stage(run: Path, assets: Path) -> dict:
     """One training call for the card: its summary and held-out curve (from its log.jsonl)."""
     summary = json.loads((run / "config.json").read_text())
     log = run / "log.jsonl"
     rows = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
-    return {"run": run.name, **{k: summary.get(k) for k in TRAINING_KEYS},
+    return {"run": archive_run(run, assets), **{k: summary.get(k) for k in TRAINING_KEYS},
             "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
                     for r in rows if "heldout_bpb" in r]}
 
@@ -136,7 +136,7 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
         "entropy_config": ecard["config"], "entropy_card": ecard.get("name"),
         "files": {k: file_entry(p, relative_to=assets) for k, p in files.items()},
         "training": {**{k: summary.get(k) for k in TRAINING_KEYS},
-                     "stages": [_stage(Path(r)) for r in [*previous_runs, run]]},
+                     "stages": [_stage(Path(r), assets) for r in [*previous_runs, run]]},
         "defaults": {"threshold": cfg.patch_threshold, "max_patch_length": cfg.max_patch_length},
         "heldout": heldout,
     }

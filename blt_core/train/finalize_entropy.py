@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from blt_core.calibrate import calibrate_threshold
-from blt_core.checkpoints import file_entry, load_card, sha256_file, write_card
-from blt_core.scoring import score_bytes
+from blt_core.checkpoints import archive_run, file_entry, load_card, sha256_file, write_card
+from blt_core.entropy.scoring import score_bytes
 
 TARGET = 4.5
 
@@ -70,9 +70,9 @@ def main(argv=None) -> None:
     a = p.parse_args(argv)
     run, assets = Path(a.run), Path(a.assets)
     summary = json.loads((run / "config.json").read_text())
-    from blt_core.export_onnx import export, load_trained
-    from blt_core.runtime import OnnxEntropyModel
-    from blt_core.torch_backend import TorchEntropyModel
+    from blt_core.entropy.export import export, load_trained
+    from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+    from blt_core.entropy.torch_scorer import TorchEntropyModel
 
     st = assets / "entropy_model.safetensors"
     shutil.copyfile(run / "entropy_model.safetensors", st)
@@ -148,7 +148,7 @@ def _stage(run: Path) -> dict:
     keys = ("init_from", "random_frac", "steps", "train_seconds", "tokens", "world_size", "batch_size_per_process",
             "seq_len", "lr", "device", "heldout_bpb_windows")
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
-    return {"run": str(run), **{k: summary.get(k) for k in keys},
+    return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys},
             "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
                     for r in log if "heldout_bpb" in r]}
 

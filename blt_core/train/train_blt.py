@@ -28,14 +28,14 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.masks import patch_starts, token_entropies
-from blt_core.blt.model import BLT
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.masks import patch_starts, token_entropies
+from blt_core.generator.model import BLT
 from blt_core.checkpoints import sha256_file
 from blt_core.train.common import (batch_rng, init_from, lr_at, make_optimizer, save_checkpoint, setup_process,
                                    start_run, state_on_cpu, update, wrap)
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
 
 def parse_args(argv=None) -> argparse.Namespace:

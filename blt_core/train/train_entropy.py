@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from blt_core.train.common import (batch_rng, init_from, lr_at, make_optimizer, save_checkpoint, setup_process,
                                    start_run, state_on_cpu, update, wrap)
 from blt_core.constants import BOS_ID, OFFSET
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
 
 def parse_args(argv=None) -> argparse.Namespace:

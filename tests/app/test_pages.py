@@ -175,7 +175,7 @@ def test_compute_model_choice_changes_totals(app):
 
 
 def test_generate_page_says_when_no_generator_ships(app, monkeypatch, tmp_path):
-    from blt_core import generation
+    from blt_core.generator import generate as generation
 
     monkeypatch.setattr(generation, "DEFAULT_GENERATOR_CARD", tmp_path / "missing.json")
     app.run()
@@ -188,8 +188,8 @@ def test_generate_page_says_when_no_generator_ships(app, monkeypatch, tmp_path):
 def test_model_picker_loads_official_weights_and_reports_bad_folders(app, tmp_path):
     """Official original layout from a local folder: the page scores with it (torch backend)."""
     torch = pytest.importorskip("torch")
-    from blt_core.entropy_model import EntropyModel
-    from blt_core.torch_backend import official_config
+    from blt_core.entropy.model import EntropyModel
+    from blt_core.entropy.torch_scorer import official_config
 
     params = {"dim": 64, "n_layers": 1, "n_heads": 1, "multiple_of": 32, "sliding_window": 512}
     model = EntropyModel(official_config(params)).init_weights(seed=0)
@@ -221,7 +221,7 @@ def test_backend_choice_switches_the_engine(app):
 def test_generate_page_streams_with_the_shipped_generator(app):
     """The trained generator writes bytes; counters, the coloured stream and the curve appear,
     and a prompt with markup is shown as text, never as HTML."""
-    from blt_core import generation
+    from blt_core.generator import generate as generation
 
     if not generation.DEFAULT_GENERATOR_CARD.exists():
         pytest.skip("no generator card shipped")

@@ -7,10 +7,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.model import BLT
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.model import BLT
 from blt_core.checkpoints import file_entry, write_card
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
 TINY = BLTConfig(local_hidden_size=32, local_num_attention_heads=2, local_intermediate_size=64,
                  global_hidden_size=64, global_num_attention_heads=2, global_intermediate_size=128,

@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from blt_core.blt.decoding import run
+from blt_core.generator.decoding import run
 from blt_core.constants import EOS_ID
-from blt_core.generation import generate, generate_stream
+from blt_core.generator.generate import generate, generate_stream
 
 
 @pytest.mark.parametrize("temperature,top_k", [(0.0, None), (1.0, None), (0.8, 20)])
@@ -113,7 +113,7 @@ def test_missing_card_is_a_clear_error(tmp_path):
 
 
 def test_onnx_path_never_imports_torch(tiny_card):
-    code = ("import sys; from blt_core.generation import generate; "
+    code = ("import sys; from blt_core.generator.generate import generate; "
             f"g = generate('hi', max_bytes=5, backend='auto', card={str(tiny_card)!r}); "
             "assert g.backend == 'onnx', g.backend; assert 'torch' not in sys.modules, 'torch imported'; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

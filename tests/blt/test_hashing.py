@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blt_core.blt.hashing import HASH_MODULUS, HASH_PRIME, ngram_hash_ids, rolling_hash
+from blt_core.generator.hashing import HASH_MODULUS, HASH_PRIME, ngram_hash_ids, rolling_hash
 
 
 def test_decimal_digits_by_hand():
@@ -53,7 +53,7 @@ def test_one_table_per_size():
 def test_last_ngram_buckets_equal_rolling_hash(length):
     """The numpy buckets a generation step uses are the training hash's buckets at the newest id,
     also for a text shorter than the largest n-gram (the step's window is BOE-padded)."""
-    from blt_core.blt.last_ngrams import last_ngram_buckets
+    from blt_core.generator.last_ngrams import last_ngram_buckets
 
     ids = torch.randint(1, 260, (3, length), generator=torch.Generator().manual_seed(length))
     sizes, buckets = (3, 4, 5, 6, 7, 8), 16384

@@ -1,7 +1,7 @@
 """Patch masks: no byte sees its own or a later patch's global state; pooling stays in its patch."""
 import torch
 
-from blt_core.blt.masks import (decoder_global_mask, local_causal_mask, patch_ids, patch_starts, pooling_mask,
+from blt_core.generator.masks import (decoder_global_mask, local_causal_mask, patch_ids, patch_starts, pooling_mask,
                                 split_long_patches, token_entropies)
 from blt_core.constants import BOS_ID
 

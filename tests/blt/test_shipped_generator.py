@@ -10,7 +10,7 @@ import json
 import pytest
 
 from blt_core.checkpoints import load_card, verified_file
-from blt_core.generation import DEFAULT_GENERATOR_CARD, generate
+from blt_core.generator.generate import DEFAULT_GENERATOR_CARD, generate
 
 PROMPTS = ["The Byte Latent Transformer ", "def main():\n    ", "Привет, "]
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from blt_core.blt.cache import EntropyStep, entropy_cache_shapes
-from blt_core.blt.decoding import run, write_slots
-from blt_core.blt.masks import token_entropies
-from blt_core.blt.torch_backend import NoCacheStepper, TorchStepper
+from blt_core.generator.steps import EntropyStep, entropy_cache_shapes
+from blt_core.generator.decoding import run, write_slots
+from blt_core.generator.masks import token_entropies
+from blt_core.generator.torch_stepper import NoCacheStepper, TorchStepper
 from blt_core.constants import BOS_ID
 
 from .conftest import TINY, tiny_models
@@ -66,7 +66,7 @@ def test_global_steps_count_patches():
 def test_traced_steps_equal_eager_steps():
     """TraceOnce swaps in a TorchScript trace once inputs are general; it must not change a byte,
     across ring caches that wrap, a sliding local window (60 > 16 bytes) and a batch of uneven rows."""
-    from blt_core.blt.torch_backend import TraceOnce, step_functions
+    from blt_core.generator.torch_stepper import TraceOnce, step_functions
 
     blt, ent = tiny_models()
     prompts = [b"abc", b"A longer prompt here", b""]

@@ -57,7 +57,7 @@ def test_train_resume_and_finalize(tmp_path):
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [2, 4, 6] and all(np.isfinite(r["heldout_bpb"]) for r in log)
 
-    from blt_core.generation import generate
+    from blt_core.generator.generate import generate
     from blt_core.train.finalize_blt import finalize
 
     assets = tmp_path / "assets"

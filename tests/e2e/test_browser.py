@@ -148,7 +148,7 @@ def test_dark_theme(browser, server):
 def test_generate_streams_bytes_in_patch_colours(page, server):
     """The trained generator in a real browser: press Generate, bytes arrive in coloured patches,
     the counters and the growing entropy curve show up (screenshot: generate-run.png)."""
-    from blt_core.generation import DEFAULT_GENERATOR_CARD
+    from blt_core.generator.generate import DEFAULT_GENERATOR_CARD
 
     if not DEFAULT_GENERATOR_CARD.exists():
         pytest.skip("no generator card shipped")

@@ -28,10 +28,10 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
+from blt_core.generator.steps import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
                                 local_cache_shapes)
-from blt_core.blt.model import BLT
-from blt_core.entropy_model import EntropyModel
+from blt_core.generator.model import BLT
+from blt_core.entropy.model import EntropyModel
 
 STEP_FILES = {"entropy_step": "entropy_step.onnx", "local_step": "local_step.onnx", "global_step": "global_step.onnx"}
 

@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate; 0 on success, 2 with a one-line error for bad input or missing weights."""
-    from blt_core.generation import generate
+    from blt_core.generator.generate import generate
 
     try:
         g = generate(args.prompt, max_bytes=args.max_bytes, temperature=args.temperature, top_k=args.top_k,
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m blt_core.cli_generate")
+    parser = argparse.ArgumentParser(prog="python -m blt_core.cli.generate")
     add_parser(parser.add_subparsers(dest="command", required=True))
     return run(parser.parse_args(["generate", *(argv if argv is not None else sys.argv[1:])]))
 

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from blt_core.blt.config import BLTConfig, flops_entropy_byte, flops_global_step, flops_per_byte_local
-from blt_core.blt.decoding import ByteEvent, decode
+from blt_core.generator.config import BLTConfig, flops_entropy_byte, flops_global_step, flops_per_byte_local
+from blt_core.generator.decoding import ByteEvent, decode
 from blt_core.checkpoints import ASSETS, WeightsError, load_card, verified_file
 
 DEFAULT_GENERATOR_CARD = ASSETS / "blt_generator.json"
@@ -96,7 +96,7 @@ class _Loaded:
         self.config = BLTConfig.from_dict(card["config"])
         self.entropy_config = card["entropy_config"]
         if backend == "onnx":
-            from blt_core.blt.onnx_runtime import OnnxStepper, make_session
+            from blt_core.generator.onnx_stepper import OnnxStepper, make_session
 
             sessions = {k: make_session(verified_file(card, kind)) for k, kind in ONNX_KINDS.items()}
             self.name = "onnx"
@@ -105,9 +105,9 @@ class _Loaded:
             import torch
             from safetensors.torch import load_file
 
-            from blt_core.blt.model import BLT
-            from blt_core.blt.torch_backend import NoCacheStepper, TorchStepper, step_functions
-            from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+            from blt_core.generator.model import BLT
+            from blt_core.generator.torch_stepper import NoCacheStepper, TorchStepper, step_functions
+            from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
             device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
             blt = BLT(self.config)

@@ -54,7 +54,7 @@ def hover(data: bytes, newline_reset: bool, backend: str, model: str | None, uni
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def segmentation(data: bytes, tokenizer: str):
-    """A BPE tokenizer's cut of `data` (blt_core.bpe Segmentation)."""
+    """A BPE tokenizer's cut of `data` (blt_core.bpe.tokenizers Segmentation)."""
     return blt_core.tokenize(data, tokenizer=tokenizer)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from blt_core.blt.last_ngrams import HASH_MODULUS, HASH_PRIME  # noqa: F401 (re-exported)
+from blt_core.generator.last_ngrams import HASH_MODULUS, HASH_PRIME  # noqa: F401 (re-exported)
 
 
 def rolling_hash(ids: torch.Tensor, n: int, *, buckets: int, prime: int = HASH_PRIME,

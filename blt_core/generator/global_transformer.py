@@ -3,11 +3,11 @@
 Its input at patch p is the pooled vector of patch p's bytes; its output at p (after the
 final norm) is what the bytes of patch p+1 read through the decoder's cross-attention.
 
->>> from blt_core.blt.config import BLTConfig
+>>> from blt_core.generator.config import BLTConfig
 >>> cfg = BLTConfig(local_hidden_size=64, local_num_attention_heads=1, global_hidden_size=128,
 ...                 global_num_attention_heads=2, num_global_layers=1)
 >>> g = GlobalTransformer(cfg)
->>> from blt_core.blt.masks import local_causal_mask
+>>> from blt_core.generator.masks import local_causal_mask
 >>> cos, sin = g.rope(torch.arange(3))
 >>> g(torch.zeros(1, 3, 128), cos, sin, local_causal_mask(3, 8)).shape
 torch.Size([1, 3, 128])
@@ -18,9 +18,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.layers import Block
-from blt_core.entropy_model import RMSNorm, rope_tables
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.layers import Block
+from blt_core.entropy.model import RMSNorm, rope_tables
 
 
 class GlobalTransformer(nn.Module):

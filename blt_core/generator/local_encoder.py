@@ -4,7 +4,7 @@ Per byte: x = tok_embeddings(id) + hash_proj(concat over n of hash_embeddings[n]
 then `num_encoder_layers` windowed causal blocks give the byte states h. Pooling (k learned
 queries attending to the bytes of one patch) turns each patch into one global-width vector.
 
->>> from blt_core.blt.config import BLTConfig
+>>> from blt_core.generator.config import BLTConfig
 >>> enc = LocalEncoder(BLTConfig(local_hidden_size=64, local_num_attention_heads=1, global_hidden_size=128,
 ...                               global_num_attention_heads=2, hash_buckets=32, hash_dim=4))
 >>> enc.embed(torch.tensor([[1, 76, 109]])).shape
@@ -16,9 +16,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.hashing import ngram_hash_ids
-from blt_core.blt.layers import Block, PatchPooling
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.hashing import ngram_hash_ids
+from blt_core.generator.layers import Block, PatchPooling
 
 
 class LocalEncoder(nn.Module):

@@ -1,6 +1,6 @@
 """Export the entropy model to one ONNX file with a dynamic batch and sequence length.
 
-    python -m blt_core.export_onnx --weights runs/entropy/entropy_model.safetensors \
+    python -m blt_core.entropy.export --weights runs/entropy/entropy_model.safetensors \
         --config runs/entropy/config.json --out assets/entropy_model.onnx
 
 The graph is `EntropyModel.forward_chunk` on the block-wise sliding-window path, so the
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
 
 class _Blocked(torch.nn.Module):

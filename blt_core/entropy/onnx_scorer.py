@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from blt_core.checkpoints import WeightsError, verified_file
-from blt_core.scoring import numpy_score_chunk
+from blt_core.entropy.scoring import numpy_score_chunk
 
 
 class OnnxEntropyModel:

@@ -21,7 +21,7 @@ import torch
 
 from blt_core.checkpoints import WeightsError, verified_file
 from blt_core.constants import OFFICIAL_WINDOW, OFFSET, VOCAB_SIZE
-from blt_core.entropy_model import EntropyModel, EntropyModelConfig, official_ffn_width
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig, official_ffn_width
 
 
 def official_config(params: dict) -> EntropyModelConfig:

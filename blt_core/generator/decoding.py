@@ -35,7 +35,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
-from blt_core.blt.sampling import sample_next, validate
+from blt_core.generator.sampling import sample_next, validate
 from blt_core.constants import BOE_ID, BOS_ID, EOS_ID, OFFSET
 
 

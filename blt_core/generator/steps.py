@@ -26,9 +26,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.blt.layers import attend_step, rope_for_positions, slot_valid
-from blt_core.blt.model import BLT
-from blt_core.entropy_model import EntropyModel, apply_rope
+from blt_core.generator.layers import attend_step, rope_for_positions, slot_valid
+from blt_core.generator.model import BLT
+from blt_core.entropy.model import EntropyModel, apply_rope
 
 
 def cache_shapes(layers: int, heads: int, window: int, head_dim: int, *, batch: int) -> list[tuple[int, ...]]:

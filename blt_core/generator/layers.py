@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from blt_core.entropy_model import RMSNorm, apply_rope, rope_tables
+from blt_core.entropy.model import RMSNorm, apply_rope, rope_tables
 
 
 def slot_valid(pos: torch.Tensor, slots: int) -> torch.Tensor:

@@ -49,7 +49,7 @@ def read_input(args: argparse.Namespace) -> bytes:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `tokenize` subcommand."""
-    from blt_core.bpe import TOKENIZERS
+    from blt_core.bpe.tokenizers import TOKENIZERS
 
     p = subparsers.add_parser("tokenize", help="cut bytes into BPE tokens with byte spans")
     add_input_arguments(p)

@@ -4,8 +4,8 @@ byte, as the official demo does; the baseline the caches are measured against).
 
 Both implement decoding.Stepper, so the loop and its decisions are shared.
 
->>> from blt_core.blt.config import BLTConfig
->>> from blt_core.entropy_model import EntropyModelConfig
+>>> from blt_core.generator.config import BLTConfig
+>>> from blt_core.entropy.model import EntropyModelConfig
 >>> blt = BLT(BLTConfig(local_hidden_size=64, local_num_attention_heads=1, global_hidden_size=128,
 ...                     global_num_attention_heads=2, num_global_layers=1, hash_buckets=64, hash_dim=4)).init_weights()
 >>> ent = EntropyModel(EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
@@ -20,13 +20,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from blt_core.blt.cache import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
+from blt_core.generator.steps import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
                                 local_cache_shapes)
-from blt_core.blt.decoding import closing, in_background, write_slots
-from blt_core.blt.last_ngrams import last_ngram_buckets
-from blt_core.blt.masks import token_entropies
-from blt_core.blt.model import BLT
-from blt_core.entropy_model import EntropyModel
+from blt_core.generator.decoding import closing, in_background, write_slots
+from blt_core.generator.last_ngrams import last_ngram_buckets
+from blt_core.generator.masks import token_entropies
+from blt_core.generator.model import BLT
+from blt_core.entropy.model import EntropyModel
 
 
 class TraceOnce:

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from blt_core.cli_tokenize import InputError, add_input_arguments, read_input
+from blt_core.cli.tokenize import InputError, add_input_arguments, read_input
 
 # The tokenizer that measures each BPE model's bytes per token on the user's text.
 _BPE_TOKENIZER = {"llama3-8b": "llama3", "llama2-7b": None}
@@ -37,7 +37,7 @@ def compute(data: bytes, *, blt: str, bpe: str, target_patch_size: float | None)
     """The numbers `run` prints, as a JSON-safe dict (raises ValueError on bad names)."""
     import blt_core
     from blt_core import flops
-    from blt_core.bpe import count_tokens
+    from blt_core.bpe.tokenizers import count_tokens
 
     if blt not in flops.BLT_CONFIGS:
         raise ValueError(f"unknown BLT config {blt!r}; choose one of {', '.join(flops.BLT_CONFIGS)}")

@@ -11,7 +11,7 @@
 Patch starts come from the frozen entropy model (masks.patch_starts); the number of patches
 P is the largest patch id + 1, rounded up so compiled graphs see few distinct shapes.
 
->>> from blt_core.blt.config import BLTConfig
+>>> from blt_core.generator.config import BLTConfig
 >>> cfg = BLTConfig(local_hidden_size=64, local_num_attention_heads=1, global_hidden_size=128,
 ...                 global_num_attention_heads=2, num_global_layers=1, hash_buckets=64, hash_dim=4)
 >>> ids = torch.tensor([[1, 76, 109, 36]])
@@ -27,12 +27,12 @@ import math
 import torch
 from torch import nn
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.global_transformer import GlobalTransformer
-from blt_core.blt.local_decoder import LocalDecoder
-from blt_core.blt.local_encoder import LocalEncoder
-from blt_core.blt.masks import local_causal_mask, patch_ids, pooling_mask
-from blt_core.entropy_model import rope_tables
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.global_transformer import GlobalTransformer
+from blt_core.generator.local_decoder import LocalDecoder
+from blt_core.generator.local_encoder import LocalEncoder
+from blt_core.generator.masks import local_causal_mask, patch_ids, pooling_mask
+from blt_core.entropy.model import rope_tables
 
 PATCH_ROUND = 32  # pad the patch count to a multiple of this (fewer shapes for torch.compile)
 

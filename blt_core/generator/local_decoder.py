@@ -5,7 +5,7 @@ global_hidden = k * local_hidden, split into k pieces), then runs a windowed cau
 Bytes of patch 0 have no previous patch and read a learned start state instead, so no byte
 ever reads the global state of its own or a later patch.
 
->>> from blt_core.blt.config import BLTConfig
+>>> from blt_core.generator.config import BLTConfig
 >>> cfg = BLTConfig(local_hidden_size=64, local_num_attention_heads=1, global_hidden_size=128,
 ...                 global_num_attention_heads=2)
 >>> LocalDecoder(cfg).memory_for(torch.zeros(1, 2, 128), torch.tensor([[0, 1, 1]])).shape
@@ -17,9 +17,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.blt.config import BLTConfig
-from blt_core.blt.layers import DecoderBlock
-from blt_core.entropy_model import RMSNorm
+from blt_core.generator.config import BLTConfig
+from blt_core.generator.layers import DecoderBlock
+from blt_core.entropy.model import RMSNorm
 
 
 class LocalDecoder(nn.Module):

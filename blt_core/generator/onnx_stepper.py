@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from blt_core.blt.decoding import closing, in_background, write_slots
-from blt_core.blt.last_ngrams import last_ngram_buckets
+from blt_core.generator.decoding import closing, in_background, write_slots
+from blt_core.generator.last_ngrams import last_ngram_buckets
 
 
 def make_session(path: str | Path, *, threads: int = 1) -> ort.InferenceSession:
