@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from blt_core.nn import Block, RMSNorm, rope_tables
+
 
 @dataclass(frozen=True)
 class EntropyModelConfig:
@@ -57,128 +59,14 @@ def official_ffn_width(dim: int, *, multiple_of: int = 256, ffn_dim_multiplier: 
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
-class RMSNorm(nn.Module):
-    def __init__(self, dim: int, eps: float):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xf = x.float()  # norm in float32 even under bf16 autocast, as Llama does
-        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-        return xf.type_as(x) * self.weight
-
-
-def rope_tables(head_dim: int, positions: torch.Tensor, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos, sin of shape (T, head_dim/2) for rotating interleaved pairs (x0,x1), (x2,x3), ..."""
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim))
-    ang = positions.float()[:, None] * inv[None, :]
-    return torch.cos(ang), torch.sin(ang)
-
-
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate interleaved pairs of x (B, H, T, D) by the angles in cos/sin (T, D/2)."""
-    shape = x.shape
-    xp = x.float().reshape(*shape[:-1], shape[-1] // 2, 2)
-    x0, x1 = xp[..., 0], xp[..., 1]
-    out = torch.stack((x0 * cos - x1 * sin, x0 * sin + x1 * cos), dim=-1)
-    return out.reshape(shape).type_as(x)
-
-
-def blocked_window_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int,
-                             past_k: torch.Tensor | None = None, past_v: torch.Tensor | None = None,
-                             has_past: torch.Tensor | None = None, block: int | None = None) -> torch.Tensor:
-    """Exact sliding-window causal attention in O(T * (window + block)); T a multiple of `block`.
-
-    q, k, v: (B, H, T, D). Queries go in blocks of `block` positions (default window / 4);
-    a query block reads the `window + block` keys that end with it, so each query computes
-    scores for window + block keys instead of all T (or 2 * window with window-sized blocks).
-    With window=2, block=1 and T=4, query 3 sees keys 2 and 3, query 2 sees 1 and 2.
-    past_k / past_v (B, H, window, D): keys and values of the window positions before this
-    chunk (previous call), used where has_past (B,) is true, so a long input scored chunk by
-    chunk equals one full pass while each byte is computed once.
-    """
-    B, H, T, D = q.shape
-    S = block or max(1, window // 4)
-    if past_k is None:
-        past_k = torch.zeros_like(k[:, :, :1]).expand(B, H, window, D)
-        past_v = torch.zeros_like(v[:, :, :1]).expand(B, H, window, D)
-    kf = torch.cat([past_k.to(k.dtype), k], dim=2)  # (B, H, W + T, D): key t of the chunk at W + t
-    vf = torch.cat([past_v.to(v.dtype), v], dim=2)
-    starts = torch.arange(0, T, S, device=q.device)  # (nb,) first position of each query block
-    idx = starts[:, None] + torch.arange(window + S, device=q.device)[None, :]  # (nb, W + S) into kf
-    kb = kf[:, :, idx]  # (B, H, nb, W + S, D)
-    vb = vf[:, :, idx]
-    qb = q.reshape(B, H, -1, S, D)  # -1: the block count stays dynamic in ONNX
-    scores = torch.matmul(qb, kb.transpose(-1, -2)) * (1.0 / math.sqrt(D))  # (B, H, nb, S, W + S)
-    i = torch.arange(S, device=q.device)[:, None]
-    j = torch.arange(window + S, device=q.device)[None, :]
-    allowed = (j > i) & (j <= i + window)  # distance i + W - j within 0 .. W-1
-    in_chunk = (starts[:, None, None] + j[None]) >= window  # (nb, 1, W + S): not a past key
-    ok = allowed[None, None, None] & in_chunk[None, None]
-    if has_past is not None:  # past keys count only for rows that have a past
-        ok = ok | (allowed[None, None, None] & ~in_chunk[None, None] & has_past[:, None, None, None, None])
-    # an additive bias over (B, 1, nb, S, W + S), broadcast over heads: cheaper than masking scores
-    bias = torch.zeros(ok.shape, dtype=torch.float32, device=q.device).masked_fill(~ok, float("-inf"))
-    probs = torch.softmax(scores.float() + bias, dim=-1).type_as(vb)
-    return torch.matmul(probs, vb).reshape(B, H, T, D)
-
-
-class Attention(nn.Module):
-    def __init__(self, cfg: EntropyModelConfig):
-        super().__init__()
-        h, d = cfg.hidden_size, cfg.head_dim * cfg.num_attention_heads
-        self.n_heads, self.head_dim, self.window = cfg.num_attention_heads, cfg.head_dim, cfg.window
-        self.wq = nn.Linear(h, d, bias=False)
-        self.wk = nn.Linear(h, d, bias=False)
-        self.wv = nn.Linear(h, d, bias=False)
-        self.wo = nn.Linear(d, h, bias=False)
-
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, blocked: bool,
-                past: tuple | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """x (B, T, C) -> (y (B, T, C), (k, v) of the last window positions, for the next chunk)."""
-        B, T, _ = x.shape
-        q, k, v = (w(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        if blocked:
-            pk, pv, has = past if past is not None else (None, None, None)
-            y = blocked_window_attention(q, k, v, self.window, pk, pv, has)
-        else:  # T <= window: the window is the whole causal prefix, flash attention applies
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.wo(y.transpose(1, 2).reshape(B, T, -1)), (k[:, :, -self.window:], v[:, :, -self.window:])
-
-
-class FeedForward(nn.Module):
-    def __init__(self, cfg: EntropyModelConfig):
-        super().__init__()
-        self.w1 = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)  # gate
-        self.w3 = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)  # up
-        self.w2 = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)  # down
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w2(F.silu(self.w1(x)) * self.w3(x))
-
-
-class TransformerBlock(nn.Module):
-    def __init__(self, cfg: EntropyModelConfig):
-        super().__init__()
-        self.attention = Attention(cfg)
-        self.feed_forward = FeedForward(cfg)
-        self.attention_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
-        self.ffn_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
-
-    def forward(self, x, cos, sin, blocked, past=None):
-        a, present = self.attention(self.attention_norm(x), cos, sin, blocked, past)
-        x = x + a
-        return x + self.feed_forward(self.ffn_norm(x)), present
-
-
 class EntropyModel(nn.Module):
     def __init__(self, cfg: EntropyModelConfig):
         super().__init__()
         self.config = cfg
         self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.layers = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.num_hidden_layers))
+        self.layers = nn.ModuleList(
+            Block(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size, cfg.norm_eps)
+            for _ in range(cfg.num_hidden_layers))
         self.norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
         self.output = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
 
@@ -223,7 +111,7 @@ class EntropyModel(nn.Module):
         presents = []
         for i, layer in enumerate(self.layers):
             past = None if past_kv is None else (past_kv[i, 0], past_kv[i, 1], has_past)
-            x, present = layer(x, cos, sin, blocked, past)
+            x, present = layer.forward_chunk(x, cos, sin, window=self.config.window, blocked=blocked, past=past)
             presents.append(torch.stack(present))
         return self.output(self.norm(x)), torch.stack(presents)
 

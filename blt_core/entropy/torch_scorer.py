@@ -22,6 +22,7 @@ import torch
 from blt_core.checkpoints import WeightsError, verified_file
 from blt_core.constants import OFFICIAL_WINDOW, OFFSET, VOCAB_SIZE
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig, official_ffn_width
+from blt_core.nn import log_probs_and_entropy
 
 
 def official_config(params: dict) -> EntropyModelConfig:
@@ -109,8 +110,7 @@ class TorchEntropyModel:
             with torch.autocast(torch.device(dev).type, dtype=dtype, enabled=dtype != torch.float32):
                 logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
                                                            has_past=has)
-            logp = torch.log_softmax(logits.float(), dim=-1)
-            ent = -(logp.exp() * logp).sum(-1)
+            logp, ent = log_probs_and_entropy(logits)
             tgt = torch.from_numpy(np.ascontiguousarray(targets)).to(dev)
             sur = -logp.gather(-1, tgt[..., None])[..., 0] / math.log(2)
             top = None

@@ -19,8 +19,7 @@ import torch
 from torch import nn
 
 from blt_core.generator.config import BLTConfig
-from blt_core.generator.layers import Block
-from blt_core.entropy.model import RMSNorm, rope_tables
+from blt_core.nn import Block, RMSNorm, rope_tables
 
 
 class GlobalTransformer(nn.Module):

@@ -18,8 +18,7 @@ import torch
 from torch import nn
 
 from blt_core.generator.config import BLTConfig
-from blt_core.generator.layers import DecoderBlock
-from blt_core.entropy.model import RMSNorm
+from blt_core.nn import DecoderBlock, RMSNorm
 
 
 class LocalDecoder(nn.Module):

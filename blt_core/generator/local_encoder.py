@@ -18,7 +18,7 @@ from torch import nn
 
 from blt_core.generator.config import BLTConfig
 from blt_core.generator.hashing import ngram_hash_ids
-from blt_core.generator.layers import Block, PatchPooling
+from blt_core.nn import Block, PatchPooling
 
 
 class LocalEncoder(nn.Module):

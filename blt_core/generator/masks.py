@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from blt_core.constants import BOS_ID
+from blt_core.nn import entropy_nats
 
 
 def token_entropies(logits: torch.Tensor) -> torch.Tensor:
@@ -28,8 +29,7 @@ def token_entropies(logits: torch.Tensor) -> torch.Tensor:
 
     Position 0 has no prediction inside the window and gets +inf (it always starts a patch).
     """
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    h = -(logp.exp() * logp).sum(-1)  # (B, T): h[:, i] is about token i+1
+    h = entropy_nats(logits)  # (B, T): h[:, i] is about token i+1
     return torch.cat([torch.full_like(h[:, :1], float("inf")), h[:, :-1]], dim=1)
 
 

@@ -32,7 +32,7 @@ from blt_core.generator.global_transformer import GlobalTransformer
 from blt_core.generator.local_decoder import LocalDecoder
 from blt_core.generator.local_encoder import LocalEncoder
 from blt_core.generator.masks import local_causal_mask, patch_ids, pooling_mask
-from blt_core.entropy.model import rope_tables
+from blt_core.nn import rope_tables
 
 PATCH_ROUND = 32  # pad the patch count to a multiple of this (fewer shapes for torch.compile)
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.generator.layers import attend_step, rope_for_positions, slot_valid
 from blt_core.generator.model import BLT
-from blt_core.entropy.model import EntropyModel, apply_rope
+from blt_core.entropy.model import EntropyModel
+from blt_core.nn import entropy_nats, rope_for_positions, slot_valid
 
 
 def cache_shapes(layers: int, heads: int, window: int, head_dim: int, *, batch: int) -> list[tuple[int, ...]]:
@@ -50,12 +50,6 @@ def global_cache_shapes(cfg, batch: int):
                         cfg.global_head_dim, batch=batch)
 
 
-def entropy_nats(logits: torch.Tensor) -> torch.Tensor:
-    """(..., V) logits -> (...) entropy in nats over all V outputs."""
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    return -(logp.exp() * logp).sum(-1)
-
-
 class EntropyStep(nn.Module):
     """tokens (B,), pos (B,), *caches -> entropy (B,), *new keys/values; reuses the EntropyModel's weights."""
 
@@ -65,19 +59,12 @@ class EntropyStep(nn.Module):
 
     def forward(self, tokens: torch.Tensor, pos: torch.Tensor, *caches: torch.Tensor):
         cfg = self.model.config
-        B = tokens.shape[0]
         cos, sin = rope_for_positions(cfg.head_dim, pos, cfg.rope_theta)
         valid = slot_valid(pos, caches[0].shape[2])
         x = self.model.tok_embeddings(tokens)[:, None, :]  # (B, 1, C)
         out = []
-        for i, layer in enumerate(self.model.layers):
-            att = layer.attention
-            xn = layer.attention_norm(x)
-            q, k, v = (w(xn).view(B, 1, att.n_heads, att.head_dim).transpose(1, 2) for w in (att.wq, att.wk, att.wv))
-            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-            y = attend_step(q, k, v, caches[2 * i], caches[2 * i + 1], valid)  # (B, H, 1, D): the whole window
-            x = x + att.wo(y.transpose(1, 2).reshape(B, 1, -1))
-            x = x + layer.feed_forward(layer.ffn_norm(x))
+        for i, layer in enumerate(self.model.layers):  # each attends over its whole window (ring cache)
+            x, k, v = layer.step(x, cos, sin, caches[2 * i], caches[2 * i + 1], valid)
             out += [k, v]
         logits = self.model.output(self.model.norm(x))[:, 0]  # (B, V)
         return (entropy_nats(logits), *out)
