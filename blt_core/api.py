@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from blt_core.backends import BACKENDS, resolve_backend
 from blt_core.bytes_codec import to_bytes
 from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
@@ -28,7 +29,6 @@ from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION
 from blt_core.patching import PATCH_MODES, patch, patch_lengths
 from blt_core.entropy.scoring import score_bytes
 
-BACKENDS = ("auto", "onnx", "torch")
 DEFAULT_TARGET = 4.5  # the paper's BLT-Entropy setting: 4.5 bytes per patch
 
 
@@ -104,33 +104,8 @@ def _is_official_folder(model: str | None) -> bool:
     return model is not None and Path(model).is_dir() and (Path(model) / "consolidated.pth").exists()
 
 
-def _torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _gpu_present() -> bool:
-    """A CUDA device node exists: checked without importing torch, so CPU serving stays torch-free."""
-    import glob
-
-    return bool(glob.glob("/dev/nvidia[0-9]*"))
-
-
-def resolve_backend(backend: str, model: str | None) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if _is_official_folder(model):
-        if backend == "onnx":
-            raise ValueError("official weights load with the torch backend only (no ONNX file ships with them)")
-        backend = "torch"
-    if backend == "auto":
-        backend = "torch" if _gpu_present() and _torch_available() else "onnx"
-    if backend == "torch" and not _torch_available():
-        raise ValueError("the torch backend needs PyTorch, which is not installed; use backend='onnx'")
-    return backend
+def _torch_only(model: str | None) -> str | None:
+    return "official weights (no ONNX file ships with them)" if _is_official_folder(model) else None
 
 
 def _card_path(model: str | None) -> Path:
@@ -179,7 +154,7 @@ def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, bac
         raise ValueError("empty input: there are no bytes to analyze")
     if not isinstance(top_k, int) or top_k < 0 or top_k > 260:
         raise ValueError(f"top_k must be an integer from 0 to 260, got {top_k!r}")
-    name = resolve_backend(backend, None if model is None else str(model))
+    name = resolve_backend(backend, torch_only=_torch_only(None if model is None else str(model)))
     m, model_name, defaults = load_model(name, None if model is None else str(model))
     s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress,
                     stack=getattr(m, "stack_pasts", np.stack))

@@ -29,7 +29,7 @@ c = st.columns([3, 1])
 prompt = c[0].text_area("Prompt", "The byte latent transformer ", key="gen_prompt", height=90)
 with c[1]:
     max_bytes = st.slider("Max bytes", 1, 1000, 200, key="gen_max", bind="query-params")
-    backend = st.selectbox("Backend", generation.BACKENDS, key="gen_backend", bind="query-params")
+    backend = st.selectbox("Backend", blt_core.BACKENDS, key="gen_backend", bind="query-params")
 c = st.columns(3)
 temperature = c[0].slider("Temperature", 0.0, 2.0, 0.7, 0.05, key="gen_temp", bind="query-params")
 top_k = c[1].number_input("Top-k (0 = all)", 0, 256, 0, key="gen_topk")

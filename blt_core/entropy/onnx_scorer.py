@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
 
-from blt_core.checkpoints import WeightsError, verified_file
+from blt_core.backends import onnx_session
+from blt_core.checkpoints import verified_file
 from blt_core.entropy.scoring import numpy_score_chunk
 
 
@@ -21,16 +21,7 @@ class OnnxEntropyModel:
     name = "onnx"
 
     def __init__(self, path: str, *, window: int, threads: int | None = None):
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self.session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types for bad files
-            raise WeightsError(f"cannot load ONNX model {path}: {e}") from None
+        self.session = onnx_session(path, threads=threads)
         self.window = window
         self.device = "cpu"
         past = next(i for i in self.session.get_inputs() if i.name == "past_kv")

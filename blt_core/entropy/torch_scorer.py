@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from blt_core.checkpoints import WeightsError, verified_file
+from blt_core.backends import check_keys, load_card_weights, torch_device
+from blt_core.checkpoints import WeightsError
 from blt_core.constants import OFFICIAL_WINDOW, OFFSET, VOCAB_SIZE
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig, official_ffn_width
 from blt_core.nn import log_probs_and_entropy
@@ -40,22 +41,11 @@ def official_config(params: dict) -> EntropyModelConfig:
     )
 
 
-def _load_checked(model: EntropyModel, state: dict, source: str) -> None:
-    want = set(model.state_dict())
-    state = {k.removeprefix("model."): v for k, v in state.items()}
-    # buffers such as RoPE tables are recomputed here; anything else unknown is an error
-    state = {k: v for k, v in state.items() if k in want or "freqs" not in k}
-    missing, unexpected = want - set(state), set(state) - want
-    if missing or unexpected:
-        raise WeightsError(f"{source}: missing keys {sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}")
-    model.load_state_dict({k: v.float() for k, v in state.items()})
-
-
 class TorchEntropyModel:
     name = "torch"
 
     def __init__(self, model: EntropyModel, *, device: str | None = None):
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = torch_device(device)
         self.model = model.eval().to(self.device)
         self.config = model.config
         self.window = model.config.window
@@ -63,12 +53,8 @@ class TorchEntropyModel:
 
     @classmethod
     def from_card(cls, card: dict, *, device: str | None = None) -> "TorchEntropyModel":
-        from safetensors.torch import load_file
-
-        path = verified_file(card, "safetensors")
         model = EntropyModel(EntropyModelConfig.from_dict(card["config"]))
-        _load_checked(model, load_file(str(path)), str(path))
-        return cls(model, device=device)
+        return cls(load_card_weights(model, card, "safetensors"), device=device)
 
     @classmethod
     def from_official(cls, folder: str | Path, *, device: str | None = None) -> "TorchEntropyModel":
@@ -85,7 +71,7 @@ class TorchEntropyModel:
         if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
             state = state["model"]
         model = EntropyModel(official_config(params))
-        _load_checked(model, state, str(weights_path))
+        model.load_state_dict({k: v.float() for k, v in check_keys(model, state, str(weights_path)).items()})
         return cls(model, device=device)
 
     @torch.no_grad()

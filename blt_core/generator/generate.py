@@ -20,8 +20,6 @@ entropy model's safetensors and the three ONNX step graphs, each checked by sha2
 from __future__ import annotations
 
 import functools
-import importlib.util
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -30,10 +28,10 @@ from typing import Iterator
 
 from blt_core.generator.config import BLTConfig, flops_entropy_byte, flops_global_step, flops_per_byte_local
 from blt_core.generator.decoding import ByteEvent, decode
+from blt_core.backends import load_card_weights, resolve_backend, torch_device
 from blt_core.checkpoints import ASSETS, WeightsError, load_card, verified_file
 
 DEFAULT_GENERATOR_CARD = ASSETS / "blt_generator.json"
-BACKENDS = ("auto", "torch", "onnx")
 ONNX_KINDS = {"entropy_step": "onnx_entropy_step", "local_step": "onnx_local_step", "global_step": "onnx_global_step"}
 
 __all__ = ["Generation", "ByteEvent", "generate", "generate_stream", "DEFAULT_GENERATOR_CARD"]
@@ -62,32 +60,6 @@ class Generation:
         return d
 
 
-def _has_gpu() -> bool:
-    """True when torch is installed and sees CUDA; never imports torch on a machine with no NVIDIA device."""
-    if importlib.util.find_spec("torch") is None:
-        return False
-    if not (os.path.exists("/dev/nvidiactl") or os.environ.get("CUDA_VISIBLE_DEVICES")):
-        return False
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def resolve_backend(backend: str, *, no_cache: bool) -> str:
-    """"auto" / "torch" / "onnx" -> "torch" or "onnx"; ValueError for an unknown or impossible choice."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    if no_cache:
-        if backend == "onnx":
-            raise ValueError("no_cache runs on the torch backend only (use backend 'torch' or 'auto')")
-        backend = "torch"
-    if backend == "auto":
-        backend = "torch" if _has_gpu() else "onnx"
-    if backend == "torch" and importlib.util.find_spec("torch") is None:
-        raise ValueError("backend 'torch' needs PyTorch, which is not installed; use backend 'onnx'")
-    return backend
-
-
 class _Loaded:
     """One loaded generator: config, patch rule and a factory of per-call steppers."""
 
@@ -103,17 +75,15 @@ class _Loaded:
             self.new_stepper = lambda no_cache: OnnxStepper(sessions)
         else:
             import torch
-            from safetensors.torch import load_file
 
+            from blt_core.entropy.model import EntropyModel, EntropyModelConfig
             from blt_core.generator.model import BLT
             from blt_core.generator.torch_stepper import NoCacheStepper, TorchStepper, step_functions
-            from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
-            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-            blt = BLT(self.config)
-            blt.load_state_dict({k: v.float() for k, v in load_file(str(verified_file(card, "safetensors"))).items()})
-            ent = EntropyModel(EntropyModelConfig.from_dict(self.entropy_config))
-            ent.load_state_dict({k: v.float() for k, v in load_file(str(verified_file(card, "entropy_safetensors"))).items()})
+            device = torch.device(torch_device())
+            blt = load_card_weights(BLT(self.config), card, "safetensors")
+            ent = load_card_weights(EntropyModel(EntropyModelConfig.from_dict(self.entropy_config)), card,
+                                    "entropy_safetensors")
             blt, ent = blt.to(device).eval(), ent.to(device).eval()
             self.name = f"torch-{device.type}"
             steps = step_functions(blt, ent)  # traced once, on first use, for every stepper of this model
@@ -135,7 +105,7 @@ def load_generator(*, card: str | Path | None = None, backend: str = "auto", no_
     if not Path(path).is_file():
         raise WeightsError(f"generator model card not found: {path} (train and finalize the generator first)")
     with _LOCK:
-        return _load_cached(path, resolve_backend(backend, no_cache=no_cache))
+        return _load_cached(path, resolve_backend(backend, torch_only="no_cache" if no_cache else None))
 
 
 def _prompt_bytes(prompt: str | bytes) -> bytes:

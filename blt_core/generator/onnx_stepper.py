@@ -15,18 +15,14 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from blt_core.backends import onnx_session
 from blt_core.generator.decoding import closing, in_background, write_slots
 from blt_core.generator.last_ngrams import last_ngram_buckets
 
 
 def make_session(path: str | Path, *, threads: int = 1) -> ort.InferenceSession:
-    """One-token steps are hundreds of tiny ops: a single thread beats a thread pool's
-    hand-offs (measured 3x faster on two cores), so `threads` defaults to 1."""
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    """A step graph's session: one thread by default (backends.onnx_session says why)."""
+    return onnx_session(path, threads=threads)
 
 
 class _Step:
