@@ -1,8 +1,14 @@
-"""Compute accounting, checked against numbers worked by hand."""
+"""The FLOP accountant (blt_core.flops), checked against numbers worked by hand and numbers pinned before it
+became one package."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import blt_core
 from blt_core import flops
 
 TINY = flops.TransformerConfig("tiny", hidden_size=2, num_hidden_layers=1, intermediate_size=4,
@@ -37,13 +43,13 @@ def test_bpe_flops_per_byte():
         flops.bpe_flops_per_byte(TINY, 0.0)
 
 
-def test_blt_flops_per_patch_by_hand():
-    g = flops.TransformerConfig("g", 2, 1, 4, 0)
-    enc = flops.TransformerConfig("e", 1, 1, 1, 0)
-    dec = flops.TransformerConfig("d", 1, 1, 1, 3)
-    cfg = flops.BLTConfig("t", g, enc, dec, cross_attn_k=1, decoder_cross_attn_layers=1,
+TINY_BLT = flops.BLTShape("t", flops.TransformerConfig("g", 2, 1, 4, 0), flops.TransformerConfig("e", 1, 1, 1, 0),
+                          flops.TransformerConfig("d", 1, 1, 1, 3), cross_attn_k=1, decoder_cross_attn_layers=1,
                           entropy_model=None)
-    d = flops.blt_flops_per_patch(cfg, np.array([2, 1]))
+
+
+def test_blt_flops_per_patch_by_hand():
+    d = flops.blt_flops_per_patch(TINY_BLT, np.array([2, 1]))
     # global, patch j sees j+1 patches: 32 + 48 + 8*(j+1)
     np.testing.assert_array_equal(d["global"], [88, 96])
     # encoder per byte k (context k+1): 8 + 6 + 4(k+1) -> 18, 22, 26; patches [40, 26]
@@ -90,3 +96,115 @@ def test_paper_pairs_are_reported_with_a_note():
     assert rows[0]["our_blt_global_params_local_free"] == pytest.approx(930e6)
     assert rows[0]["ratio_blt_params"] == pytest.approx(470e6 * 6 / 3.7)
     assert "local" in rows[0]["note"]
+
+
+def test_lookups_by_name_say_the_choices():
+    assert flops.blt_shape("blt-1b") is flops.BLT_1B and flops.bpe_shape("llama2-7b") is flops.LLAMA2_7B
+    with pytest.raises(ValueError, match="unknown BLT config 'x'; choose one of blt-1b, blt-8b"):
+        flops.blt_shape("x")
+    with pytest.raises(ValueError, match="unknown BPE model 'gpt9'"):
+        flops.bpe_shape("gpt9")
+    assert set(flops.BPE_TOKENIZER) == set(flops.BPE_CONFIGS)
+
+
+def test_compare_text_by_hand():
+    # TINY_BLT over patches [2, 1] costs [228, 186] (test above). TINY reads the 3 bytes as 1 token:
+    # 3 bytes per token, context 1: layer 32 + 48 + 8*1 = 88, head 2*2*10 = 40 -> 128 per token.
+    c = flops.compare_text(np.array([2, 1]), blt=TINY_BLT, bpe=TINY, n_tokens=1)
+    assert (c.n_bytes, c.n_patches, c.mean_patch_length, c.blt_flops_total) == (3, 2, 1.5, 414.0)
+    assert (c.bpe_bytes_per_token, c.bpe_context, c.bpe_flops_per_token) == (3.0, 1, 128.0)
+    assert c.bpe_flops_total == pytest.approx(128.0) and c.blt_to_bpe == pytest.approx(414 / 128)
+    assert c.bpe_tokenizer is None and c.bpe_bytes_per_token_source == "measured"  # "tiny" has no tokenizer
+    # Formula inputs: the global model's mean causal context over 2 patches is 1.5: 32 + 48 + 8*1.5.
+    terms = {t.part: t for t in c.terms}
+    assert set(terms) == {"global", "local_encoder", "local_decoder", "bpe"}
+    assert (terms["global"].context, terms["global"].flops) == (1.5, 92.0)
+    assert (terms["bpe"].unit, terms["bpe"].kv_size, terms["bpe"].flops) == ("token", 2, 128.0)
+    totals = {t.part: t for t in c.component_totals()}
+    assert (totals["global"].flops, totals["global"].per_byte) == (184.0, 184 / 3)
+    assert sum(t.share for t in totals.values()) == pytest.approx(1.0)
+
+
+def test_compare_text_paper_bytes_per_token_and_errors():
+    c = flops.compare_text(np.array([4, 4, 2]), blt=flops.BLT_1B, bpe=flops.LLAMA2_7B, n_tokens=None)
+    assert (c.bpe_bytes_per_token, c.bpe_tokenizer, c.bpe_context) == (3.7, None, 3)
+    assert c.bpe_bytes_per_token_source.startswith("paper")
+    assert c.to_json()["bpe_flops_total"] == c.bpe_flops_per_byte * 10
+    with pytest.raises(ValueError, match="n_tokens"):
+        flops.compare_text(np.array([2]), blt=TINY_BLT, bpe=TINY, n_tokens=0)
+    with pytest.raises(ValueError, match="no bytes-per-token figure"):
+        flops.compare_text(np.array([2]), blt=TINY_BLT, bpe=TINY, n_tokens=None)
+
+
+def test_compare_patch_sizes_is_global_over_patch_plus_local():
+    c = flops.compare_patch_sizes({"a": np.array([4.0, 8.0])}, bytes_per_token=4.4)
+    for L, got in zip((4.0, 8.0), c.blt_flops_per_byte["a"]):
+        glob = flops.transformer_flops_per_position(flops.BLT_1B.global_model, context=8192 / L) / L
+        local = flops.blt_local_flops_per_byte(flops.BLT_1B, L, include_entropy_model=True)
+        assert got == glob + local
+    assert c.bpe_flops_per_byte == flops.bpe_flops_per_byte(flops.LLAMA3_8B, 4.4, context=round(8192 / 4.4))
+
+
+# blt_core.generator.generate.patch_flops on these inputs, recorded before the accountant took it over.
+_SHIPPED = {"vocab_size": 260, "local_hidden_size": 192, "local_num_attention_heads": 3,
+            "local_intermediate_size": 512, "num_encoder_layers": 1, "num_decoder_layers": 2, "local_window": 512,
+            "hash_ngram_sizes": [3, 4, 5, 6, 7, 8], "hash_buckets": 16384, "hash_dim": 16, "patch_k": 2,
+            "global_hidden_size": 384, "global_num_attention_heads": 6, "global_intermediate_size": 512,
+            "num_global_layers": 4, "global_window": 512}
+_SHIPPED_ENTROPY = {"vocab_size": 260, "hidden_size": 192, "num_hidden_layers": 4, "intermediate_size": 512,
+                    "window": 512}
+_TINY_GEN = {"local_hidden_size": 32, "local_num_attention_heads": 2, "local_intermediate_size": 64,
+             "global_hidden_size": 64, "global_num_attention_heads": 2, "global_intermediate_size": 96,
+             "num_global_layers": 1, "local_window": 4, "global_window": 2, "hash_ngram_sizes": [3], "hash_dim": 4}
+_TINY_ENTROPY = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "window": 3, "vocab_size": 260}
+
+
+@pytest.mark.parametrize("config, entropy, starts, n, expected", [
+    (_SHIPPED, _SHIPPED_ENTROPY, [0, 1, 4], 9, [17221632, 31624704, 46124544]),
+    (_SHIPPED, _SHIPPED_ENTROPY, [0], 1, [17221632]),
+    (_SHIPPED, _SHIPPED_ENTROPY, [0, 100, 300, 600, 601], 700,  # past both 512 windows
+     [754884096, 1661015040, 2868175104, 19981824, 992549376]),
+    (_TINY_GEN, _TINY_ENTROPY, [0, 2, 3, 7], 10, [314816, 201280, 545536, 430784]),  # tiny windows cap early
+    (_SHIPPED, _SHIPPED_ENTROPY, [], 0, []),
+])
+def test_generator_patch_flops_equals_the_pinned_numbers(config, entropy, starts, n, expected):
+    from blt_core.generator.config import BLTConfig
+
+    got = flops.generator_patch_flops(BLTConfig.from_dict(config), entropy, starts, n)
+    assert got == expected and all(type(x) is int for x in got)  # ints: Generation.to_dict stays JSON-safe
+
+
+def _compute_json(argv: list[str], capsys) -> dict:
+    from blt_core.cli.main import main
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _four_byte_patches(data, **_):
+    n = len(data)
+    lengths = np.diff(np.append(np.arange(0, n, 4), n))
+    return SimpleNamespace(patch_lengths=lengths, mean_patch_length=n / len(lengths))
+
+
+def test_compute_cli_json_with_fixed_patches_is_pinned(monkeypatch, capsys):
+    # `python -m blt_core compute` on 28 bytes in 4-byte patches, recorded before the accountant moved.
+    monkeypatch.setattr(blt_core, "analyze", _four_byte_patches)
+    out = _compute_json(["compute", "--text", "hello world, the river rises", "--json"], capsys)
+    assert out["per_patch_flops"] == [4662874112.0, 4664422400.0, 4665970688.0, 4667518976.0, 4669067264.0,
+                                      4670615552.0, 4672163840.0]
+    assert (out["blt_flops_total"], out["bpe_flops_total"]) == (32672632832.0, 90074775551.99998)
+    out = _compute_json(["compute", "--text", "hello world, the river rises", "--blt", "blt-8b", "--bpe",
+                         "llama2-7b", "--json"], capsys)
+    assert out["per_patch_components"]["cross_attention"] == [317480960.0] * 7
+    assert (out["blt_flops_total"], out["bpe_flops_total"]) == (124796672000.0, 100030749612.97298)
+
+
+_PINNED_COMPUTE = json.loads((Path(__file__).parent / "fixtures" / "pinned_compute.json").read_text())
+_ENTROPY_CARD = Path(__file__).resolve().parents[1] / "assets" / "entropy_model.json"
+
+
+@pytest.mark.skipif(not _ENTROPY_CARD.exists(), reason="needs the shipped entropy model")
+@pytest.mark.parametrize("case", _PINNED_COMPUTE["cases"], ids=lambda c: " ".join(c["argv"][3:]) or "default")
+def test_compute_cli_json_is_pinned(case, capsys):
+    assert _compute_json(case["argv"], capsys) == case["json"]

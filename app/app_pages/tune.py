@@ -10,18 +10,6 @@ from blt_core import flops
 from app import caching, state
 from app.views import charts, tune
 
-CONTEXT_BYTES = 8_192  # context over which compute per byte is averaged (as in blt_core.flops)
-
-
-def _blt_flops_per_byte(mean_len: np.ndarray) -> np.ndarray:
-    cfg = flops.BLT_1B
-    out = []
-    for L in mean_len:
-        glob = float(flops.transformer_flops_per_position(cfg.global_model, context=CONTEXT_BYTES / L)) / L
-        out.append(glob + flops.blt_local_flops_per_byte(cfg, float(L), context_bytes=CONTEXT_BYTES,
-                                                         include_entropy_model=True))
-    return np.array(out)
-
 
 def _carry(theta: float, target: float) -> None:
     ss = st.session_state
@@ -51,15 +39,10 @@ st.plotly_chart(tune.curve_figure(thresholds, curves, current=current, target=ta
                 config=charts.png_config("blt-threshold-curve"), key="curve")
 
 st.subheader("The compute it implies")
-seg = caching.segmentation(inp.data, "llama3")
-bpt = seg.bytes_per_token
-bpe = flops.bpe_flops_per_byte(flops.LLAMA3_8B, bpt, context=round(CONTEXT_BYTES / bpt))
-st.plotly_chart(tune.compute_figure(thresholds, {k: _blt_flops_per_byte(v) for k, v in curves.items()},
-                                    bpe_line=bpe, bpe_name=f"Llama 3 8B at {bpt:.2f} bytes/token"),
+llama3 = flops.LLAMA3_8B
+bpt = caching.segmentation(inp.data, flops.BPE_TOKENIZER[llama3.name]).bytes_per_token
+cost = flops.compare_patch_sizes(curves, bytes_per_token=bpt, blt=flops.BLT_1B, bpe=llama3)
+st.plotly_chart(tune.compute_figure(thresholds, cost.blt_flops_per_byte, bpe_line=cost.bpe_flops_per_byte,
+                                    bpe_name=f"{llama3.name} at {bpt:.2f} bytes/token"),
                 config=charts.png_config("blt-threshold-compute"), key="compute_curve")
-st.caption(
-    f"BLT-1B shapes (global {flops.BLT_1B.global_model.hidden_size}×{flops.BLT_1B.global_model.num_hidden_layers}, "
-    f"local {flops.BLT_1B.local_encoder.hidden_size}) with the official entropy model, context {CONTEXT_BYTES:,} bytes. "
-    "FLOPs/byte = global FLOPs per patch / mean patch length + local encoder, decoder, cross-attention and entropy "
-    "model per byte. Larger patches mean fewer global steps: that budget can buy a bigger global model. "
-    f"Llama 3 8B per byte = per-token FLOPs / {bpt:.2f} bytes per token (measured on this text).")
+st.caption(tune.compute_caption(cost))

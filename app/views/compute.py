@@ -1,5 +1,7 @@
 """Compute views: FLOPs per patch stacked by component, and the formulas with their inputs.
 
+They render a `blt_core.flops.TextComparison`; every number comes from the accountant.
+
 >>> fig = flops_figure({"global": np.array([4.0, 2.0]), "local_encoder": np.array([1.0, 1.0])})
 >>> [t.name for t in fig.data]
 ['global step', 'local encoder']
@@ -11,6 +13,8 @@ import html as _html
 
 import numpy as np
 import plotly.graph_objects as go
+
+from blt_core.flops import FormulaTerm, TextComparison
 
 from app.views.palette import OKABE_ITO
 
@@ -48,10 +52,54 @@ def fmt(x: float) -> str:
     return f"{x:.2e}"
 
 
-def layer_formula_md(name: str, h: int, m: float, f: int, L: int, vocab: int, kv: int | None) -> str:
+TERM_LABELS = {"global": "Global transformer", "local_encoder": "Local encoder", "local_decoder": "Local decoder",
+               "entropy_model": "Entropy model"}  # "bpe": the BPE model's own name
+_PLURAL = {"patch": "patches", "byte": "bytes", "token": "tokens"}
+
+
+def term_md(term: FormulaTerm, *, label: str | None = None) -> str:
     """Markdown: one model's per-position FLOPs, the formula with its numbers substituted."""
-    kv = h if kv is None else kv
-    per_layer = 2 * (2 * h * h + 2 * h * kv) + 2 * 3 * h * f + 2 * 2 * h * m
-    total = L * per_layer + 2 * h * vocab
-    return (f"**{_html.escape(name)}**: L·[2(2h² + 2h·kv) + 2·3hf + 2·2hm] + 2h|V| with h={h:,}, kv={kv:,}, f={f:,}, "
-            f"m={m:,.0f}, L={L}, |V|={vocab:,} = **{fmt(total)} FLOPs per position**")
+    label = label or TERM_LABELS[term.part]
+    context = "the whole text" if term.part == "bpe" else "mean over the text"
+    return (f"**{_html.escape(label)}, per {term.unit}** "
+            f"(context {term.context:,.0f} {_PLURAL[term.unit]}, {context}): "
+            f"L·[2(2h² + 2h·kv) + 2·3hf + 2·2hm] + 2h|V| with h={term.hidden_size:,}, kv={term.kv_size:,}, "
+            f"f={term.intermediate_size:,}, m={term.context:,.0f}, L={term.num_hidden_layers}, "
+            f"|V|={term.vocab_size:,} = **{fmt(term.flops)} FLOPs per position**")
+
+
+def totals_rows(c: TextComparison) -> list[dict[str, str]]:
+    """The totals table: each BLT component, the BLT total and the BPE model, whole text and per byte."""
+    rows = [{"component": COMPONENTS[t.part][0], "FLOPs (whole text)": fmt(t.flops), "per byte": fmt(t.per_byte),
+             "share": f"{t.share:.1%}"} for t in c.component_totals()]
+    rows.append({"component": f"BLT total ({c.blt.name})", "FLOPs (whole text)": fmt(c.blt_flops_total),
+                 "per byte": fmt(c.blt_flops_per_byte), "share": "100%"})
+    rows.append({"component": f"{c.bpe.name} (BPE)", "FLOPs (whole text)": fmt(c.bpe_flops_total),
+                 "per byte": fmt(c.bpe_flops_per_byte), "share": f"{c.bpe_to_blt:.1%} of BLT"})
+    return rows
+
+
+def bytes_per_token_md(c: TextComparison) -> str:
+    """Where the BPE model's bytes per token came from, in words."""
+    if c.bpe_tokenizer is None:
+        return "the paper's value (no offline tokenizer for this model)"
+    return f"measured on this text with the {c.bpe_tokenizer} tokenizer ({c.n_tokens:,.0f} tokens)"
+
+
+def formulas_md(c: TextComparison) -> str:
+    """Markdown list: each model's formula with its inputs, then BLT and BPE per byte."""
+    blt, bpe = c.blt, c.bpe.name
+    lines = [term_md(t) for t in c.terms if t.part != "bpe"]
+    if blt.entropy_model is None:
+        lines.append("Entropy model: none")
+    lines += [
+        f"Cross-attention: encoder pooling with k={blt.cross_attn_k} queries per patch plus "
+        f"{blt.decoder_cross_attn_layers} decoder cross-attention layers: 2h²(2q + 2k) + 2·2h·q·k each.",
+        f"**BLT per byte** = Σ over patches (global + local encoder + decoder + cross-attention + entropy model) / "
+        f"{c.n_bytes:,} bytes = {fmt(c.blt_flops_total)} / {c.n_bytes:,} = **{fmt(c.blt_flops_per_byte)}**",
+        *(term_md(t, label=bpe) for t in c.terms if t.part == "bpe"),
+        f"**{_html.escape(bpe)} per byte** = per-token FLOPs at the whole text's context / bytes per token: "
+        f"{fmt(c.bpe_flops_per_token)} / {c.bpe_bytes_per_token:.2f} = **{fmt(c.bpe_flops_per_byte)}** "
+        f"(bytes per token {bytes_per_token_md(c)}).",
+    ]
+    return "\n".join("- " + line for line in lines)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from blt_core.flops import PatchSizeComparison
+
 from app.views.palette import OKABE_ITO
 
 
@@ -74,3 +76,15 @@ def compute_figure(thresholds: np.ndarray, flops_per_byte: dict[str, np.ndarray]
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": 1.15},
                       xaxis={"title": "threshold θ (nats)"}, yaxis={"title": "inference FLOPs per byte", "type": "log"})
     return fig
+
+
+def compute_caption(c: PatchSizeComparison) -> str:
+    """What the compute curve assumes: the BLT's shapes, the context, and the BPE model's bytes per token."""
+    g, enc = c.blt.global_model, c.blt.local_encoder
+    entropy = f"entropy model {c.blt.entropy_model.name}" if c.blt.entropy_model else "no entropy model"
+    return (f"{c.blt.name} shapes (global {g.hidden_size}×{g.num_hidden_layers}, local {enc.hidden_size}) with "
+            f"{entropy}, context {c.context_bytes:,} bytes. FLOPs/byte = global FLOPs per patch / mean patch length "
+            "+ local encoder, decoder, cross-attention and entropy model per byte. Larger patches mean fewer global "
+            "steps: that budget can buy a bigger global model. "
+            f"{c.bpe.name} per byte = per-token FLOPs / {c.bytes_per_token:.2f} bytes per token "
+            "(measured on this text).")

@@ -1,6 +1,7 @@
-"""The generator's configuration and its compute accounting (standard library only).
+"""The generator's configuration and its parameter count (standard library only).
 
-No torch here: the ONNX runtime reads the same config to size its caches.
+No torch here: the ONNX runtime reads the same config to size its caches. Its FLOPs are
+counted by the one accountant, `blt_core.flops.generator_patch_flops`.
 
 >>> cfg = BLTConfig()
 >>> cfg.global_hidden_size == cfg.patch_k * cfg.local_hidden_size
@@ -12,6 +13,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from blt_core.constants import OFFICIAL_THRESHOLD, VOCAB_SIZE
+# Transitional (it brings in numpy): generate.py imports these names until it calls
+# blt_core.flops.generator_patch_flops (issue 10); delete these three lines then.
+from blt_core.flops.generator import entropy_byte_flops as flops_entropy_byte  # noqa: F401
+from blt_core.flops.generator import generator_byte_flops as flops_per_byte_local  # noqa: F401
+from blt_core.flops.generator import generator_global_step_flops as flops_global_step  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -87,34 +93,3 @@ def num_parameters(cfg: BLTConfig) -> dict[str, int]:
     glob = cfg.num_global_layers * (4 * G * G + 3 * G * cfg.global_intermediate_size + 2 * G) + G + G
     dec = cfg.num_decoder_layers * (2 * attn_l + ffn_l + 3 * L) + L + L * V
     return {"local_encoder": enc, "global_transformer": glob, "local_decoder": dec, "total": enc + glob + dec}
-
-
-def _layer_flops(h: int, f: int, m: int) -> int:
-    """DESIGN.md: one position, width h, feed-forward f (SwiGLU), context m."""
-    return 2 * 4 * h * h + 2 * 3 * h * f + 2 * 2 * h * m
-
-
-def flops_per_byte_local(cfg: BLTConfig, context: int) -> int:
-    """Local encoder + decoder forward FLOPs for one byte with `context` earlier bytes in the window."""
-    m = min(context + 1, cfg.local_window)
-    L = cfg.local_hidden_size
-    enc = cfg.num_encoder_layers * _layer_flops(L, cfg.local_intermediate_size, m)
-    enc += 2 * len(cfg.hash_ngram_sizes) * cfg.hash_dim * L
-    cross = 2 * 4 * L * L + 2 * 2 * L * cfg.patch_k  # decoder cross-attention over k memory slots
-    dec = cfg.num_decoder_layers * (_layer_flops(L, cfg.local_intermediate_size, m) + cross)
-    return enc + dec + 2 * L * cfg.vocab_size
-
-
-def flops_global_step(cfg: BLTConfig, patch_index: int, patch_length: int) -> int:
-    """One global step: pooling a patch of `patch_length` bytes, then one global position."""
-    L, G = cfg.local_hidden_size, cfg.global_hidden_size
-    pool = 2 * 4 * L * L * cfg.patch_k + 2 * 2 * L * patch_length * cfg.patch_k + 2 * 2 * L * L * patch_length
-    m = min(patch_index + 1, cfg.global_window)
-    return pool + cfg.num_global_layers * _layer_flops(G, cfg.global_intermediate_size, m)
-
-
-def flops_entropy_byte(entropy_cfg: dict, context: int) -> int:
-    """The entropy model's FLOPs for one byte (its config as a dict, e.g. from its card)."""
-    h, f = entropy_cfg["hidden_size"], entropy_cfg["intermediate_size"]
-    m = min(context + 1, entropy_cfg["window"])
-    return entropy_cfg["num_hidden_layers"] * _layer_flops(h, f, m) + 2 * h * entropy_cfg["vocab_size"]
