@@ -58,7 +58,11 @@ _PLURAL = {"patch": "patches", "byte": "bytes", "token": "tokens"}
 
 
 def term_md(term: FormulaTerm, *, label: str | None = None) -> str:
-    """Markdown: one model's per-position FLOPs, the formula with its numbers substituted."""
+    """Markdown: one model's per-position FLOPs, the formula with its numbers substituted.
+
+    >>> term_md(FormulaTerm("global", "patch", 2, 2, 4, 1.5, 1, 0, 92.0)).split(" = ")[-1]
+    '**9.20e+01 FLOPs per position**'
+    """
     label = label or TERM_LABELS[term.part]
     context = "the whole text" if term.part == "bpe" else "mean over the text"
     return (f"**{_html.escape(label)}, per {term.unit}** "
