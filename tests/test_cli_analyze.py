@@ -49,14 +49,12 @@ def test_binary_stdin_and_file(model_args, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--text", ""], "empty input"),
     (["--text", "abc", "--mode", "wordpiece"], "unknown mode"),
     (["--text", "abc", "--threshold", "-1"], "must not be negative"),
     (["--text", "abc", "--threshold", "nan"], "finite number"),
     (["--text", "abc", "--target-patch-size", "50"], "exceeds the input length"),
     (["--text", "abc", "--patch-size", "0", "--mode", "static"], "positive integer"),
-    (["/no/such/file"], "file not found"),
-    ([], "no input"),
+    (["/no/such/file"], "file not found"),  # the one input reader; every case: test_cli_reader
 ])
 def test_bad_input_is_a_clear_error(model_args, args, message):
     out = cli(*args, *model_args)

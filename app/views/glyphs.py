@@ -1,4 +1,4 @@
-"""Bytes -> visible units: every byte shows, none is dropped.
+"""The app's glyphs for bytes: blt_core.bytes_codec renders, this module adds the whitespace marks.
 
 A unit is one UTF-8 character or one byte that is not valid UTF-8 where it stands.
 Whitespace gets a glyph, control characters and invalid bytes show as \\xNN:
@@ -9,71 +9,16 @@ Whitespace gets a glyph, control characters and invalid bytes show as \\xNN:
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
+from blt_core.bytes_codec import Unit, byte_units, render_bytes
 
-_WHITESPACE = {" ": "·", "\n": "↵", "\t": "⇥"}
-# Format characters that would reorder or hide text around them (bidi overrides, zero-width
-# space); ZWJ (U+200D) stays, since emoji sequences need it.
-_KEEP_FORMAT = {"\u200d"}
-
-
-@dataclass(frozen=True)
-class Unit:
-    start: int  # byte offset of the first byte
-    length: int  # bytes in the unit (1..4)
-    text: str  # what to show, not yet HTML-escaped
-    kind: str  # 'char', 'space', 'control' or 'invalid'
-
-    @property
-    def end(self) -> int:
-        return self.start + self.length
-
-
-def _show(ch: str) -> tuple[str, str]:
-    cp = ord(ch)
-    if 0xDC80 <= cp <= 0xDCFF:  # an undecodable byte smuggled through by surrogateescape
-        return f"\\x{cp - 0xDC00:02x}", "invalid"
-    if ch in _WHITESPACE:
-        return _WHITESPACE[ch], "space"
-    if cp < 0x20 or cp == 0x7F:
-        return f"\\x{cp:02x}", "control"
-    cat = unicodedata.category(ch)
-    if cat in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") or (cat == "Cf" and ch not in _KEEP_FORMAT):
-        return f"\\u{cp:04x}", "control"
-    if cat == "Zs":  # no-break space and friends look like nothing: name them
-        return f"\\u{cp:04x}", "space"
-    return ch, "char"
-
-
-def _lead(data: bytes, lo: int) -> int:
-    """Back up from `lo` over at most 3 continuation bytes to the character's lead byte."""
-    k = lo
-    while k > 0 and lo - k < 3 and (data[k] & 0xC0) == 0x80:
-        k -= 1
-    return k if (data[k] & 0xC0) != 0x80 else lo
+WHITESPACE = {" ": "·", "\n": "↵", "\t": "⇥"}
+# A candidate next byte on its own: a newline there is a value to read, not a line break to draw.
+_CANDIDATE = {k: v for k, v in WHITESPACE.items() if k != "\n"}
 
 
 def units(data: bytes, lo: int = 0, hi: int | None = None) -> list[Unit]:
-    """Units overlapping bytes [lo, hi); the first may start before lo (a split character)."""
-    hi = len(data) if hi is None else min(hi, len(data))
-    if lo >= hi:
-        return []
-    begin = _lead(data, lo)
-    # decode a little past hi so a character cut by the window is still seen whole
-    text = data[begin:min(len(data), hi + 3)].decode("utf-8", errors="surrogateescape")
-    out: list[Unit] = []
-    pos = begin
-    for ch in text:
-        if pos >= hi:
-            break
-        cp = ord(ch)
-        n = 1 if cp < 0x80 or 0xDC80 <= cp <= 0xDCFF else len(ch.encode("utf-8"))
-        shown, kind = _show(ch)
-        if pos + n > lo:
-            out.append(Unit(pos, n, shown, kind))
-        pos += n
-    return out
+    """Units overlapping bytes [lo, hi), with the app's whitespace glyphs (see bytes_codec.byte_units)."""
+    return byte_units(data, lo=lo, hi=hi, glyphs=WHITESPACE)
 
 
 def byte_labels(data: bytes) -> list[str]:
@@ -98,10 +43,7 @@ def byte_glyph(value: int) -> str:
     """
     if value < 0:
         return "<special>"
-    if value >= 0x80:
-        return f"\\x{value:02x}"
-    shown, _ = _show(chr(value))
-    return "\\x0a" if value == 0x0A else shown
+    return render_bytes(bytes([value]), glyphs=_CANDIDATE)
 
 
 def visible(data: bytes) -> str:
@@ -110,4 +52,4 @@ def visible(data: bytes) -> str:
     >>> visible(b"a b\\x00")
     'a·b\\\\x00'
     """
-    return "".join(u.text for u in units(data))
+    return render_bytes(data, glyphs=WHITESPACE)

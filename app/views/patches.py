@@ -16,6 +16,7 @@ import numpy as np
 
 from app.views.glyphs import units
 from app.views.palette import OKABE_ITO, entropy_colours, text_colour_on
+from blt_core.bytes_codec import render_bytes
 
 _CSS = f"""
 <style>
@@ -86,7 +87,7 @@ def patches_html(data: bytes, starts: np.ndarray, entropies: np.ndarray, *, lo: 
         while u_idx < len(us) and us[u_idx].start < t:
             u = us[u_idx]
             if u.start < s:  # the tail of a character that began in the previous patch
-                tail = "".join(f"\\x{b:02x}" for b in data[s:min(u.end, t)])
+                tail = render_bytes(data[s:min(u.end, t)])  # continuation bytes alone: \xNN each
                 pieces.append(f'<span class="blt-split blt-cont" title="rest of a character split across '
                               f'patches">{_html.escape(tail)}</span>')
             else:

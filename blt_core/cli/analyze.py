@@ -12,59 +12,9 @@ import json
 import sys
 
 from blt_core.api import BACKENDS, analyze
-from blt_core.checkpoints import WeightsError
+from blt_core.bytes_codec import render_bytes
+from blt_core.cli.reader import add_input_arguments, fail, read_input
 from blt_core.patching import PATCH_MODES
-
-
-def add_input_arguments(p: argparse.ArgumentParser) -> None:
-    """FILE | - | --text TEXT, shared by the subcommands that read bytes."""
-    p.add_argument("file", nargs="?", help="file to read (any bytes), or - for stdin")
-    p.add_argument("--text", help="text to use instead of a file")
-
-
-def read_input(args: argparse.Namespace) -> bytes:
-    """The bytes named by FILE, '-' or --text; ValueError with a clear message otherwise."""
-    if args.text is not None and args.file is not None:
-        raise ValueError("give either FILE or --text, not both")
-    if args.text is not None:
-        return args.text.encode("utf-8", errors="surrogateescape")
-    if args.file is None:
-        raise ValueError("no input: give FILE, - (stdin) or --text TEXT")
-    if args.file == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(args.file, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise ValueError(f"file not found: {args.file}") from None
-    except IsADirectoryError:
-        raise ValueError(f"not a file: {args.file}") from None
-    except OSError as e:
-        raise ValueError(f"cannot read {args.file}: {e.strerror}") from None
-
-
-def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
-def visible(chunk: bytes) -> str:
-    """Bytes -> printable text: valid UTF-8 as is, controls and invalid bytes as \\xNN.
-
-    >>> visible(b"a\\n\\xff")
-    'a\\\\x0a\\\\xff'
-    """
-    out = []
-    text = chunk.decode("utf-8", errors="surrogateescape")
-    for ch in text:
-        cp = ord(ch)
-        if 0xDC80 <= cp <= 0xDCFF:  # an undecodable byte, smuggled through by surrogateescape
-            out.append(f"\\x{cp - 0xDC00:02x}")
-        elif cp < 0x20 or cp == 0x7F:
-            out.append(f"\\x{cp:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def add_parser(sub) -> None:
@@ -101,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                     target_patch_size=args.target_patch_size, max_patch_length=args.max_patch_length,
                     newline_reset=args.newline_reset, top_k=args.top_k, backend=args.backend, model=args.model,
                     progress=progress)
-    except (ValueError, WeightsError) as e:
+    except ValueError as e:  # WeightsError is a ValueError too
         return fail(str(e))
     if args.json:
         json.dump(a.to_dict(), sys.stdout)
@@ -112,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
     for note in a.notes:
         print(f"note: {note}")
     ends = list(a.patch_starts[1:]) + [a.n_bytes]
-    print("|" + "|".join(visible(a.data[s:e]) for s, e in zip(a.patch_starts.tolist(), ends)) + "|")
+    print("|" + "|".join(render_bytes(a.data[s:e]) for s, e in zip(a.patch_starts.tolist(), ends)) + "|")
     return 0

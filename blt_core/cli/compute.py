@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from blt_core.cli.tokenize import InputError, add_input_arguments, read_input
+from blt_core.cli.reader import add_input_arguments, fail, read_input
 
 # The tokenizer that measures each BPE model's bytes per token on the user's text.
 _BPE_TOKENIZER = {"llama3-8b": "llama3", "llama2-7b": None}
@@ -74,9 +73,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = read_input(args)
         result = compute(data, blt=args.blt, bpe=args.bpe, target_patch_size=args.target_patch_size)
-    except (InputError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError) as e:  # OSError: tokenizer files missing or unreadable
+        return fail(str(e))
     if args.json:
         print(json.dumps(result))
         return 0

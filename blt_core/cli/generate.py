@@ -10,12 +10,11 @@ import argparse
 import json
 import sys
 
+from blt_core.bytes_codec import render_bytes
+from blt_core.cli.reader import fail
 
-def _show(piece: bytes) -> str:
-    # Control bytes and invalid UTF-8 are shown as \xNN, never dropped; tabs and newlines are
-    # layout, so they print as themselves.
-    text = piece.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() or c in " \t\n" else f"\\x{ord(c):02x}" for c in text)
+# Tabs and newlines are layout in a terminal, so they print as themselves.
+_LAYOUT = {"\t": "\t", "\n": "\n"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,12 +40,12 @@ def run(args: argparse.Namespace) -> int:
         g = generate(args.prompt, max_bytes=args.max_bytes, temperature=args.temperature, top_k=args.top_k,
                      seed=args.seed, backend=args.backend, no_cache=args.no_cache, card=args.card)
     except (ValueError, TypeError, OSError) as e:  # WeightsError is a ValueError
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(str(e))
     if args.json:
         print(json.dumps(g.to_dict()))
         return 0
-    print(_show(g.prompt.encode("utf-8", errors="surrogateescape")) + _show(g.generated_bytes))
+    prompt = g.prompt.encode("utf-8", errors="surrogateescape")
+    print(render_bytes(prompt, glyphs=_LAYOUT) + render_bytes(g.generated_bytes, glyphs=_LAYOUT))
     n = len(g.entropies)
     print(f"[{len(g.generated_bytes)} bytes, {len(g.patch_starts)} patches over {n} bytes "
           f"(mean {n / max(1, len(g.patch_starts)):.2f} bytes/patch), {g.global_steps} global / "

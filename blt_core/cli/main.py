@@ -1,7 +1,8 @@
 """python -m blt_core {analyze, tokenize, compute, generate} ...: the command-line interface.
 
 Each subcommand lives in its own module with `add_parser(subparsers)` and `run(args) -> int`.
-Bad input prints one clear line on stderr and exits with status 2, never a traceback.
+Those that read bytes take FILE | - | --text through `reader.read_input`; bad input of any kind
+goes through `reader.fail`: one line on stderr, exit status 2, never a traceback.
 """
 
 from __future__ import annotations

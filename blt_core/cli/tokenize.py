@@ -8,43 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-
-class InputError(ValueError):
-    """Bad user input: reported as one line on stderr with exit code 2."""
-
-
-def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """FILE | - | --text TEXT, shared by every subcommand that reads bytes."""
-    parser.add_argument("file", nargs="?", help="file to read (raw bytes), or - for stdin")
-    parser.add_argument("--text", help="text given on the command line (encoded as UTF-8)")
-
-
-def read_input(args: argparse.Namespace) -> bytes:
-    """Bytes from --text, a file, or stdin ("-"); raises InputError when missing or empty.
-
-    >>> read_input(argparse.Namespace(text="hé", file=None))
-    b'h\\xc3\\xa9'
-    """
-    text, path = getattr(args, "text", None), getattr(args, "file", None)
-    if text is not None and path is not None:
-        raise InputError("give either FILE or --text, not both")
-    if text is not None:
-        data = text.encode("utf-8", errors="surrogateescape")
-    elif path == "-":
-        data = sys.stdin.buffer.read()
-    elif path is not None:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            raise InputError(f"cannot read {path}: {e.strerror or e}") from None
-    else:
-        raise InputError("no input: give FILE, - for stdin, or --text TEXT")
-    if not data:
-        raise InputError("empty input: nothing to process")
-    return data
+from blt_core.bytes_codec import render_bytes
+from blt_core.cli.reader import add_input_arguments, fail, read_input
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,12 +24,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _show(piece: bytes) -> str:
-    # Control bytes and invalid UTF-8 are shown as \xNN, never dropped.
-    text = piece.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" for c in text)
-
-
 def run(args: argparse.Namespace) -> int:
     """Tokenize the input; 0 on success, 2 with a one-line error for bad input."""
     from blt_core import bpe
@@ -71,9 +31,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = read_input(args)
         seg = bpe.tokenize(data, tokenizer=args.tokenizer)
-    except (InputError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError) as e:  # OSError: tokenizer files missing or unreadable
+        return fail(str(e))
     if args.json:
         print(json.dumps(seg.to_dict()))
         return 0
@@ -82,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
     for i, (tid, s, n) in enumerate(zip(seg.token_ids, seg.token_byte_starts.tolist(),
                                         seg.token_byte_lengths.tolist())):
         flags = "".join(f for f, on in (("~", seg.partial_char[i]), ("!", seg.invalid_byte[i])) if on)
-        print(f"{s:>8} {tid:>7} {flags:2} {_show(data[s:s + n])!r}")
+        print(f"{s:>8} {tid:>7} {flags:2} {render_bytes(data[s:s + n])!r}")
     return 0
