@@ -15,8 +15,9 @@ Stages (pure functions first, I/O at the edges):
    cleaned. Then a cap per source.
 4. split train / held-out by a hash of the document id (about 1%, at least one doc per
    language); every document of the frozen eval subset (``assets/eval/heldout_eval.jsonl``,
-   pinned by sha256 in the model cards) is held out whatever its hash. ``.pyc`` files and SQLite
-   databases are then derived from train documents only, and join train.
+   pinned by sha256 in the model cards) is held out whatever its hash. ``.pyc`` files, SQLite
+   databases and passages repeated within a window are then derived from train documents
+   only, and join train.
 5. write ``train.bin`` / ``train_docs.npy`` / ``heldout.bin`` / ``heldout_docs.npy`` /
    ``train.bin.xz`` / ``corpus_manifest.json`` under ``--out`` (``--manifest`` copies the
    manifest elsewhere, e.g. ``assets/``). The eval subset stays frozen unless ``--rewrite-eval``.
@@ -41,7 +42,7 @@ from blt_core.train.corpus_binaries import (
     BINARY_PACKAGES, RAW_KINDS, random_docs, read_compressed_images, read_elf, read_fonts, read_images,
     read_mo_binary, read_pdfs, read_pyc, read_sqlite, read_zoneinfo,
 )
-from blt_core.train.corpus_logs import read_changelogs, read_long_sources, read_synth_logs, read_tables
+from blt_core.train.corpus_logs import read_changelogs, read_long_sources, read_repeats, read_synth_logs, read_tables
 from blt_core.train.corpus_pinned import fetch_wheels, input_records
 from blt_core.train.corpus_sources import (
     MO_LANGS, MO_PACKAGES, PACKAGES, Doc, read_bible, read_binary, read_c_headers, read_debian_reference,
@@ -86,6 +87,7 @@ SOURCE_CAPS = {  # sources that deserve more (or less) than DEFAULT_SOURCE_CAP
     "changelogs": 1_500_000,
     "tables": 600_000,
     "long-source": 2_500_000,
+    "repeats": 2_500_000,  # passages copied within a window (see corpus_logs.repeat_passages)
 }
 
 
@@ -288,9 +290,12 @@ def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = fro
     docs.extend(read_binary(debs, total_bytes=SOURCE_CAPS["binary-deb-chunks"]))
     docs.extend(random_docs(int(RANDOM_SHARE * text_bytes)))
     train, heldout = split_docs(docs, forced=forced)
-    derived = process(list(read_pyc([d for d in train if d.source == "python-stdlib"]))
-                      + list(read_sqlite([d for d in train if d.kind == "prose"])),
-                      seen_docs=seen_docs, seen_paras=seen_paras)
+    text_train = [d for d in train if d.kind in ("prose", "code")]
+    derived = list(process(list(read_pyc([d for d in train if d.source == "python-stdlib"]))
+                           + list(read_sqlite([d for d in train if d.kind == "prose"])),
+                           seen_docs=seen_docs, seen_paras=seen_paras))
+    # built after cleaning, since paragraph dedup would remove the very repeats they hold
+    derived += read_repeats(text_train, max_bytes=SOURCE_CAPS["repeats"])
     by_derived: dict[str, list[Doc]] = {}
     for doc in derived:
         by_derived.setdefault(doc.source, []).append(doc)

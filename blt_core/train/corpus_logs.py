@@ -94,3 +94,42 @@ def read_long_sources(site: Path, *, min_bytes: int = 40_000) -> Iterator[Doc]:
         rel = path.relative_to(site)
         yield Doc(f"long-source/site-packages/{rel}", "long-source", rel.parts[0], "code", "code",
                   path.read_bytes())
+
+
+def repeat_passages(text: str, *, seed: int, lo: int = 80, hi: int = 300) -> str:
+    """Passages of ``text`` (whole lines, ``lo``..``hi`` bytes) each followed, within a 512-byte
+    window, by a verbatim copy: right after it, or after the next passage (A A B B or A B A B).
+    Quotes, refrains and pasted blocks repeat like this in real text; paragraph dedup removed
+    such repeats from the cleaned sources, and a byte model learns to copy only from them.
+
+    >>> repeat_passages("one two three four\\nfive six seven\\n", seed=0, lo=5, hi=40)
+    'one two three four\\n\\nfive six seven\\n\\none two three four\\n\\nfive six seven'
+    """
+    rng = np.random.default_rng(seed)
+    passages, cur = [], ""
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        cur = f"{cur}\n{line}" if cur else line
+        if len(cur.encode("utf-8")) >= lo:
+            if len(cur.encode("utf-8")) <= hi:
+                passages.append(cur)
+            cur = ""
+    out = []
+    for i in range(0, len(passages) - 1, 2):
+        a, b = passages[i], passages[i + 1]
+        out += [a, a, b, b] if rng.random() < 0.5 else [a, b, a, b]
+    return "\n\n".join(out)
+
+
+def read_repeats(docs: list[Doc], *, max_bytes: int) -> Iterator[Doc]:
+    """``repeat_passages`` over train text documents (caller passes them), in hash order,
+    until ``max_bytes``; each keeps its source's language and kind."""
+    size = 0
+    for d in sorted(docs, key=lambda d: split_unit(d.id)):
+        if size >= max_bytes:
+            return
+        text = repeat_passages(d.data.decode("utf-8")[:6000], seed=int(split_unit(d.id) * 2**32))
+        if text:
+            size += len(text.encode("utf-8"))
+            yield Doc(f"repeats/{d.id}", "repeats", d.package, d.lang, d.kind, text.encode("utf-8"), script=d.script)

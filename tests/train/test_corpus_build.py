@@ -68,6 +68,7 @@ def test_every_kind_is_there_and_labelled(builds):
     assert kinds["random-bytes"] == "random" and kinds["binary-deb-chunks"] == "compressed"
     assert kinds["synthetic-logs"] == kinds["tables"] == kinds["structured-data"] == kinds["changelogs"] == "data"
     assert kinds["fortunes"] == "prose" and kinds["python-stdlib"] == "code"
+    assert kinds["repeats"] in ("prose", "code")
     # raw bytes stay a labelled minority of what the sample's text gives
     assert {"binary", "random", "compressed"} <= set(m["totals"]["by_kind"])
 
@@ -104,7 +105,9 @@ def test_frozen_eval_ids_are_held_out():
     assert "fortunes/computers#1" in {d.id for d in held}
     assert "fortunes/computers#1" not in {d.id for d in train}
     # derived files come from train documents only
-    assert all(d.source not in ("pyc", "sqlite") for d in held)
+    assert all(d.source not in ("pyc", "sqlite", "repeats") for d in held)
+    repeats = [d for d in train if d.source == "repeats"]
+    assert repeats and all(d.id.removeprefix("repeats/") in {t.id for t in train} for d in repeats)
 
 
 def test_readers_use_only_the_given_trees():
@@ -184,6 +187,18 @@ def test_random_docs_are_seeded():
     a, b = B.random_docs(16384), B.random_docs(16384)
     assert [d.data for d in a] == [d.data for d in b] and len(a) == 2
     assert a[0].data != a[1].data and a[0].kind == "random"
+
+
+def test_repeat_passages_copies_within_a_window():
+    text = "\n".join(f"line {i} of a passage that is long enough to stand alone" for i in range(12))
+    out = L.repeat_passages(text, seed=1)
+    parts = out.split("\n\n")
+    assert len(parts) % 4 == 0 and out == L.repeat_passages(text, seed=1)
+    for i in range(0, len(parts), 4):
+        a, b, c, d = parts[i:i + 4]
+        assert (a, b) == (c, d) or (a, c) == (b, d)  # A B A B or A A B B
+        assert len("\n\n".join(parts[i:i + 3]).encode()) < 512  # the copy is inside the window
+    assert L.repeat_passages("", seed=1) == ""
 
 
 def test_synth_log_repeats_fields_and_is_seeded():
