@@ -1,30 +1,41 @@
-"""blt_core: tokenizer-free language modeling, made visible.
+"""blt_core: tokenizer-free language modeling, made visible. The public API, and nothing else.
 
-Public surface (a stable contract):
     analyze(data, *, mode, threshold, ...) -> Analysis   bytes -> entropies -> patches
     score(data, ...) -> Scores; patch_scores(scores, ...) -> Analysis   the same in two steps
-    tokenize(data, *, tokenizer) -> Segmentation          BPE baselines (issue 3)
-    generate(prompt, ...) / generate_stream(prompt, ...)  the small BLT generator (issue 5)
+    tokenize(data, *, tokenizer) -> Segmentation          BPE baselines
+    generate(prompt, ...) -> Generation; generate_stream(prompt, ...) -> ByteEvents, folded by GenerationTrace
 
-Heavy parts load lazily, so `import blt_core` stays cheap and never imports torch.
+Names that need tiktoken or the generator load on first use, so `import blt_core` stays cheap
+and never imports torch.
 """
 
-from blt_core.api import Analysis, Scores, analyze, patch_scores, score
-from blt_core.checkpoints import WeightsError
-from blt_core.patching import PATCH_MODES
+from blt_core.api import analyze, patch_scores, score
+from blt_core.backends import BACKENDS
+from blt_core.bytes_codec import to_bytes
+from blt_core.calibrate import calibrate_threshold
+from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
+from blt_core.noise import PERTURBATIONS, noise_report, perturb
+from blt_core.patching import PATCH_MODES, byte_patch_starts, space_patch_starts, static_patch_starts
+from blt_core.results import Analysis, Generation, Scores, Segmentation
+from blt_core.segments import SAMPLES_DIR, boundary_prf, per_script_table
 
-__all__ = ["Analysis", "Scores", "analyze", "score", "patch_scores", "WeightsError", "PATCH_MODES",
-           "tokenize", "generate", "generate_stream"]
+_LAZY = {  # name -> module that defines it
+    "tokenize": "blt_core.bpe", "count_tokens": "blt_core.bpe", "TOKENIZERS": "blt_core.bpe",
+    "generate": "blt_core.generator.generate", "generate_stream": "blt_core.generator.generate",
+    "load_generator": "blt_core.generator.generate", "DEFAULT_GENERATOR_CARD": "blt_core.generator.generate",
+    "GenerationTrace": "blt_core.generator.generate", "flops": "blt_core.flops",
+}
+
+__all__ = ["Analysis", "Generation", "Scores", "Segmentation", "analyze", "score", "patch_scores", "BACKENDS",
+           "WeightsError", "DEFAULT_CARD", "load_card", "PATCH_MODES", "byte_patch_starts", "space_patch_starts",
+           "static_patch_starts", "calibrate_threshold", "PERTURBATIONS", "noise_report", "perturb", "SAMPLES_DIR",
+           "boundary_prf", "per_script_table", "to_bytes", *_LAZY]
 
 
 def __getattr__(name: str):
-    # optional parts are imported on first use, keeping import time and dependencies small
-    if name == "tokenize":
-        from blt_core.bpe import tokenize
+    if name in _LAZY:
+        import importlib
 
-        return tokenize
-    if name in ("generate", "generate_stream"):
-        from blt_core.generator import generate as generation
-
-        return getattr(generation, name)
+        module = importlib.import_module(_LAZY[name])
+        return module if name == "flops" else getattr(module, name)
     raise AttributeError(f"module 'blt_core' has no attribute {name!r}")

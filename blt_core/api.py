@@ -2,9 +2,9 @@
 
 Two steps so that callers who move only the threshold never re-run the model:
 
->>> s = score("Hello, world")                       # doctest: +SKIP
+>>> s = score("Hello, world", backend="onnx")
 >>> a = patch_scores(s, mode="entropy", threshold=1.0)  # cheap: numpy only
->>> a.patch_lengths.sum() == a.n_bytes               # doctest: +SKIP
+>>> int(a.patch_lengths.sum()) == a.n_bytes
 True
 
 `analyze(data, ...)` does both. Backends: "onnx" (CPU, no torch), "torch" (GPU if present),
@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -27,75 +26,10 @@ from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
 from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION
 from blt_core.patching import PATCH_MODES, patch, patch_lengths
+from blt_core.results import Analysis, Scores
 from blt_core.entropy.scoring import score_bytes
 
 DEFAULT_TARGET = 4.5  # the paper's BLT-Entropy setting: 4.5 bytes per patch
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Everything the model says about some bytes; patching needs nothing more."""
-
-    data: bytes
-    entropies: np.ndarray  # (n,) float32 nats, entropies[k] predicts byte k
-    surprisal: np.ndarray  # (n,) float32 bits of the actual byte k
-    top_k_bytes: np.ndarray | None  # (n, k) int16 byte values, -1 for a special id
-    top_k_probs: np.ndarray | None  # (n, k) float32
-    backend: str
-    model: str
-    defaults: dict  # the model's calibrated defaults: threshold, theta_r, patch_size
-    newline_reset: bool = False
-
-    @property
-    def n_bytes(self) -> int:
-        return len(self.data)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    schema_version: int
-    data: bytes
-    n_bytes: int
-    entropies: np.ndarray
-    surprisal: np.ndarray
-    bits_per_byte: float
-    mode: str
-    threshold: float  # always the global theta in nats (used by entropy and combined modes)
-    theta_r: float | None  # used by monotonic and combined modes
-    patch_size: int | None  # used by static mode
-    max_patch_length: int | None
-    newline_reset: bool
-    backend: str
-    model: str
-    patch_starts: np.ndarray  # int64, first 0
-    patch_lengths: np.ndarray  # int64, sums to n_bytes
-    mean_patch_length: float
-    target_patch_size: float | None = None
-    top_k_bytes: np.ndarray | None = None
-    top_k_probs: np.ndarray | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def n_patches(self) -> int:
-        return len(self.patch_starts)
-
-    def to_dict(self) -> dict:
-        """JSON-safe dict whose keys are the attribute names (the CLI's --json output)."""
-        d = {
-            "schema_version": self.schema_version, "n_bytes": self.n_bytes, "n_patches": self.n_patches,
-            "entropies": [round(float(x), 6) for x in self.entropies],
-            "surprisal": [round(float(x), 6) for x in self.surprisal],
-            "bits_per_byte": self.bits_per_byte, "threshold": self.threshold, "theta_r": self.theta_r,
-            "patch_size": self.patch_size, "max_patch_length": self.max_patch_length, "mode": self.mode,
-            "newline_reset": self.newline_reset, "backend": self.backend, "model": self.model,
-            "patch_starts": self.patch_starts.tolist(), "patch_lengths": self.patch_lengths.tolist(),
-            "mean_patch_length": self.mean_patch_length, "target_patch_size": self.target_patch_size,
-            "notes": list(self.notes),
-        }
-        if self.top_k_bytes is not None:
-            d["top_k_bytes"] = self.top_k_bytes.tolist()
-            d["top_k_probs"] = [[round(float(p), 6) for p in row] for row in self.top_k_probs]
-        return d
 
 
 # ---- model loading: one instance per (backend, model) per process ------------------------
@@ -238,8 +172,8 @@ def analyze(data: bytes | str, *, mode: str = "entropy", threshold: float | None
             progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Score `data` with the entropy model and cut it into patches.
 
-    >>> a = analyze("Hello, world", mode="space")   # doctest: +SKIP
-    >>> a.patch_starts.tolist()                      # doctest: +SKIP
+    >>> a = analyze("Hello, world", mode="space", backend="onnx")
+    >>> a.patch_starts.tolist()
     [0, 7]
     """
     validate_options(mode=mode, threshold=threshold, theta_r=theta_r, patch_size=patch_size,  # before the model runs

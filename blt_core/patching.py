@@ -33,13 +33,24 @@ def _starts_from_flags(flags: np.ndarray) -> np.ndarray:
     return np.flatnonzero(flags).astype(np.int64)
 
 
+def exceeds(entropies: np.ndarray, threshold: float) -> np.ndarray:
+    """The global rule's comparison, in the entropies' own dtype (float32 from both backends).
+
+    Every user of the rule calls this, the generator's online decision included, so a tie
+    resolves the same way everywhere: np.float32(1.1) > 1.1 compares in float32, so False.
+    >>> exceeds(np.array([1.1, 1.2], dtype=np.float32), 1.1).tolist()
+    [False, True]
+    """
+    return np.asarray(entropies) > threshold
+
+
 def entropy_patch_starts(entropies: np.ndarray, *, threshold: float) -> np.ndarray:
     """Global rule: byte k > 0 starts a patch when entropies[k] > threshold.
 
     >>> entropy_patch_starts(np.array([3.0, 0.2, 0.1, 2.5, 0.4, 1.5]), threshold=1.0).tolist()
     [0, 3, 5]
     """
-    return _starts_from_flags(np.asarray(entropies) > threshold)
+    return _starts_from_flags(exceeds(entropies, threshold))
 
 
 def monotonic_patch_starts(entropies: np.ndarray, *, theta_r: float) -> np.ndarray:

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from blt_core.checkpoints import WeightsError
+import blt_core
 
 from app.views import charts
 from app.views import generate as gv
@@ -14,14 +14,8 @@ from app.views import generate as gv
 REFRESH_S = 0.15  # redraw at most this often while streaming (drawing is slower than decoding)
 
 st.title("Generate")
-try:
-    from blt_core.generator import generate as generation
-except ImportError as e:
-    st.info(f"The generator is not available in this build ({e}).")
-    st.stop()
-
-if not generation.DEFAULT_GENERATOR_CARD.exists():
-    st.warning(f"No trained generator was found ({generation.DEFAULT_GENERATOR_CARD.name} is missing from "
+if not blt_core.DEFAULT_GENERATOR_CARD.exists():
+    st.warning(f"No trained generator was found ({blt_core.DEFAULT_GENERATOR_CARD.name} is missing from "
                "assets/), so this page cannot generate. The other pages use the trained entropy model.")
     st.stop()
 
@@ -45,46 +39,42 @@ chart_box = st.empty()
 
 
 def show(res: dict) -> None:
-    data = bytes(res["data"])
+    tr = res["trace"]
+    data = bytes(tr.data)
     shown = data[:gv.complete_prefix_len(data)]
-    starts = [s for s in res["starts"] if s < len(shown)] or [0]
-    flops = generation.patch_flops(res["config"], res["entropy_config"], res["starts"], len(data)) if data else []
-    out_bytes = len(data) - res["n_prompt"]
+    starts = [s for s in tr.patch_starts if s < len(shown)] or [0]
+    flops = blt_core.flops.generator_patch_flops(res["config"], res["entropy_config"], tr.patch_starts, len(data)) if data else []
+    out_bytes = len(tr.output)
     with counters.container():
         m = st.columns(5)
         m[0].metric("Bytes out", f"{out_bytes:,}")
-        m[1].metric("Global steps", f"{res['global']:,}", help="one per patch")
-        m[2].metric("Local steps", f"{res['local']:,}", help="one per byte (BOS included)")
+        m[1].metric("Global steps", f"{tr.global_steps:,}", help="one per patch")
+        m[2].metric("Local steps", f"{tr.local_steps:,}", help="one per byte (BOS included)")
         m[3].metric("FLOPs / patch", f"{(sum(flops) / len(flops)) if flops else 0:.3g}")
         m[4].metric("Bytes / s", f"{out_bytes / max(res['seconds'], 1e-9):.0f}")
-    text_box.html(gv.stream_html(shown, starts, res["n_prompt"]))
+    text_box.html(gv.stream_html(shown, starts, tr.prompt_length))
     # each redraw in one run needs its own key: Streamlit refuses two charts with the same id
     draws = st.session_state["gen_draws"] = st.session_state.get("gen_draws", 0) + 1
-    chart_box.plotly_chart(gv.growing_entropy_figure(res["entropies"], res["starts"], res["threshold"], res["n_prompt"]),
+    chart_box.plotly_chart(gv.growing_entropy_figure(tr.entropies, tr.patch_starts, res["threshold"], tr.prompt_length),
                            config=charts.png_config("blt-generate-entropy"), key=f"gen_chart_{draws}")
 
 
 if go_clicked:
     try:
-        gen = generation.load_generator(backend=backend)
-        res = {"data": bytearray(), "starts": [], "entropies": [], "global": 0, "local": 0, "seconds": 0.0,
-               "n_prompt": len(prompt.encode("utf-8")), "config": gen.config, "entropy_config": gen.entropy_config,
-               "threshold": gen.config.patch_threshold, "status": "running"}
+        gen = blt_core.load_generator(backend=backend)
+        res = {"trace": blt_core.GenerationTrace(len(prompt.encode("utf-8"))), "seconds": 0.0, "config": gen.config,
+               "entropy_config": gen.entropy_config, "threshold": gen.config.patch_threshold, "status": "running"}
         st.session_state["gen_result"] = res
         t0 = last = time.perf_counter()
-        for ev in generation.generate_stream(prompt, max_bytes=int(max_bytes), temperature=float(temperature),
-                                             top_k=int(top_k) or None, seed=int(seed), backend=backend):
-            res["data"].append(ev.byte)
-            res["entropies"].append(ev.entropy)
-            if ev.opened_patch:
-                res["starts"].append(ev.index)
-            res["global"], res["local"] = ev.global_steps, ev.local_steps
+        for ev in blt_core.generate_stream(prompt, max_bytes=int(max_bytes), temperature=float(temperature),
+                                           top_k=int(top_k) or None, seed=int(seed), backend=backend):
+            res["trace"].add(ev)
             res["seconds"] = time.perf_counter() - t0
             if res["seconds"] and time.perf_counter() - last > REFRESH_S:
                 show(res)
                 last = time.perf_counter()
         res["status"] = "done"
-    except (ValueError, WeightsError) as e:
+    except (ValueError, blt_core.WeightsError) as e:
         st.error(str(e))
         st.stop()
 res = st.session_state.get("gen_result")

@@ -33,6 +33,7 @@ import tiktoken
 import tiktoken.load
 
 from blt_core.bytes_codec import to_bytes
+from blt_core.results import Segmentation
 
 TOKENIZERS = ("llama3", "o200k", "cl100k", "gpt2")
 
@@ -104,44 +105,6 @@ _FILES = {
 # Serialises first loads so two threads never build the same 200k-entry table twice;
 # afterwards lru_cache answers without the lock and tiktoken encodes concurrently.
 _LOAD_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Segmentation:
-    """One tokenizer's cut of a byte string; arrays have one entry per token.
-
-    >>> s = tokenize("é!", tokenizer="gpt2")
-    >>> s.n_bytes, s.token_byte_lengths.tolist(), s.partial_char.tolist()
-    (3, [2, 1], [False, False])
-    """
-
-    tokenizer: str
-    n_bytes: int
-    n_tokens: int
-    token_ids: list[int]
-    token_byte_starts: np.ndarray  # int64, first 0, strictly increasing
-    token_byte_lengths: np.ndarray  # int64, each >= 1, sums to n_bytes
-    partial_char: np.ndarray  # bool: the token starts or ends inside a multi-byte character
-    invalid_byte: np.ndarray  # bool: a lone byte that is not valid UTF-8 where it stands
-
-    @property
-    def bytes_per_token(self) -> float:
-        """Mean token length in bytes: b"hello world" in cl100k -> 5.5."""
-        return self.n_bytes / self.n_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe view: plain ints, lists and bools."""
-        return {
-            "tokenizer": self.tokenizer,
-            "n_bytes": self.n_bytes,
-            "n_tokens": self.n_tokens,
-            "bytes_per_token": self.bytes_per_token,
-            "token_ids": [int(t) for t in self.token_ids],
-            "token_byte_starts": self.token_byte_starts.tolist(),
-            "token_byte_lengths": self.token_byte_lengths.tolist(),
-            "partial_char": self.partial_char.tolist(),
-            "invalid_byte": self.invalid_byte.tolist(),
-        }
 
 
 @dataclass(frozen=True)

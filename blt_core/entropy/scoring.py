@@ -65,7 +65,7 @@ def segment_bounds(data: bytes, *, newline_reset: bool) -> list[tuple[int, int]]
 
 
 @dataclass
-class Scores:
+class ByteScores:
     entropies: np.ndarray  # (n,) float32 nats, entropy over all 260 outputs
     surprisal: np.ndarray  # (n,) float32 bits of the actual byte
     top_ids: np.ndarray | None  # (n, k) int16 byte values (or -1 for special ids)
@@ -109,7 +109,7 @@ def numpy_score_chunk(forward_chunk: Callable) -> Callable:
 
 def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens: int = 4096,
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
-                progress: Callable[[int, int], None] | None = None, stack: Callable = np.stack) -> Scores:
+                progress: Callable[[int, int], None] | None = None, stack: Callable = np.stack) -> ByteScores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
     `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
@@ -159,4 +159,4 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
                 done += m
             if progress is not None:
                 progress(done, n)
-    return Scores(entropies=ent, surprisal=sur, top_ids=top_ids, top_probs=top_p)
+    return ByteScores(entropies=ent, surprisal=sur, top_ids=top_ids, top_probs=top_p)

@@ -13,11 +13,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from blt_core.constants import OFFICIAL_THRESHOLD, VOCAB_SIZE
-# Transitional (it brings in numpy): generate.py imports these names until it calls
-# blt_core.flops.generator_patch_flops (issue 10); delete these three lines then.
-from blt_core.flops.generator import entropy_byte_flops as flops_entropy_byte  # noqa: F401
-from blt_core.flops.generator import generator_byte_flops as flops_per_byte_local  # noqa: F401
-from blt_core.flops.generator import generator_global_step_flops as flops_global_step  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from blt_core.generator.sampling import sample_next, validate
+from blt_core.patching import exceeds
 from blt_core.constants import BOE_ID, BOS_ID, EOS_ID, OFFSET
 
 
@@ -147,6 +148,36 @@ class ByteEvent:
 
 
 @dataclass
+class Trace:
+    """One row's bytes, entropies and patches as its ByteEvents arrive: the one fold of events.
+
+    >>> tr = Trace(prompt_length=1)
+    >>> for e in (ByteEvent(0, 0, 104, 2.0, True, True, 0, 1), ByteEvent(0, 1, 105, 0.5, False, False, 1, 2)):
+    ...     tr.add(e)
+    >>> bytes(tr.data), tr.patch_starts, tr.global_steps, tr.local_steps
+    (b'hi', [0], 1, 2)
+    """
+
+    prompt_length: int
+    data: bytearray = field(default_factory=bytearray)  # prompt + output so far
+    entropies: list[float] = field(default_factory=list)  # nats, entropies[k] predicts byte k
+    patch_starts: list[int] = field(default_factory=list)
+    global_steps: int = 0  # patches closed so far
+    local_steps: int = 0  # tokens read so far, BOS included
+
+    def add(self, e: ByteEvent) -> None:
+        self.data.append(e.byte)
+        self.entropies.append(e.entropy)
+        if e.opened_patch:
+            self.patch_starts.append(e.index)
+        self.global_steps, self.local_steps = e.global_steps, e.local_steps
+
+    @property
+    def output(self) -> bytes:
+        return bytes(self.data[self.prompt_length:])
+
+
+@dataclass
 class DecodeResult:
     data: list[bytes]  # prompt + output per row
     prompt_lengths: list[int]
@@ -156,7 +187,6 @@ class DecodeResult:
     local_steps: int
     stopped_by_eos: list[bool]
     seconds: float
-    events: list[ByteEvent] = field(default_factory=list)
 
 
 def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold: float, max_patch_length: int,
@@ -190,7 +220,8 @@ def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold:
             patch_start[close] = pos
         window = np.concatenate([window[:, 1:], tokens[:, None]], axis=1)
         logits = stepper.local_step(window.copy(), pos, patch_index.copy())
-        entropy = np.asarray(pending.result() if isinstance(pending, Future) else pending, dtype=np.float64)
+        entropy = np.asarray(pending.result() if isinstance(pending, Future) else pending)
+        high = exceeds(entropy, threshold)
         events = []
         for r in range(B):
             if done[r]:
@@ -204,7 +235,7 @@ def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold:
                 done[r] = True
                 tokens[r], opens_next[r] = EOS_ID, False
                 continue
-            opens = k == 0 or entropy[r] > threshold or (max_patch_length > 0 and pos + 1 - patch_start[r] >= max_patch_length)
+            opens = k == 0 or high[r] or (max_patch_length > 0 and pos + 1 - patch_start[r] >= max_patch_length)
             tokens[r], opens_next[r] = nxt, opens
             n_bytes[r] += 1
             events.append(ByteEvent(r, k, nxt - OFFSET, float(entropy[r]), bool(opens), is_prompt,
@@ -218,23 +249,14 @@ def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold:
 
 def run(stepper: Stepper, prompts: list[bytes], **kw) -> DecodeResult:
     """Run `decode` to the end and gather per-row bytes, entropies and patch starts."""
-    B = len(prompts)
-    data = [bytearray() for _ in range(B)]
-    ents: list[list[float]] = [[] for _ in range(B)]
-    starts: list[list[int]] = [[] for _ in range(B)]
-    glob = [0] * B
-    eos = [False] * B
-    local = 0
+    traces = [Trace(len(p)) for p in prompts]
     t0 = time.perf_counter()
     for events in decode(stepper, prompts, **kw):
         for e in events:
-            data[e.row].append(e.byte)
-            ents[e.row].append(e.entropy)
-            if e.opened_patch:
-                starts[e.row].append(e.index)
-            glob[e.row] = e.global_steps
-            local = max(local, e.local_steps)
+            traces[e.row].add(e)
     seconds = time.perf_counter() - t0
-    for r in range(B):  # a row that stopped early without reaching its byte budget met EOS
-        eos[r] = len(data[r]) < len(prompts[r]) + kw["max_bytes"]
-    return DecodeResult([bytes(d) for d in data], [len(p) for p in prompts], ents, starts, glob, local, eos, seconds)
+    # a row that stopped early without reaching its byte budget met EOS
+    eos = [len(tr.data) < len(p) + kw["max_bytes"] for tr, p in zip(traces, prompts)]
+    return DecodeResult([bytes(tr.data) for tr in traces], [len(p) for p in prompts], [tr.entropies for tr in traces],
+                        [tr.patch_starts for tr in traces], [tr.global_steps for tr in traces],
+                        max((tr.local_steps for tr in traces), default=0), eos, seconds)
