@@ -11,7 +11,7 @@ import json
 import streamlit as st
 
 import blt_core
-from blt_core.segments import SAMPLES_DIR, per_script_table
+from blt_core import SAMPLES_DIR, per_script_table
 
 from app.views.charts import hover_texts
 
@@ -87,6 +87,6 @@ def script_table(patch: tuple, tokenizers: tuple[str, ...], newline_reset: bool,
 @st.cache_data(show_spinner=False)
 def model_card() -> dict:
     """The shipped entropy model's card (config, files, training summary)."""
-    from blt_core.checkpoints import DEFAULT_CARD, load_card
+    from blt_core import DEFAULT_CARD, load_card
 
     return dict(load_card(DEFAULT_CARD))

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from blt_core.api import BACKENDS
-from blt_core.bpe.tokenizers import TOKENIZERS
-from blt_core.patching import PATCH_MODES
-from blt_core.bytes_codec import to_bytes
+from blt_core import BACKENDS, PATCH_MODES, THRESHOLD_CEILING, TOKENIZERS, to_bytes
 
 MAX_BYTES = 200_000  # inputs beyond this are cut, and the page says so
 URL_TEXT_MAX = 1_500  # longer text is left out of the URL (browsers and proxies cap URLs)
@@ -37,7 +34,7 @@ def _parse_bool(v: str) -> bool:
 
 def _parse_threshold(v: str) -> float:
     x = float(v)
-    if not 0.0 <= x <= 5.6:  # also rejects nan and inf
+    if not 0.0 <= x <= THRESHOLD_CEILING:  # also rejects nan and inf
         raise ValueError(v)
     return x
 
@@ -185,7 +182,7 @@ def patch_options(scores) -> dict:
 def score_or_stop(data: bytes, opts: dict):
     """caching.scores, or an st.error and a stop when the model cannot run."""
     from app import caching
-    from blt_core.checkpoints import WeightsError
+    from blt_core import WeightsError
 
     try:
         return caching.scores(data, opts["newline_reset"], opts["backend"], opts["model"])

@@ -11,9 +11,10 @@ and never imports torch.
 
 from blt_core.api import analyze, patch_scores, score
 from blt_core.backends import BACKENDS
-from blt_core.bytes_codec import to_bytes
+from blt_core.bytes_codec import Unit, byte_units, render_bytes, to_bytes
 from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
+from blt_core.constants import MAX_ENTROPY_NATS, OFFICIAL_THRESHOLD, THRESHOLD_CEILING
 from blt_core.noise import PERTURBATIONS, noise_report, perturb
 from blt_core.patching import PATCH_MODES, byte_patch_starts, space_patch_starts, static_patch_starts
 from blt_core.results import Analysis, Generation, Scores, Segmentation
@@ -27,9 +28,10 @@ _LAZY = {  # name -> module that defines it
 }
 
 __all__ = ["Analysis", "Generation", "Scores", "Segmentation", "analyze", "score", "patch_scores", "BACKENDS",
-           "WeightsError", "DEFAULT_CARD", "load_card", "PATCH_MODES", "byte_patch_starts", "space_patch_starts",
+           "WeightsError", "DEFAULT_CARD", "load_card", "MAX_ENTROPY_NATS", "OFFICIAL_THRESHOLD",
+           "THRESHOLD_CEILING", "PATCH_MODES", "byte_patch_starts", "space_patch_starts",
            "static_patch_starts", "calibrate_threshold", "PERTURBATIONS", "noise_report", "perturb", "SAMPLES_DIR",
-           "boundary_prf", "per_script_table", "to_bytes", *_LAZY]
+           "boundary_prf", "per_script_table", "Unit", "byte_units", "render_bytes", "to_bytes", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -16,4 +16,9 @@ VOCAB_SIZE = 260
 OFFICIAL_THRESHOLD = 1.335442066192627
 OFFICIAL_WINDOW = 512  # sliding attention window of the official entropy model, in tokens
 
+# ln(260) = 5.5607 nats: the entropy of a uniform next-token distribution, the largest an entropy
+# can be. Threshold sliders and entropy colour scales stop just above it.
+MAX_ENTROPY_NATS = 5.560681631015528
+THRESHOLD_CEILING = 5.6
+
 SCHEMA_VERSION = 1  # version of the Analysis / JSON contract

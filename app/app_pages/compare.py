@@ -5,10 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import blt_core
-from blt_core.bpe.tokenizers import TOKENIZERS
-from blt_core.noise import PERTURBATIONS, noise_report, perturb
-from blt_core.patching import byte_patch_starts, space_patch_starts, static_patch_starts
-from blt_core.segments import boundary_prf
+from blt_core import (PERTURBATIONS, TOKENIZERS, boundary_prf, byte_patch_starts, noise_report, perturb,
+                      space_patch_starts, static_patch_starts)
 
 from app import caching, state
 from app.views import charts, lanes as lanes_view

@@ -8,14 +8,14 @@ import numpy as np
 import streamlit as st
 
 import blt_core
-from blt_core.calibrate import calibrate_threshold
+from blt_core import calibrate_threshold
 
 from app import caching, state
 from app.views import charts, export, patches
 
 CHART_WINDOW = 20_000  # bytes drawn in the entropy chart at once (pan and zoom inside)
 PATCH_PAGE = 2_000  # bytes of patch view per page
-THRESHOLD_MAX = 5.6  # nats, just above ln(260), the entropy of a uniform distribution
+THRESHOLD_MAX = blt_core.THRESHOLD_CEILING  # nats, just above ln(260), the entropy of a uniform distribution
 
 
 def _load_sample() -> None:
@@ -83,7 +83,7 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
     data = scores.data
     c = st.columns([1, 2, 1, 1])
     state.default("mode", "entropy")
-    state.default("threshold", round(min(float(d.get("threshold") or blt_core.api.OFFICIAL_THRESHOLD), THRESHOLD_MAX), 3))
+    state.default("threshold", round(min(float(d.get("threshold") or blt_core.OFFICIAL_THRESHOLD), THRESHOLD_MAX), 3))
     state.default("theta_r", round(float(d.get("theta_r") or 0.0), 4))
     state.default("patch_size", int(d.get("patch_size") or 4))
     state.default("target", 4.5)

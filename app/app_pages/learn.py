@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 import blt_core
-from blt_core.patching import byte_patch_starts, space_patch_starts, static_patch_starts
+from blt_core import byte_patch_starts, space_patch_starts, static_patch_starts
 
 from app import caching, state
 from app.views import charts, lanes as lanes_view, learn, patches

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import blt_core
 from blt_core import flops
 
 from app import caching, state
@@ -13,7 +14,7 @@ from app.views import charts, tune
 
 def _carry(theta: float, target: float) -> None:
     ss = st.session_state
-    ss["threshold"] = min(max(theta, 0.0), 5.6)
+    ss["threshold"] = min(max(theta, 0.0), blt_core.THRESHOLD_CEILING)
     ss["mode"] = "entropy"
     ss["target"] = float(target)
     ss["_tune_msg"] = f"θ = {theta:.4f} nats is now used on every page (mode entropy)."
@@ -22,7 +23,7 @@ def _carry(theta: float, target: float) -> None:
 opts, inp, scores = state.open_page("Tune")
 sample_e = [state.score_or_stop(s["data"], opts).entropies for s in caching.samples().values()]
 popts = state.patch_options(scores)
-thresholds = np.linspace(0.0, 5.6, 225)
+thresholds = np.linspace(0.0, blt_core.THRESHOLD_CEILING, 225)
 curves = {"this text": tune.mean_lengths([scores.entropies], thresholds),
           f"shipped samples ({len(sample_e)}, many scripts)": tune.mean_lengths(sample_e, thresholds)}
 c = st.columns([1, 1, 2])

@@ -16,6 +16,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from blt_core import THRESHOLD_CEILING
+
 from app.views.glyphs import byte_glyph, byte_labels
 from app.views.palette import OKABE_ITO
 
@@ -70,7 +72,7 @@ def entropy_figure(data: bytes, entropies: np.ndarray, surprisal: np.ndarray, st
     else:
         hover = hover[lo:hi]
     scatter = go.Scattergl if hi - lo > GL_POINTS else go.Scatter
-    ymax = max(float(y.max()) if len(y) else 1.0, 5.6 * scale) * 1.05
+    ymax = max(float(y.max()) if len(y) else 1.0, THRESHOLD_CEILING * scale) * 1.05
     in_view = starts[(starts >= lo) & (starts < hi)]
     xs = np.repeat(in_view.astype(np.float64) - 0.5, 3)
     xs[2::3] = np.nan

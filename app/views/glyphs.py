@@ -9,7 +9,7 @@ Whitespace gets a glyph, control characters and invalid bytes show as \\xNN:
 
 from __future__ import annotations
 
-from blt_core.bytes_codec import Unit, byte_units, render_bytes
+from blt_core import Unit, byte_units, render_bytes
 
 WHITESPACE = {" ": "·", "\n": "↵", "\t": "⇥"}
 # A candidate next byte on its own: a newline there is a value to read, not a line break to draw.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from plotly.colors import sample_colorscale
 
+from blt_core import MAX_ENTROPY_NATS
+
 # Okabe & Ito (2008): eight colours distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = {
     "black": "#000000",
@@ -26,7 +28,7 @@ SERIES = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion",
                                  "reddish_purple", "yellow")]
 # Cividis is perceptually uniform and readable with deuteranopia and protanopia.
 ENTROPY_SCALE = "cividis"
-MAX_NATS = 5.5607  # ln(260): entropy of a uniform next-byte distribution over 260 outputs
+MAX_NATS = MAX_ENTROPY_NATS  # ln(260): entropy of a uniform next-byte distribution over 260 outputs
 
 
 def entropy_colours(values, *, vmax: float = MAX_NATS) -> list[str]:

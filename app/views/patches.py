@@ -16,7 +16,7 @@ import numpy as np
 
 from app.views.glyphs import units
 from app.views.palette import OKABE_ITO, entropy_colours, text_colour_on
-from blt_core.bytes_codec import render_bytes
+from blt_core import render_bytes
 
 _CSS = f"""
 <style>
