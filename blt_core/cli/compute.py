@@ -14,9 +14,6 @@ import json
 
 from blt_core.cli.reader import add_input_arguments, fail, read_input
 
-# The tokenizer that measures each BPE model's bytes per token on the user's text.
-_BPE_TOKENIZER = {"llama3-8b": "llama3", "llama2-7b": None}
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `compute` subcommand."""
@@ -38,34 +35,12 @@ def compute(data: bytes, *, blt: str, bpe: str, target_patch_size: float | None)
     from blt_core import flops
     from blt_core.bpe.tokenizers import count_tokens
 
-    if blt not in flops.BLT_CONFIGS:
-        raise ValueError(f"unknown BLT config {blt!r}; choose one of {', '.join(flops.BLT_CONFIGS)}")
-    if bpe not in flops.BPE_CONFIGS:
-        raise ValueError(f"unknown BPE model {bpe!r}; choose one of {', '.join(flops.BPE_CONFIGS)}")
+    blt_shape, bpe_shape = flops.blt_shape(blt), flops.bpe_shape(bpe)  # bad names fail before the model runs
     kwargs = {} if target_patch_size is None else {"target_patch_size": target_patch_size}
     a = blt_core.analyze(data, **kwargs)
-    per_patch = flops.blt_flops_per_patch(flops.BLT_CONFIGS[blt], a.patch_lengths)
-    tokenizer = _BPE_TOKENIZER[bpe]
-    if tokenizer is None:
-        bpt, source = flops.PAPER_BYTES_PER_TOKEN[bpe], "paper (no tokenizer ships offline)"
-    else:
-        bpt, source = len(data) / count_tokens(data, tokenizer=tokenizer), "measured"
-    bpe_cfg = flops.BPE_CONFIGS[bpe]
-    bpe_per_byte = flops.bpe_flops_per_byte(bpe_cfg, bpt, context=max(1, round(len(data) / bpt)))
-    return {
-        "blt": blt,
-        "bpe": bpe,
-        "n_bytes": len(data),
-        "n_patches": len(per_patch["total"]),
-        "mean_patch_length": float(a.mean_patch_length),
-        "per_patch_flops": per_patch["total"].tolist(),
-        "per_patch_components": {k: v.tolist() for k, v in per_patch.items() if k != "total"},
-        "blt_flops_total": float(per_patch["total"].sum()),
-        "bpe_flops_total": bpe_per_byte * len(data),
-        "bpe_tokenizer": tokenizer,
-        "bpe_bytes_per_token": bpt,
-        "bpe_bytes_per_token_source": source,
-    }
+    tokenizer = flops.BPE_TOKENIZER[bpe]
+    n_tokens = None if tokenizer is None else count_tokens(data, tokenizer=tokenizer)
+    return flops.compare_text(a.patch_lengths, blt=blt_shape, bpe=bpe_shape, n_tokens=n_tokens).to_json()
 
 
 def run(args: argparse.Namespace) -> int:
