@@ -21,8 +21,10 @@ def test_torch_and_onnx_agree_on_tiny_model(tiny_card):
     a = blt_core.analyze(data, backend="onnx", model=str(tiny_card), top_k=3)
     b = blt_core.analyze(data, backend="torch", model=str(tiny_card), top_k=3)
     assert a.backend.startswith("onnx") and b.backend.startswith("torch")
-    assert np.abs(a.entropies - b.entropies).max() < 1e-3
-    assert a.patch_starts.tolist() == b.patch_starts.tolist() or np.abs(a.entropies - b.entropies).max() < 1e-4
+    assert np.abs(a.entropies - b.entropies).max() < 1e-4
+    # no byte sits within 1e-4 of the threshold (4.0) here, so the ~300 patch starts must agree exactly
+    assert len(a.patch_starts) > 100 and a.patch_starts.tolist() == b.patch_starts.tolist()
+    assert np.abs(np.asarray(a.top_k_probs) - np.asarray(b.top_k_probs)).max() < 1e-4  # sorted: robust to near-ties
 
 
 def test_shipped_model_torch_onnx_parity(shipped_card):

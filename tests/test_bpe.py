@@ -126,6 +126,11 @@ def test_loading_writes_no_tiktoken_cache_and_never_imports_llama_models(tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_registry_lists_the_four_tokenizers():
+    # the loops and parametrizations below run over this tuple: an empty one would pass them all
+    assert set(bpe.TOKENIZERS) == {"llama3", "o200k", "cl100k", "gpt2"}
+
+
 def test_spans_match_decode_tokens_bytes_on_multilingual():
     for name in bpe.TOKENIZERS:
         seg = bpe.tokenize(MULTILINGUAL, tokenizer=name)

@@ -70,7 +70,7 @@ def test_every_mode_is_registered_and_valid():
     rng = np.random.default_rng(0)
     e = rng.uniform(0, 5, 200)
     data = bytes(rng.integers(0, 256, 200, dtype=np.uint8))
-    assert set(PATCHERS) == set(PATCH_MODES)
+    assert set(PATCHERS) == set(PATCH_MODES) == {"entropy", "monotonic", "combined", "static", "space", "byte"}
     for mode in PATCH_MODES:
         s = patch(mode, e, data, threshold=2.0, theta_r=0.5, patch_size=5, max_patch_length=16)
         assert s[0] == 0 and np.all(np.diff(s) > 0) and s[-1] < 200

@@ -67,3 +67,38 @@ def test_progress_reports_every_call(tiny_card):
     seen = []
     score_bytes(m.score_chunk, b"x" * 500, window=16, chunk_tokens=64, batch_tokens=64, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (500, 500) and len(seen) > 3 and all(b >= a for (a, _), (b, _) in zip(seen, seen[1:]))
+
+
+def _scorer(card, backend):
+    """(score_chunk, stack) of the tiny card on one backend, as the facade wires them."""
+    from blt_core.checkpoints import load_card
+
+    if backend == "torch":
+        m = _torch_model(card)
+        return m.score_chunk, m.stack_pasts
+    from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+
+    return OnnxEntropyModel.from_card(load_card(card)).score_chunk, np.stack
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_chunked_entropies_beyond_the_receptive_field_are_unchanged(tiny_card, backend):
+    """Window 16, 2 layers: a receptive field of 2 * 15 + 1 = 31 positions. Byte p is input p + 1
+    (after BOS), so changing byte 20 may move entropies[21 .. 51] and none after. Chunks of one
+    window (boundaries every 16 bytes) are the hardest case: the change reaches byte 48 only
+    through two carried pasts, and the unchanged tail crosses six more boundaries."""
+    if backend == "torch":
+        pytest.importorskip("torch")
+    score_chunk, stack = _scorer(tiny_card, backend)
+    field, p = 2 * (16 - 1) + 1, 20
+    data = bytes(np.random.default_rng(0).integers(0, 256, 5 * field, dtype=np.uint8))
+    changed = bytearray(data)
+    changed[p] ^= 0x01
+
+    def entropies(d: bytes) -> np.ndarray:
+        return score_bytes(score_chunk, d, window=16, chunk_tokens=16, stack=stack).entropies
+
+    moved = np.abs(entropies(data) - entropies(bytes(changed)))
+    assert moved[:p + 1].max() == 0  # entropies[k] reads bytes before k only
+    assert moved[p + 1 + field:].max() <= 1e-6  # beyond the field: 103 bytes, none sees it
+    assert moved[48:p + 1 + field].max() > 1e-3  # two chunk boundaries on, inside the field, it is seen

@@ -37,7 +37,7 @@ def test_threshold_repatches_without_rerunning_the_model(app, model_calls):
     assert len(model_calls) == 1, "moving the threshold must re-patch from cached entropies"
     app.run()
     assert len(model_calls) == 1
-    assert _patches(app) == 1 or _patches(app) != before  # 5.6 nats exceeds ln(260): one patch per input
+    assert _patches(app) == 1 < before  # 5.6 nats exceeds ln(260) = 5.56: only byte 0 opens a patch
     app.slider(key="threshold").set_value(0.0).run()
     assert _patches(app) == int(_metric(app, "Bytes").replace(",", ""))  # every entropy > 0 starts a patch
 
@@ -206,16 +206,16 @@ def test_model_picker_loads_official_weights_and_reports_bad_folders(app, tmp_pa
 
     app.text_input(key="model_path").set_value(str(tmp_path / "nowhere")).run()
     assert not app.exception
-    assert any("not found" in e.value or "lacks" in e.value or "neither" in e.value for e in app.error)
+    assert any(f"model not found: {tmp_path / 'nowhere'}" in e.value for e in app.error)
 
 
 def test_backend_choice_switches_the_engine(app):
     pytest.importorskip("torch")
     app.run()
-    assert any("onnx" in c.value for c in app.caption)
+    assert any(" on onnx:" in c.value for c in app.caption)  # "Model <name> on <backend>."
     app.selectbox(key="backend").set_value("torch").run()
     assert not app.exception
-    assert any("torch" in c.value for c in app.caption)
+    assert any(" on torch:" in c.value for c in app.caption)
 
 
 def test_generate_page_streams_with_the_shipped_generator(app):

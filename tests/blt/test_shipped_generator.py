@@ -23,6 +23,7 @@ def card() -> dict:
 
 
 def test_every_file_is_present_small_and_checksummed(card):
+    assert {"safetensors", "onnx_entropy_step", "onnx_local_step", "onnx_global_step"} <= set(card["files"])
     for kind in card["files"]:
         path = verified_file(card, kind)  # raises on a sha256 mismatch
         assert path.stat().st_size <= 16 * 2**20, path

@@ -142,6 +142,9 @@ def test_dark_theme(browser, server):
     wait_ready(page)
     page.wait_for_timeout(800)
     page.screenshot(path=str(SCREENSHOTS / "explore-dark.png"))
+    # no [theme] in .streamlit/config.toml, so the app follows the system scheme: a dark background
+    rgb = page.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+    assert max(int(x) for x in re.findall(r"\d+", rgb)[:3]) < 80, rgb
     ctx.close()
 
 
