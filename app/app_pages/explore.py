@@ -76,8 +76,8 @@ except Exception as e:  # a broken model file or backend: say so instead of a tr
     st.stop()
 
 
-@st.fragment
-def results(scores: blt_core.Scores, opts: dict) -> None:
+def controls(scores: blt_core.Scores) -> dict:
+    """The patching widgets -> patch_scores options (plus the chart unit)."""
     ss = st.session_state
     d = scores.defaults
     data = scores.data
@@ -111,12 +111,25 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
         kind, msg = ss["_cal_msg"]
         (st.success if kind == "ok" else st.error)(msg)
     state.sync_url()
+    return {"mode": mode, "threshold": threshold, "theta_r": theta_r, "patch_size": int(patch_size),
+            "max_patch_length": None if not max_len else int(max_len), "unit": unit}
+
+
+@st.fragment
+def results(scores: blt_core.Scores, opts: dict) -> None:
+    popts = controls(scores)
+    unit = popts.pop("unit")
     try:
-        a = blt_core.patch_scores(scores, mode=mode, threshold=threshold, theta_r=theta_r,
-                                  patch_size=int(patch_size), max_patch_length=None if not max_len else int(max_len))
+        a = blt_core.patch_scores(scores, **popts)
     except ValueError as e:
         st.error(str(e))
         return
+    metrics(a)
+    entropy_chart(a, scores, opts, unit)
+    patch_view(a)
+
+
+def metrics(a: blt_core.Analysis) -> None:
     m = st.columns(4)
     m[0].metric("Bytes", f"{a.n_bytes:,}")
     m[1].metric("Patches", f"{a.n_patches:,}")
@@ -125,6 +138,9 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
     for note in a.notes:
         st.caption(note)
 
+
+def entropy_chart(a: blt_core.Analysis, scores: blt_core.Scores, opts: dict, unit: str) -> None:
+    data = a.data
     lo, hi = 0, a.n_bytes
     if a.n_bytes > CHART_WINDOW:
         n_win = -(-a.n_bytes // CHART_WINDOW)
@@ -132,10 +148,13 @@ def results(scores: blt_core.Scores, opts: dict) -> None:
         lo, hi = (w - 1) * CHART_WINDOW, min(w * CHART_WINDOW, a.n_bytes)
     hov = caching.hover(data, opts["newline_reset"], opts["backend"], opts["model"], unit, scores)
     fig = charts.entropy_figure(data, a.entropies, a.surprisal, a.patch_starts,
-                                threshold=a.threshold if mode in ("entropy", "combined") else None,
+                                threshold=a.threshold if a.mode in ("entropy", "combined") else None,
                                 unit=unit, lo=lo, hi=hi, hover=hov)
     st.plotly_chart(fig, config=charts.png_config("blt-entropy"), key="entropy_chart")
 
+
+def patch_view(a: blt_core.Analysis) -> None:
+    data = a.data
     st.subheader("Patches")
     st.html(patches.legend_html())
     pages_n = patches.n_pages(a.n_bytes, PATCH_PAGE)
