@@ -66,14 +66,7 @@ if not inp.data:
     st.info(state.EMPTY_HINT)
     st.stop()
 
-try:
-    scores = caching.scores(inp.data, opts["newline_reset"], opts["backend"], opts["model"])
-except (ValueError, blt_core.WeightsError) as e:
-    st.error(str(e))
-    st.stop()
-except Exception as e:  # a broken model file or backend: say so instead of a traceback
-    st.error(f"The entropy model failed ({type(e).__name__}: {e}). Try another backend in the sidebar.")
-    st.stop()
+scores = state.score_or_stop(inp.data, opts)
 
 
 def controls(scores: blt_core.Scores) -> dict:
