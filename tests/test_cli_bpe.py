@@ -2,7 +2,6 @@
 
 import argparse
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -89,13 +88,6 @@ def test_compute_with_stub_analyze(monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)["bpe_bytes_per_token"] == 3.7
 
 
-_CARD = Path(__file__).resolve().parents[1] / "assets" / "entropy_model.json"
-
-
-@pytest.mark.skipif(
-    not hasattr(blt_core, "analyze") or not _CARD.exists(),
-    reason="needs blt_core.analyze and the shipped entropy model",
-)
 def test_compute_with_real_analyze(capsys):
     text = "The river behind the old library rises every spring."
     assert _run(["compute", "--text", text, "--target-patch-size", "6", "--json"]) == 0
