@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from blt_core.bpe import tokenizers as bpe
+from blt_core import bpe
 from blt_core.segments import load_samples
 
 TARGET_BYTES = 1_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -14,7 +15,9 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blt_core.bpe import tokenizers as bpe
+from blt_core import bpe
+from blt_core.bpe import formats, load, spans
+from blt_core.bpe.registry import LLAMA3_SPECIALS, TOKENIZER_SPECS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 
@@ -55,22 +58,31 @@ def _official_encoding(name: str, monkeypatch) -> tiktoken.Encoding:
     """tiktoken's own constructor for an encoding, fed our local, hash-checked files.
 
     tiktoken_ext.openai_public builds each encoding (pattern, specials, ranks) from URLs;
-    its loaders are replaced by ones that read the local file only when the hash tiktoken
+    its loaders are replaced by ones that read the local files only when the hash tiktoken
     expects equals ours, so nothing is downloaded and the parity test is against
-    tiktoken's definition, not a copy of it.
+    tiktoken's definition, not a copy of it. GPT-2's files go through tiktoken's own
+    data-gym converter (with its file cache off), so our converter is checked against it.
     """
     import tiktoken_ext.openai_public as op
 
+    real_data_gym = tiktoken.load.data_gym_to_mergeable_bpe_ranks
+
     def load_tiktoken_bpe(url, expected_hash=None):
-        key = url.rsplit("/", 1)[-1].split("_base")[0]
-        assert expected_hash == bpe._SHA256[key]
-        return bpe._parse_tiktoken_ranks(bpe._read_checked(key)[1])
+        (source,) = TOKENIZER_SPECS[url.rsplit("/", 1)[-1].split("_base")[0]].files
+        assert expected_hash == source.sha256
+        return formats.parse_tiktoken_ranks(load.read_checked(source))
 
     def data_gym(vocab_bpe_file, encoder_json_file, vocab_bpe_hash, encoder_json_hash):
-        assert vocab_bpe_hash == bpe._SHA256["gpt2-vocab.bpe"]
-        assert encoder_json_hash == bpe._SHA256["gpt2-encoder.json"]
-        return bpe._gpt2_ranks()
+        vocab, encoder = TOKENIZER_SPECS["gpt2"].files
+        assert (vocab_bpe_hash, encoder_json_hash) == (vocab.sha256, encoder.sha256)
+        return real_data_gym(
+            vocab_bpe_file=str(load.package_file(vocab)),
+            encoder_json_file=str(load.package_file(encoder)),
+            vocab_bpe_hash=vocab.sha256,
+            encoder_json_hash=encoder.sha256,
+        )
 
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken reads local files without caching them
     monkeypatch.setattr(op, "load_tiktoken_bpe", load_tiktoken_bpe)
     monkeypatch.setattr(op, "data_gym_to_mergeable_bpe_ranks", data_gym)
     ctor = {"cl100k": op.cl100k_base, "o200k": op.o200k_base, "gpt2": op.gpt2}[name]
@@ -95,17 +107,58 @@ def test_llama3_parity_with_llama_models_tokenizer():
     assert bpe.get_encoding("llama3")._pat_str == ref.pat_str
     assert bpe.get_encoding("llama3")._special_tokens == ref.special_tokens
     assert ref.special_tokens["<|begin_of_text|>"] == 128000
-    assert len(ref.special_tokens) == len(bpe.LLAMA3_SPECIALS) == 256
+    assert len(ref.special_tokens) == len(LLAMA3_SPECIALS) == 256
     for text in [MULTILINGUAL, *_sample_texts().values()]:
         assert bpe.tokenize(text, tokenizer="llama3").token_ids == ref.encode(
             text, bos=False, eos=False
         )
 
 
-def test_sha256_mismatch_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(bpe._SHA256, "cl100k", "0" * 64)
-    with pytest.raises(ValueError, match="sha256 mismatch"):
-        bpe._read_checked("cl100k")
+def test_sha256_mismatch_is_a_clear_error():
+    source = dataclasses.replace(TOKENIZER_SPECS["cl100k"].files[0], sha256="0" * 64)
+    with pytest.raises(ValueError, match=r"sha256 mismatch for .*cl100k_base\.tiktoken\.gz"):
+        load.read_checked(source)
+
+
+def test_missing_package_names_it():
+    source = dataclasses.replace(TOKENIZER_SPECS["cl100k"].files[0], package="no_such_pkg_xyz")
+    with pytest.raises(FileNotFoundError, match="no_such_pkg_xyz"):
+        load.package_file(source)
+
+
+@pytest.mark.parametrize("name", bpe.TOKENIZERS)
+def test_building_leaves_environ_unchanged_and_writes_no_cache(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("DATA_GYM_CACHE_DIR", str(tmp_path))
+    before = dict(os.environ)
+    spans._loaded.cache_clear()  # force a real build, not the cached encoding
+    assert bpe.get_encoding(name).name == TOKENIZER_SPECS[name].encoding_name
+    assert dict(os.environ) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def _tiny_data_gym() -> tuple[bytes, bytes]:
+    # vocab.bpe with two merges and the encoder.json that agrees with it, <|endoftext|> last
+    vocab = "#version: 0.2\nĠ t\nĠt he\n".encode()
+    ranks = formats.data_gym_merge_ranks(vocab)
+    to_text = {}
+    for char in map(chr, range(0x21, 0x144)):  # the 256 characters GPT-2 writes bytes as lie here
+        if char not in "\x7f\xa0\xad" and not 0x80 <= ord(char) <= 0x9f:
+            to_text[formats.gpt2_text_to_bytes(char)] = char
+    assert len(to_text) == 256
+    encoder = {"".join(to_text[bytes([b])] for b in tok): i for tok, i in ranks.items()}
+    return vocab, json.dumps({**encoder, "<|endoftext|>": 258}).encode()
+
+
+def test_data_gym_converter_checks_encoder_json():
+    vocab, encoder = _tiny_data_gym()
+    ranks = formats.data_gym_ranks(vocab, encoder, special_tokens={"<|endoftext|>": 258})
+    assert len(ranks) == 258 and ranks[b" the"] == 257
+    with pytest.raises(ValueError, match="special tokens other ids"):
+        formats.data_gym_ranks(vocab, encoder, special_tokens={"<|endoftext|>": 300})
+    swapped = encoder.replace(b'"\\u0120t": 256', b'"\\u0120t": 999')
+    with pytest.raises(ValueError, match="disagree on 2"):
+        formats.data_gym_ranks(vocab, swapped, special_tokens={"<|endoftext|>": 258})
 
 
 def test_loading_writes_no_tiktoken_cache_and_never_imports_llama_models(tmp_path):
