@@ -115,6 +115,11 @@ def save_checkpoint(ckpt: Path, model: torch.nn.Module, opt, *, step: int, elaps
     os.replace(tmp, ckpt)
 
 
+def autocast(device: torch.device) -> torch.autocast:
+    """bf16 autocast on a GPU, a no-op on the CPU (where training and evaluation stay fp32)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
 def wrap(model: torch.nn.Module, proc: Proc, *, compile: bool):
     """Optionally compile, then wrap in DDP when distributed."""
     fwd = torch.compile(model) if compile else model
@@ -160,12 +165,14 @@ class Clock:
 
 @dataclass
 class Run:
-    """What a training call resumes with: counters, the schedule clock and the rank-0 log."""
+    """A training call's state: counters, the schedule clock, the rank-0 log and the best evaluation."""
 
     step: int
     tokens: int
     clock: Clock
     log: object | None  # an open JSON-lines file on rank 0, else None
+    skipped: int = 0  # updates dropped for a non-finite loss or gradient in this call
+    best: tuple[float, int, dict | None] = (math.inf, 0, None)  # (held-out bpb, step, weights), if kept
 
 
 def start_run(out: Path, model: torch.nn.Module, opt, proc: Proc, args) -> Run:

@@ -21,19 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 
 from blt_core.generator.config import BLTConfig
 from blt_core.generator.masks import patch_starts, token_entropies
 from blt_core.generator.model import BLT
 from blt_core.checkpoints import sha256_file
-from blt_core.train.common import (batch_rng, init_from, lr_at, make_optimizer, save_checkpoint, setup_process,
-                                   start_run, state_on_cpu, update, wrap)
+from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, state_on_cpu
+from blt_core.train.loop import Batch, Task, run_summary, train
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
@@ -127,11 +127,9 @@ def sample_batch(stream: torch.Tensor, bos: torch.Tensor, *, batch: int, seq_len
     return tokens[:, :-1], tokens[:, 1:]
 
 
-
-
 @torch.no_grad()
 def starts_for(entropy_model: EntropyModel, x: torch.Tensor, cfg: BLTConfig, device: torch.device) -> torch.Tensor:
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+    with autocast(device):
         ent = token_entropies(entropy_model(x))
     return patch_starts(x, ent, cfg.patch_threshold, cfg.max_patch_length)
 
@@ -152,7 +150,7 @@ def evaluate(model, entropy_model, stream, bos, args, cfg, device) -> tuple[floa
     for _ in range(args.eval_batches):
         x, y = sample_batch(stream, bos, batch=min(args.batch_size, 16), seq_len=args.seq_len, gen=gen)
         starts = starts_for(entropy_model, x, cfg, device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with autocast(device):
             logits = model(x, starts)
         loss, k = masked_loss(logits, y)
         total += loss.item() * k.item()
@@ -179,6 +177,17 @@ def load_entropy(args, device) -> tuple[EntropyModel, dict, float]:
     return model, ecfg.to_dict(), float(threshold)
 
 
+def batch_loss(ddp: torch.nn.Module, gen: torch.Generator, *, entropy_model: EntropyModel, stream: torch.Tensor,
+               bos: torch.Tensor, cfg: BLTConfig, args: argparse.Namespace) -> Batch:
+    """One training batch, patched by the frozen entropy model, through the (wrapped) generator."""
+    x, y = sample_batch(stream, bos, batch=args.batch_size, seq_len=args.seq_len, gen=gen)
+    starts = starts_for(entropy_model, x, cfg, stream.device)
+    with autocast(stream.device):
+        logits = ddp(x, starts)
+    loss, _ = masked_loss(logits, y)
+    return Batch(loss, x.numel(), lambda: {"patch_len": x.numel() / max(1, int(starts.sum()))})
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     # cuDNN's fused attention backward returns non-finite gradients for about 12% of these bf16
@@ -186,80 +195,30 @@ def main(argv=None) -> None:
     # all finite: check_finite.py); the memory-efficient kernel is used instead
     torch.backends.cuda.enable_cudnn_sdp(False)
     proc = setup_process()
-    distributed, rank, world, device = proc.distributed, proc.rank, proc.world, proc.device
-    out = Path(args.out)
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-
-    entropy_model, entropy_cfg, threshold = load_entropy(args, device)
+    entropy_model, entropy_cfg, threshold = load_entropy(args, proc.device)
     cfg = build_config(args, threshold)
-    model = init_from(BLT(cfg).init_weights(seed=args.seed), args.init_from).to(device)
-    opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
-    skipped = 0  # updates dropped for a non-finite loss or gradient
-    best = (math.inf, 0, None)  # (held-out bpb, step, weights): what ships if the run ends worse
-    run = start_run(out, model, opt, proc, args)
-    step, tokens_seen, clock, log = run.step, run.tokens, run.clock, run.log
-    elapsed = clock.elapsed
-    ckpt = out / "ckpt.pt"
+    model = init_from(BLT(cfg).init_weights(seed=args.seed), args.init_from).to(proc.device)
+    opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)
+    stream, bos = load_split(Path(args.data), "train", proc.device)
+    heldout = partial(evaluate, model, entropy_model, *load_split(Path(args.data), "heldout", proc.device), args, cfg,
+                   proc.device)
 
-    train_stream, train_bos = load_split(Path(args.data), "train", device)
-    held_stream, held_bos = load_split(Path(args.data), "heldout", device)
-    gen = batch_rng(args, proc, step)
-
-    ddp = wrap(model, proc, compile=args.compile)
-    if rank == 0:
-        print(f"params {model.num_parameters():,}  world {world}  device {device}  threshold {threshold:.4f}", flush=True)
-
-    clock.start()
-    while not clock.should_stop(step):
-        lr = lr_at(clock.progress, args)
-        x, y = sample_batch(train_stream, train_bos, batch=args.batch_size, seq_len=args.seq_len, gen=gen)
-        starts = starts_for(entropy_model, x, cfg, device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits = ddp(x, starts)
-        loss, _ = masked_loss(logits, y)
-        skipped += not update(model, opt, loss, lr)
-        step += 1
-        tokens_seen += x.numel() * world
-        clock.tick()
-        elapsed = clock.elapsed
-        if rank == 0 and step % args.log_every == 0:
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "skipped_updates": skipped,
-                   "train_bpb": loss.item() / math.log(2),
-                   "tokens": tokens_seen, "patch_len": x.numel() / max(1, int(starts.sum()))}
-            if step % args.eval_every == 0:
-                rec["heldout_bpb"], _ = evaluate(model, entropy_model, held_stream, held_bos, args, cfg, device)
-                if math.isfinite(rec["heldout_bpb"]) and rec["heldout_bpb"] < best[0]:
-                    best = (rec["heldout_bpb"], step, state_on_cpu(model))
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            print(json.dumps(rec), flush=True)
-
-    if rank == 0:
-        save_checkpoint(ckpt, model, opt, step=step, elapsed=elapsed, tokens=tokens_seen)
-        final_bpb, patch_len = evaluate(model, entropy_model, held_stream, held_bos, args, cfg, device)
-        from safetensors.torch import save_file
-
-        weights, shipped_step = state_on_cpu(model), step
+    def finish(run: Run) -> tuple[dict, dict]:
+        final_bpb, patch_len = heldout()
+        weights, shipped_step = state_on_cpu(model), run.step
         # a run that ends worse than its best evaluation (or non-finite) ships the best weights
-        if best[2] is not None and not final_bpb <= best[0]:
-            final_bpb, shipped_step, weights = best
-        save_file(weights, str(out / "blt_generator.safetensors"))
-        summary = {"config": cfg.to_dict(), "parameters": model.num_parameters(), "steps": step,
-                   "train_seconds": round(elapsed, 1), "tokens": tokens_seen, "world_size": world,
-                   "batch_size_per_process": args.batch_size, "seq_len": args.seq_len, "lr": args.lr,
-                   "heldout_bpb_windows": final_bpb, "heldout_mean_patch_length": patch_len,
-                   "shipped_step": shipped_step, "skipped_updates": skipped,
-                   "entropy_config": entropy_cfg, "entropy_weights_sha256": sha256_file(args.entropy_weights),
-                   "threshold": threshold, "done": elapsed >= args.total_seconds,
-                   "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-                   "init_from": args.init_from}
-        (out / "config.json").write_text(json.dumps(summary, indent=2))
-        print("final", json.dumps(summary), flush=True)
-        log.close()
-    if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
+        if run.best[2] is not None and not final_bpb <= run.best[0]:
+            final_bpb, shipped_step, weights = run.best
+        return weights, {"config": cfg.to_dict(), "parameters": model.num_parameters(),
+                         "heldout_bpb_windows": final_bpb, "heldout_mean_patch_length": patch_len,
+                         "shipped_step": shipped_step, "entropy_config": entropy_cfg,
+                         "entropy_weights_sha256": sha256_file(args.entropy_weights), "threshold": threshold,
+                         **run_summary(run, proc, args)}
+
+    train(model, opt, proc, args, out=Path(args.out), task=Task(
+        batch_loss=partial(batch_loss, entropy_model=entropy_model, stream=stream, bos=bos, cfg=cfg, args=args),
+        heldout_bpb=lambda: heldout()[0], finish=finish, weights_file="blt_generator.safetensors",
+        banner=f"  threshold {threshold:.4f}", keep_best=True))
 
 
 if __name__ == "__main__":

@@ -17,17 +17,16 @@ beyond the first window the sliding-window model never sees BOS at inference.
 from __future__ import annotations
 
 import argparse
-import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 
-from blt_core.train.common import (batch_rng, init_from, lr_at, make_optimizer, save_checkpoint, setup_process,
-                                   start_run, state_on_cpu, update, wrap)
+from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, state_on_cpu
+from blt_core.train.loop import Batch, Task, run_summary, train
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
@@ -89,6 +88,18 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
     return tokens[:, :-1], tokens[:, 1:]
 
 
+def cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy in nats of (batch, seq_len, vocab) logits against (batch, seq_len) targets."""
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
+
+
+def batch_loss(ddp: torch.nn.Module, gen: torch.Generator, *, raw: torch.Tensor, docs: torch.Tensor,
+               args: argparse.Namespace) -> Batch:
+    """One training batch through the (wrapped) model: its mean loss and token count."""
+    x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, random_frac=args.random_frac)
+    with autocast(raw.device):
+        logits = ddp(x)
+    return Batch(cross_entropy(logits, y), x.numel())
 
 
 @torch.no_grad()
@@ -99,9 +110,9 @@ def evaluate(model, raw, docs, args, device) -> float:
     total, count = 0.0, 0
     for _ in range(args.eval_batches):
         x, y = sample_batch(raw, docs, batch=min(args.batch_size, 64), seq_len=args.seq_len, gen=gen)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with autocast(device):
             logits = model(x)
-        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        total += cross_entropy(logits, y, reduction="sum").item()
         count += y.numel()
     model.train()
     return total / count / math.log(2)
@@ -110,69 +121,22 @@ def evaluate(model, raw, docs, args, device) -> float:
 def main(argv=None) -> None:
     args = parse_args(argv)
     proc = setup_process()
-    distributed, rank, world, device = proc.distributed, proc.rank, proc.world, proc.device
-    out = Path(args.out)
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-
     cfg = EntropyModelConfig(
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
     )
-    model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from).to(device)
-    skipped = 0  # updates dropped for a non-finite loss or gradient
-    opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=device)
-    run = start_run(out, model, opt, proc, args)
-    step, tokens_seen, clock, log = run.step, run.tokens, run.clock, run.log
-    elapsed = clock.elapsed
-    ckpt = out / "ckpt.pt"
+    model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from).to(proc.device)
+    opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)
+    train_raw, train_docs = load_split(Path(args.data), "train", proc.device)
+    heldout_bpb = partial(evaluate, model, *load_split(Path(args.data), "heldout", proc.device), args, proc.device)
 
-    train_raw, train_docs = load_split(Path(args.data), "train", device)
-    held_raw, held_docs = load_split(Path(args.data), "heldout", device)
-    gen = batch_rng(args, proc, step)
+    def finish(run: Run) -> tuple[dict, dict]:
+        return state_on_cpu(model), {"config": cfg.to_dict(), "random_frac": args.random_frac,
+                                     "heldout_bpb_windows": heldout_bpb(), **run_summary(run, proc, args)}
 
-    ddp = wrap(model, proc, compile=args.compile)
-    if rank == 0:
-        print(f"params {model.num_parameters():,}  world {world}  device {device}", flush=True)
-
-    clock.start()
-    while not clock.should_stop(step):
-        lr = lr_at(clock.progress, args)
-        x, y = sample_batch(train_raw, train_docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen,
-                            random_frac=args.random_frac)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits = ddp(x)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-        skipped += not update(model, opt, loss, lr)
-        step += 1
-        tokens_seen += x.numel() * world
-        clock.tick()
-        elapsed = clock.elapsed
-        if rank == 0 and step % args.log_every == 0:
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "skipped_updates": skipped,
-                   "train_bpb": loss.item() / math.log(2), "tokens": tokens_seen}
-            if step % args.eval_every == 0:
-                rec["heldout_bpb"] = evaluate(model, held_raw, held_docs, args, device)
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            print(json.dumps(rec), flush=True)
-
-    if rank == 0:
-        save_checkpoint(ckpt, model, opt, step=step, elapsed=elapsed, tokens=tokens_seen)
-        final_bpb = evaluate(model, held_raw, held_docs, args, device)
-        from safetensors.torch import save_file
-
-        save_file(state_on_cpu(model), str(out / "entropy_model.safetensors"))
-        summary = {"config": cfg.to_dict(), "init_from": args.init_from, "random_frac": args.random_frac, "steps": step, "train_seconds": round(elapsed, 1), "tokens": tokens_seen,
-                   "world_size": world, "batch_size_per_process": args.batch_size, "seq_len": args.seq_len,
-                   "lr": args.lr, "skipped_updates": skipped, "heldout_bpb_windows": final_bpb, "done": elapsed >= args.total_seconds,
-                   "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
-        (out / "config.json").write_text(json.dumps(summary, indent=2))
-        print("final", json.dumps(summary), flush=True)
-        log.close()
-    if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
+    train(model, opt, proc, args, out=Path(args.out), task=Task(
+        batch_loss=partial(batch_loss, raw=train_raw, docs=train_docs, args=args), heldout_bpb=heldout_bpb,
+        finish=finish, weights_file="entropy_model.safetensors"))
 
 
 if __name__ == "__main__":
