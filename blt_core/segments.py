@@ -135,7 +135,7 @@ def per_script_table(
     depends on a model. Keys: script, samples, n_bytes, n_patches, bytes_per_patch and,
     per tokenizer T, n_tokens_T, bytes_per_token_T, patch_token_f1_T.
     """
-    from blt_core.bpe.tokenizers import tokenize
+    from blt_core.bpe import tokenize
 
     tokenizers = tuple(tokenizers)
     rows: dict[str, dict[str, Any]] = {}

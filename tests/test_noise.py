@@ -33,7 +33,7 @@ def test_unknown_kind_and_bad_rate():
 
 
 def test_noise_report_counts_with_real_tokenizer():
-    from blt_core.bpe.tokenizers import count_tokens
+    from blt_core.bpe import count_tokens
 
     rows = noise.noise_report(
         TEXT, count_tokens=lambda b: count_tokens(b, tokenizer="cl100k"), count_patches=len, rate=0.2

@@ -33,7 +33,7 @@ def compute(data: bytes, *, blt: str, bpe: str, target_patch_size: float | None)
     """The numbers `run` prints, as a JSON-safe dict (raises ValueError on bad names)."""
     import blt_core
     from blt_core import flops
-    from blt_core.bpe.tokenizers import count_tokens
+    from blt_core.bpe import count_tokens
 
     blt_shape, bpe_shape = flops.blt_shape(blt), flops.bpe_shape(bpe)  # bad names fail before the model runs
     kwargs = {} if target_patch_size is None else {"target_patch_size": target_patch_size}

@@ -15,7 +15,7 @@ from blt_core.cli.reader import add_input_arguments, fail, read_input
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `tokenize` subcommand."""
-    from blt_core.bpe.tokenizers import TOKENIZERS
+    from blt_core.bpe import TOKENIZERS
 
     p = subparsers.add_parser("tokenize", help="cut bytes into BPE tokens with byte spans")
     add_input_arguments(p)
