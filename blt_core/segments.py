@@ -6,6 +6,14 @@ hold 2:
 
 >>> boundary_prf(np.array([0, 2]), np.array([0, 2, 3]), n_bytes=4)
 {'precision': 0.5, 'recall': 1.0, 'f1': 0.6666666666666666}
+
+BLT patches end after a space ("Last·|spring") while BPE tokens begin with it
+("Last|·spring"), so on plain prose the exact score misses every word boundary. Passing the
+bytes attaches whitespace to the following unit on both sides first, and the two agree:
+
+>>> blt, bpe = np.array([0, 5]), np.array([0, 4])
+>>> boundary_prf(bpe, blt, n_bytes=11)["f1"], boundary_prf(bpe, blt, n_bytes=11, data=b"Last spring")["f1"]
+(0.0, 1.0)
 """
 
 from __future__ import annotations
@@ -48,15 +56,39 @@ def _boundaries(starts: np.ndarray, n_bytes: int) -> np.ndarray:
     return s[1:]
 
 
+def attach_whitespace(starts: np.ndarray, data: bytes) -> np.ndarray:
+    """The same units with whitespace attached to the following unit (ASCII whitespace only).
+
+    A boundary right after a run of whitespace moves to the start of that run; boundaries
+    that meet are merged, and one that reaches byte 0 disappears.
+    >>> attach_whitespace(np.array([0, 5]), b"Last spring").tolist()   # "Last·|spring" -> "Last|·spring"
+    [0, 4]
+    >>> attach_whitespace(np.array([0, 2, 3, 4]), b"a  \tb").tolist()  # inside and after a run -> its start
+    [0, 1]
+    """
+    b = _boundaries(starts, len(data))
+    space = _SPACE[np.frombuffer(data, dtype=np.uint8)]
+    # last non-whitespace index at or before each position (-1 when there is none)
+    last_word = np.maximum.accumulate(np.where(space, -1, np.arange(len(data))))
+    moved = last_word[b - 1] + 1
+    return np.unique(np.concatenate([[0], moved])).astype(np.int64)
+
+
 def boundary_prf(
-    reference_starts: np.ndarray, predicted_starts: np.ndarray, *, n_bytes: int
+    reference_starts: np.ndarray, predicted_starts: np.ndarray, *, n_bytes: int, data: bytes | None = None
 ) -> dict[str, float]:
     """Precision, recall and F1 of predicted boundaries against reference ones (0 excluded).
 
+    With `data` (the n_bytes being segmented), both sides first get attach_whitespace.
     With no boundaries on a side its score is vacuously 1 (nothing claimed, nothing missed).
     >>> boundary_prf(np.array([0]), np.array([0]), n_bytes=3)["f1"]
     1.0
     """
+    if data is not None:
+        if len(data) != n_bytes:
+            raise ValueError(f"data holds {len(data)} bytes, n_bytes is {n_bytes}")
+        reference_starts = attach_whitespace(reference_starts, data)
+        predicted_starts = attach_whitespace(predicted_starts, data)
     ref = _boundaries(reference_starts, n_bytes)
     pred = _boundaries(predicted_starts, n_bytes)
     hits = len(np.intersect1d(ref, pred, assume_unique=True))
@@ -133,7 +165,8 @@ def per_script_table(
     Samples of the same script are pooled (bytes and unit counts summed; F1 is the
     byte-weighted mean). `patch_fn(bytes) -> starts` is passed in so this module never
     depends on a model. Keys: script, samples, n_bytes, n_patches, bytes_per_patch and,
-    per tokenizer T, n_tokens_T, bytes_per_token_T, patch_token_f1_T.
+    per tokenizer T, n_tokens_T, bytes_per_token_T, patch_token_f1_T (exact boundaries) and
+    patch_token_f1_ws_T (whitespace attached to the following unit, see attach_whitespace).
     """
     from blt_core.bpe import tokenize
 
@@ -148,11 +181,13 @@ def per_script_table(
         for tok in tokenizers:
             starts = tokenize(data, tokenizer=tok).token_byte_starts
             row[f"n_tokens_{tok}"] = row.get(f"n_tokens_{tok}", 0) + len(starts)
-            f1 = boundary_prf(starts, patches, n_bytes=len(data))["f1"]
-            row[f"_f1w_{tok}"] = row.get(f"_f1w_{tok}", 0.0) + f1 * len(data)
+            for key, ws in ((f"_f1w_{tok}", None), (f"_f1ws_{tok}", data)):
+                f1 = boundary_prf(starts, patches, n_bytes=len(data), data=ws)["f1"]
+                row[key] = row.get(key, 0.0) + f1 * len(data)
     for row in rows.values():
         row["bytes_per_patch"] = row["n_bytes"] / row["n_patches"]
         for tok in tokenizers:
             row[f"bytes_per_token_{tok}"] = row["n_bytes"] / row[f"n_tokens_{tok}"]
             row[f"patch_token_f1_{tok}"] = row.pop(f"_f1w_{tok}") / row["n_bytes"]
+            row[f"patch_token_f1_ws_{tok}"] = row.pop(f"_f1ws_{tok}") / row["n_bytes"]
     return list(rows.values())

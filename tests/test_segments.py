@@ -60,3 +60,39 @@ def test_per_script_table_with_word_patches():
     # cl100k packs English better than GPT-2 packs Hindi: a sanity check on direction.
     assert latin["bytes_per_token_cl100k"] > by["Devanagari"]["bytes_per_token_gpt2"]
     assert 0.0 <= latin["patch_token_f1_cl100k"] <= 1.0
+
+
+def test_attach_whitespace_hand_checked():
+    # "to be  or": BLT-like starts after spaces [0, 3, 7] -> starts of the space runs [0, 2, 5]
+    assert segments.attach_whitespace(np.array([0, 3, 7]), b"to be  or").tolist() == [0, 2, 5]
+    # BPE-like starts already at the spaces stay put
+    assert segments.attach_whitespace(np.array([0, 2, 5]), b"to be  or").tolist() == [0, 2, 5]
+    # a boundary after leading whitespace reaches byte 0 and disappears; newline and tab count
+    assert segments.attach_whitespace(np.array([0, 2, 5]), b" \nab\tc").tolist() == [0, 4]
+    # non-whitespace punctuation is not moved over
+    assert segments.attach_whitespace(np.array([0, 2]), b"a,b").tolist() == [0, 2]
+
+
+def test_boundary_prf_with_whitespace_attached():
+    data = b"Last spring the"
+    blt = np.array([0, 5, 12])  # "Last·|spring·|the"
+    bpe = np.array([0, 4, 11])  # "Last|·spring|·the"
+    assert segments.boundary_prf(bpe, blt, n_bytes=len(data))["f1"] == 0.0
+    assert segments.boundary_prf(bpe, blt, n_bytes=len(data), data=data) == {"precision": 1.0, "recall": 1.0,
+                                                                             "f1": 1.0}
+    # a real disagreement survives: BLT also splits "spr|ing"
+    m = segments.boundary_prf(bpe, np.array([0, 5, 8, 12]), n_bytes=len(data), data=data)
+    assert m == pytest.approx({"precision": 2 / 3, "recall": 1.0, "f1": 0.8})
+    with pytest.raises(ValueError, match="n_bytes"):
+        segments.boundary_prf(bpe, blt, n_bytes=3, data=data)
+
+
+def test_whitespace_f1_on_real_tokens_beats_exact():
+    from blt_core.bpe import tokenize
+
+    data = b"Last spring the river rose over the old stone bridge and the town watched it."
+    tokens = tokenize(data, tokenizer="llama3").token_byte_starts
+    words = segments.word_starts(data)  # BLT-like: each unit keeps its trailing space
+    exact = segments.boundary_prf(tokens, words, n_bytes=len(data))["f1"]
+    attached = segments.boundary_prf(tokens, words, n_bytes=len(data), data=data)["f1"]
+    assert exact < 0.2 and attached > 0.9, (exact, attached)
