@@ -85,8 +85,6 @@ def script_table(patch: tuple, tokenizers: tuple[str, ...], newline_reset: bool,
 
 
 @st.cache_data(show_spinner=False)
-def model_card() -> dict:
+def model_card() -> blt_core.Card:
     """The shipped entropy model's card (config, files, training summary)."""
-    from blt_core import DEFAULT_CARD, load_card
-
-    return dict(load_card(DEFAULT_CARD))
+    return blt_core.load_card(blt_core.DEFAULT_CARD)

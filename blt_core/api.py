@@ -75,7 +75,7 @@ def load_model(backend: str, model: str | None):
         from blt_core.entropy.torch_scorer import TorchEntropyModel
 
         m = TorchEntropyModel.from_card(card)
-    return m, card.get("name", "entropy-model"), dict(card.get("defaults", {}))
+    return m, card.name or "entropy-model", dict(card.defaults)
 
 
 # ---- the two steps -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from blt_core.checkpoints import WeightsError, sha256_file
+from blt_core.checkpoints import Card, WeightsError
 
 BACKENDS = ("auto", "onnx", "torch")
 
@@ -92,21 +92,17 @@ def check_keys(model, state: dict, source: str) -> dict:
     return state
 
 
-def load_weights(model, path: str | os.PathLike, *, sha256: str | None = None):
-    """Load safetensors into `model` (float32) after the file's sha256 check and a key check; returns model.
+def load_weights(model, path: str | os.PathLike):
+    """Load safetensors into `model` (float32) after a key check; returns model.
 
-    sha256=None is for a training run's own fresh output only; shipped files always pass theirs
-    (checkpoints.verified_file gives both from a card).
+    A bare path is for a training run's own fresh output; shipped files go through
+    `load_card_weights`, which checks their sha256 against the card first.
     """
     from safetensors.torch import load_file
 
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weight file missing: {path}")
-    if sha256 is not None:
-        got = sha256_file(path)
-        if got != sha256:
-            raise WeightsError(f"weight file {path} is corrupt or changed: sha256 {got[:12]}... != expected {sha256[:12]}...")
     try:
         state = load_file(str(path))
     except Exception as e:  # safetensors raises its own error types for truncated or foreign files
@@ -115,8 +111,6 @@ def load_weights(model, path: str | os.PathLike, *, sha256: str | None = None):
     return model
 
 
-def load_card_weights(model, card: dict, kind: str):
+def load_card_weights(model, card: Card, kind: str):
     """Load the card's file of `kind` ("safetensors", "entropy_safetensors") into model, sha256- and key-checked."""
-    from blt_core.checkpoints import verified_file
-
-    return load_weights(model, verified_file(card, kind))
+    return load_weights(model, card.verified(kind))

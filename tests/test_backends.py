@@ -38,7 +38,7 @@ def test_shipped_model_torch_onnx_parity(shipped_card):
     b = blt_core.analyze(text, backend="torch")
     assert np.abs(a.entropies - b.entropies).max() < 1e-3
     card = load_card(shipped_card)
-    assert card["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-3
+    assert card.data["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-3
 
 
 def test_onnx_path_imports_no_torch(tiny_card):

@@ -24,7 +24,7 @@ ent_name = c[2].selectbox("Entropy model", ["official", "shipped"], key="ent_cfg
 blt = flops.BLT_CONFIGS[blt_name]
 if ent_name == "shipped":
     card = caching.model_card()
-    blt = flops.blt_with_entropy_model(blt, flops.config_from_dict(card["config"], name=card.get("name", "shipped")))
+    blt = flops.blt_with_entropy_model(blt, flops.config_from_dict(card.config, name=card.name or "shipped"))
 tokenizer = flops.BPE_TOKENIZER[bpe_name]
 n_tokens = caching.segmentation(inp.data, tokenizer).n_tokens if tokenizer else None
 cmp = flops.compare_text(a.patch_lengths, blt=blt, bpe=flops.BPE_CONFIGS[bpe_name], n_tokens=n_tokens)

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from blt_core.backends import onnx_session
-from blt_core.checkpoints import verified_file
+from blt_core.checkpoints import Card
 from blt_core.entropy.scoring import numpy_score_chunk
 
 
@@ -30,8 +30,8 @@ class OnnxEntropyModel:
         self.score_chunk = numpy_score_chunk(self.forward_chunk)
 
     @classmethod
-    def from_card(cls, card: dict) -> "OnnxEntropyModel":
-        return cls(str(verified_file(card, "onnx")), window=int(card["config"]["window"]))
+    def from_card(cls, card: Card) -> "OnnxEntropyModel":
+        return cls(str(card.verified("onnx")), window=int(card.config["window"]))
 
     def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray):
         """One chunk (see scoring.py): ids (B, L), L a multiple of the window -> (logits, present_kv)."""

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from blt_core.backends import check_keys, load_card_weights, torch_device
-from blt_core.checkpoints import WeightsError
+from blt_core.checkpoints import Card, WeightsError
 from blt_core.constants import OFFICIAL_WINDOW, OFFSET, VOCAB_SIZE
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig, official_ffn_width
 from blt_core.nn import log_probs_and_entropy
@@ -52,8 +52,8 @@ class TorchEntropyModel:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_card(cls, card: dict, *, device: str | None = None) -> "TorchEntropyModel":
-        model = EntropyModel(EntropyModelConfig.from_dict(card["config"]))
+    def from_card(cls, card: Card, *, device: str | None = None) -> "TorchEntropyModel":
+        model = EntropyModel(EntropyModelConfig.from_dict(card.config))
         return cls(load_card_weights(model, card, "safetensors"), device=device)
 
     @classmethod

@@ -29,7 +29,7 @@ from blt_core.flops import generator_patch_flops
 from blt_core.generator.config import BLTConfig
 from blt_core.generator.decoding import ByteEvent, Trace, decode
 from blt_core.backends import load_card_weights, resolve_backend, torch_device
-from blt_core.checkpoints import ASSETS, WeightsError, load_card, verified_file
+from blt_core.checkpoints import ASSETS, Card, WeightsError
 from blt_core.results import Generation
 
 DEFAULT_GENERATOR_CARD = ASSETS / "blt_generator.json"
@@ -43,14 +43,14 @@ __all__ = ["Generation", "GenerationTrace", "ByteEvent", "generate", "generate_s
 class _Loaded:
     """One loaded generator: config, patch rule and a factory of per-call steppers."""
 
-    def __init__(self, card: dict, backend: str):
+    def __init__(self, card: Card, backend: str):
         self.card = card
-        self.config = BLTConfig.from_dict(card["config"])
-        self.entropy_config = card["entropy_config"]
+        self.config = BLTConfig.from_dict(card.config)
+        self.entropy_config = card.data["entropy_config"]
         if backend == "onnx":
             from blt_core.generator.onnx_stepper import OnnxStepper, make_session
 
-            sessions = {k: make_session(verified_file(card, kind)) for k, kind in ONNX_KINDS.items()}
+            sessions = {k: make_session(card.verified(kind)) for k, kind in ONNX_KINDS.items()}
             self.name = "onnx"
             self.new_stepper = lambda no_cache: OnnxStepper(sessions)
         else:
@@ -76,7 +76,7 @@ _LOCK = threading.Lock()
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(card_path: str, backend: str) -> _Loaded:
-    return _Loaded(load_card(card_path), backend)
+    return _Loaded(Card.load(card_path), backend)
 
 
 def load_generator(*, card: str | Path | None = None, backend: str = "auto", no_cache: bool = False) -> _Loaded:

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from blt_core.generator.config import BLTConfig, num_parameters
 from blt_core.generator.masks import patch_starts, token_entropies
 from blt_core.generator.model import BLT
 from blt_core.generator.export import export_steps, round_to_half
-from blt_core.checkpoints import ASSETS, archive_run, DEFAULT_CARD, file_entry, load_card, sha256_file, verified_file, write_card
+from blt_core.backends import load_card_weights, load_weights
+from blt_core.checkpoints import ASSETS, archive_run, Card, DEFAULT_CARD, file_entry, sha256_file, write_card
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
@@ -94,20 +95,17 @@ def _stage(run: Path, assets: Path) -> dict:
 
 def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str | Path = DEFAULT_CARD,
              eval_path: str | Path | None = None, name: str = "blt-explorer-generator",
-             previous_runs: tuple[str | Path, ...] = ()) -> dict:
+             previous_runs: tuple[str | Path, ...] = ()) -> Card:
     """Write the assets listed in the module docstring; returns the card."""
     run, assets = Path(run), Path(assets)
     summary = json.loads((run / "config.json").read_text())
     cfg = BLTConfig.from_dict(summary["config"])
-    ecard = load_card(entropy_card)
-    ent_path = verified_file(ecard, "safetensors")
-    if summary.get("entropy_weights_sha256") not in (None, sha256_file(ent_path)):
+    ecard = Card.load(entropy_card)
+    ent_path = ecard.path_of("safetensors")
+    if summary.get("entropy_weights_sha256") not in (None, ecard.files["safetensors"].sha256):
         raise SystemExit(f"{ent_path} is not the entropy model this run trained with (sha256 differs)")
-    ent = EntropyModel(EntropyModelConfig.from_dict(ecard["config"]))
-    ent.load_state_dict({k: v.float() for k, v in load_file(str(ent_path)).items()})
-    ent.eval()
-    blt = BLT(cfg)
-    blt.load_state_dict({k: v.float() for k, v in load_file(str(run / "blt_generator.safetensors")).items()})
+    ent = load_card_weights(EntropyModel(EntropyModelConfig.from_dict(ecard.config)), ecard, "safetensors").eval()
+    blt = load_weights(BLT(cfg), run / "blt_generator.safetensors")
     round_to_half(blt.eval())  # what ships; the evaluation below measures exactly these numbers
 
     assets.mkdir(parents=True, exist_ok=True)
@@ -133,15 +131,14 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
                        "cross-attention, causal global transformer over entropy patches, local decoder "
                        "reading the previous patch's global output.",
         "config": cfg.to_dict(), "parameters": num_parameters(cfg),
-        "entropy_config": ecard["config"], "entropy_card": ecard.get("name"),
+        "entropy_config": ecard.config, "entropy_card": ecard.name,
         "files": {k: file_entry(p, relative_to=assets) for k, p in files.items()},
         "training": {**{k: summary.get(k) for k in TRAINING_KEYS},
                      "stages": [_stage(Path(r), assets) for r in [*previous_runs, run]]},
         "defaults": {"threshold": cfg.patch_threshold, "max_patch_length": cfg.max_patch_length},
         "heldout": heldout,
     }
-    write_card(assets / "blt_generator.json", card)
-    return card
+    return write_card(assets / "blt_generator.json", card)
 
 
 def main(argv=None) -> None:
@@ -154,7 +151,7 @@ def main(argv=None) -> None:
                    help="earlier training calls that --run continued from (--init-from), oldest first")
     a = p.parse_args(argv)
     card = finalize(a.run, a.assets, entropy_card=a.entropy_card, eval_path=a.eval, previous_runs=a.previous_runs)
-    print(json.dumps({"files": card["files"], "heldout": card["heldout"]}, indent=2))
+    print(json.dumps({k: card.data[k] for k in ("files", "heldout")}, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from blt_core.calibrate import calibrate_threshold
-from blt_core.checkpoints import archive_run, file_entry, load_card, sha256_file, write_card
+from blt_core.checkpoints import Card, archive_run, file_entry, sha256_file, write_card
 from blt_core.entropy.scoring import score_bytes
 
 TARGET = 4.5
@@ -138,7 +138,7 @@ def main(argv=None) -> None:
         },
     }
     write_card(assets / "entropy_model.json", card)
-    load_card(assets / "entropy_model.json")  # round-trip check
+    Card.load(assets / "entropy_model.json")  # round-trip check
     print(json.dumps({k: card[k] for k in ("heldout", "defaults")}, indent=2))
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from blt_core.checkpoints import load_card, verified_file
+from blt_core.checkpoints import Card
 from blt_core.generator.generate import DEFAULT_GENERATOR_CARD, generate
 
 PROMPTS = ["The Byte Latent Transformer ", "def main():\n    ", "Привет, "]
@@ -18,23 +18,23 @@ pytestmark = pytest.mark.skipif(not DEFAULT_GENERATOR_CARD.exists(), reason="no 
 
 
 @pytest.fixture(scope="module")
-def card() -> dict:
-    return load_card(DEFAULT_GENERATOR_CARD)
+def card() -> Card:
+    return Card.load(DEFAULT_GENERATOR_CARD)
 
 
 def test_every_file_is_present_small_and_checksummed(card):
-    assert {"safetensors", "onnx_entropy_step", "onnx_local_step", "onnx_global_step"} <= set(card["files"])
-    for kind in card["files"]:
-        path = verified_file(card, kind)  # raises on a sha256 mismatch
+    assert {"safetensors", "onnx_entropy_step", "onnx_local_step", "onnx_global_step"} <= set(card.files)
+    for kind in card.files:
+        path = card.verified(kind)  # raises on a sha256 mismatch
         assert path.stat().st_size <= 16 * 2**20, path
 
 
 def test_card_reports_heldout_bits_for_both_models(card):
-    h = card["heldout"]
+    h = card.data["heldout"]
     assert 0 < h["bits_per_byte"] < 8 and 0 < h["entropy_model_bits_per_byte"] < 8
     assert h["mean_patch_length"] > 1
     assert {"en", "ru", "zh", "ar", "hi"} <= set(h["by_lang"])
-    stages = card["training"]["stages"]
+    stages = card.data["training"]["stages"]
     assert stages and all(s["steps"] > 0 for s in stages)
     assert stages[-1]["skipped_updates"] == 0  # the cuDNN attention fix held on the last call
 

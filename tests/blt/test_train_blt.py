@@ -69,10 +69,11 @@ def test_train_resume_and_finalize(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         card = finalize(out, assets, entropy_card=assets / "entropy_model.json")
-    assert set(card["files"]) == {"safetensors", "entropy_safetensors", "onnx_entropy_step", "onnx_local_step",
-                                  "onnx_global_step"}
-    assert card["heldout"]["by_lang"]["en"]["bytes"] == 5 and card["training"]["steps"] == 6
-    assert card["heldout"]["bits_per_byte"] > 0 and card["heldout"]["entropy_model_bits_per_byte"] > 0
+    assert set(card.files) == {"safetensors", "entropy_safetensors", "onnx_entropy_step", "onnx_local_step",
+                               "onnx_global_step"}
+    heldout = card.data["heldout"]
+    assert heldout["by_lang"]["en"]["bytes"] == 5 and card.data["training"]["steps"] == 6
+    assert heldout["bits_per_byte"] > 0 and heldout["entropy_model_bits_per_byte"] > 0
     a = generate("hello", max_bytes=12, backend="onnx", card=assets / "blt_generator.json")
     b = generate("hello", max_bytes=12, backend="torch", card=assets / "blt_generator.json")
     assert a.generated_bytes == b.generated_bytes
