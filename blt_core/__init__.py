@@ -13,7 +13,7 @@ from blt_core.api import analyze, patch_scores, score
 from blt_core.backends import BACKENDS
 from blt_core.bytes_codec import Unit, byte_units, render_bytes, to_bytes
 from blt_core.calibrate import calibrate_threshold
-from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
+from blt_core.checkpoints import DEFAULT_CARD, Card, WeightsError, load_card
 from blt_core.constants import MAX_ENTROPY_NATS, OFFICIAL_THRESHOLD, THRESHOLD_CEILING
 from blt_core.noise import PERTURBATIONS, noise_report, perturb
 from blt_core.patching import PATCH_MODES, byte_patch_starts, space_patch_starts, static_patch_starts
@@ -28,7 +28,7 @@ _LAZY = {  # name -> module that defines it
 }
 
 __all__ = ["Analysis", "Generation", "Scores", "Segmentation", "analyze", "score", "patch_scores", "BACKENDS",
-           "WeightsError", "DEFAULT_CARD", "load_card", "MAX_ENTROPY_NATS", "OFFICIAL_THRESHOLD",
+           "WeightsError", "Card", "DEFAULT_CARD", "load_card", "MAX_ENTROPY_NATS", "OFFICIAL_THRESHOLD",
            "THRESHOLD_CEILING", "PATCH_MODES", "byte_patch_starts", "space_patch_starts",
            "static_patch_starts", "calibrate_threshold", "PERTURBATIONS", "noise_report", "perturb", "SAMPLES_DIR",
            "boundary_prf", "per_script_table", "Unit", "byte_units", "render_bytes", "to_bytes", *_LAZY]
