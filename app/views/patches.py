@@ -1,7 +1,8 @@
 """Patches as escaped HTML: each patch a box coloured by its mean entropy, every byte visible.
 
-A character whose bytes fall in two patches is marked in both: the patch holding its
-lead byte shows the character, the next shows its remaining bytes as hex.
+A character whose bytes fall in two patches is drawn once, as the character, between the two
+boxes and in both their colours, with a tick at the boundary byte (hex only for invalid UTF-8
+and control bytes). The browser explorer (app/components) draws the same, by grapheme cluster.
 
 >>> html = patches_html(b"ab<c", np.array([0, 2]), np.array([1.0, 1.0, 4.0, 4.0]))
 >>> "&lt;" in html and "<c" not in html
@@ -16,7 +17,6 @@ import numpy as np
 
 from app.views.glyphs import units
 from app.views.palette import OKABE_ITO, entropy_colours, text_colour_on
-from blt_core import render_bytes
 
 _CSS = f"""
 <style>
@@ -27,8 +27,9 @@ _CSS = f"""
 .blt-sp {{ opacity: 0.6; }}
 .blt-ctl {{ outline: 1px dotted currentColor; font-size: 0.8em; }}
 .blt-bad {{ outline: 2px solid {OKABE_ITO["vermillion"]}; font-size: 0.8em; }}
-.blt-split {{ text-decoration: underline wavy {OKABE_ITO["vermillion"]}; text-decoration-thickness: 2px; }}
-.blt-cont {{ font-size: 0.8em; opacity: 0.85; white-space: nowrap; }}
+.blt-split {{ padding: 1px 0; }}
+.blt-p.blt-cont {{ padding-left: 0; border-top-left-radius: 0; border-bottom-left-radius: 0; }}
+.blt-p.blt-to-split {{ padding-right: 0; margin-right: 0; border-top-right-radius: 0; border-bottom-right-radius: 0; }}
 .blt-ctl, .blt-bad {{ white-space: nowrap; }}
 .blt-legend {{ font-size: 0.85rem; margin-bottom: 0.3rem; overflow-wrap: anywhere; }}
 </style>
@@ -37,35 +38,31 @@ COLOUR_MAX_NATS = 4.0  # the colour scale saturates here: most patches of real t
 _KIND_CLASS = {"char": "", "space": "blt-sp", "control": "blt-ctl", "invalid": "blt-bad"}
 
 
-def page_bounds(starts: np.ndarray, n_bytes: int, *, page: int, page_bytes: int) -> tuple[int, int]:
-    """Byte range [lo, hi) of page `page`, cut at patch starts so no patch is torn in two.
-
-    Page k runs from the last patch start at or before k * page_bytes to the last one at or
-    before (k + 1) * page_bytes, so consecutive pages meet exactly:
-    >>> page_bounds(np.array([0, 3, 5, 9]), 10, page=1, page_bytes=4)
-    (3, 5)
-    """
-    def start_at_or_before(x: int) -> int:
-        return int(starts[max(np.searchsorted(starts, x, side="right") - 1, 0)])
-
-    lo = start_at_or_before(page * page_bytes)
-    if (page + 1) * page_bytes >= n_bytes:
-        return lo, n_bytes
-    hi = start_at_or_before((page + 1) * page_bytes)
-    if hi <= lo:  # one patch longer than a page: show it whole
-        later = starts[starts > lo]
-        hi = int(later[0]) if len(later) else n_bytes
-    return lo, hi
-
-
-def n_pages(n_bytes: int, page_bytes: int) -> int:
-    """Pages needed for n_bytes: n_pages(10, 4) -> 3."""
-    return max(1, -(-n_bytes // page_bytes))
+def _split_glyph(data: bytes, u, starts: np.ndarray, first: int, colours: dict[int, str]) -> str:
+    """A character whose bytes fall in several patches: drawn once, in all their colours, with a
+    tick at each boundary byte; its tooltip spells the byte split."""
+    bands, tips, i, b = [], [], first, u.start
+    while b < u.end:
+        nxt = min(u.end, int(starts[i + 1]) if i + 1 < len(starts) else u.end)
+        a, z = 100 * (b - u.start) / u.length, 100 * (nxt - u.start) / u.length
+        tick = f"#202020 {a:g}%, #202020 calc({a:g}% + 2px), " if b > u.start else ""
+        bands.append(f"{tick}{colours[i]} {a:g}%, {colours[i]} {z:g}%")
+        tips.append(f"{' '.join(f'{x:02x}' for x in data[b:nxt])} (patch {i})")
+        b, i = nxt, i + 1
+    tip = "character split across patches: " + " | ".join(tips)
+    return (f'<span class="blt-split" style="background:linear-gradient(to right, {", ".join(bands)});'
+            f'color:{text_colour_on(colours[first])}" title="{_html.escape(tip)}">{_html.escape(u.text)}</span>')
 
 
 def patches_html(data: bytes, starts: np.ndarray, entropies: np.ndarray, *, lo: int = 0,
                  hi: int | None = None) -> str:
-    """Escaped HTML of the patches inside bytes [lo, hi) (lo and hi at patch starts or ends)."""
+    """Escaped HTML of the patches inside bytes [lo, hi) (lo and hi at patch starts or ends).
+
+    A split character is drawn once, between the boxes of its patches, never as hex:
+    >>> html = patches_html("é".encode(), np.array([0, 1]), np.array([1.0, 1.0]))
+    >>> "é" in html and "\\xa9" not in html and "c3 (patch 0) | a9 (patch 1)" in html
+    True
+    """
     n = len(data)
     hi = n if hi is None else hi
     starts = np.asarray(starts, dtype=np.int64)
@@ -74,42 +71,37 @@ def patches_html(data: bytes, starts: np.ndarray, entropies: np.ndarray, *, lo: 
     last = int(np.searchsorted(starts, hi, side="left"))
     sel = range(max(first, 0), last)
     e = np.asarray(entropies, dtype=np.float64)
-    means = [float(e[starts[i]:ends[i]].mean()) for i in sel]
-    colours = entropy_colours(means, vmax=COLOUR_MAX_NATS)
-    us = units(data, lo, hi)
-    parts = [_CSS, '<div class="blt-patches">']
-    u_idx = 0
-    for j, i in enumerate(sel):
+    means = {i: float(e[starts[i]:ends[i]].mean()) for i in sel}
+    colours = dict(zip(sel, entropy_colours(list(means.values()), vmax=COLOUR_MAX_NATS)))
+    out, box = [_CSS, '<div class="blt-patches">'], []
+
+    def close(i: int, cont: bool, to_split: bool) -> None:
+        if not box:
+            return
         s, t = int(starts[i]), int(ends[i])
-        bg = colours[j]
-        title = f"patch {i}: bytes {s}-{t - 1} ({t - s} bytes), mean entropy {means[j]:.2f} nats"
-        pieces = []
-        while u_idx < len(us) and us[u_idx].start < t:
-            u = us[u_idx]
-            if u.start < s:  # the tail of a character that began in the previous patch
-                tail = render_bytes(data[s:min(u.end, t)])  # continuation bytes alone: \xNN each
-                pieces.append(f'<span class="blt-split blt-cont" title="rest of a character split across '
-                              f'patches">{_html.escape(tail)}</span>')
-            else:
-                cls = _KIND_CLASS[u.kind]
-                if u.end > t:
-                    cls += " blt-split"
-                    hexes = " ".join(f"{b:02x}" for b in data[u.start:u.end])
-                    tip = f' title="character split across patches: {_html.escape(hexes)}"'
-                else:
-                    tip = ""
-                glyph = _html.escape(u.text)
-                if u.text == "↵":
-                    glyph += "<br>"
-                pieces.append(f'<span class="{cls.strip()}"{tip}>{glyph}</span>' if cls or tip else glyph)
-            if u.end <= t:
-                u_idx += 1
-            else:
-                break
-        parts.append(f'<span class="blt-p" style="background:{bg};color:{text_colour_on(bg)}" '
-                     f'title="{_html.escape(title)}">{"".join(pieces)}</span>')
-    parts.append("</div>")
-    return "".join(parts)
+        cls = "blt-p" + (" blt-cont" if cont else "") + (" blt-to-split" if to_split else "")
+        title = f"patch {i}: bytes {s}-{t - 1} ({t - s} bytes), mean entropy {means[i]:.2f} nats"
+        out.append(f'<span class="{cls}" style="background:{colours[i]};color:{text_colour_on(colours[i])}" '
+                   f'title="{_html.escape(title)}">{"".join(box)}</span>')
+        box.clear()
+
+    i, cont = max(first, 0), False
+    for u in units(data, starts[i] if len(starts) else lo, hi):
+        while i + 1 < len(starts) and starts[i + 1] <= u.start and i + 1 in colours:
+            close(i, cont, False)
+            i, cont = i + 1, False
+        if u.end > ends[i] and i + 1 in colours:  # split: the glyph sits between the boxes
+            close(i, cont, True)
+            out.append(_split_glyph(data, u, starts, i, colours))
+            i = min(int(np.searchsorted(starts, u.end - 1, side="right") - 1), last - 1)
+            cont = True
+            continue
+        cls = _KIND_CLASS[u.kind]
+        glyph = _html.escape(u.text) + ("\n" if u.text == "↵" else "")
+        box.append(f'<span class="{cls}">{glyph}</span>' if cls else glyph)
+    close(i, cont, False)
+    out.append("</div>")
+    return "".join(out)
 
 
 def legend_html() -> str:
@@ -121,4 +113,4 @@ def legend_html() -> str:
             + swatch.format(hi, text_colour_on(hi), f"≥ {COLOUR_MAX_NATS:g}")
             + ' · <span class="blt-sp">·</span> space, <span class="blt-sp">↵</span> newline, '
             + '<span class="blt-ctl">\\x00</span> control byte, <span class="blt-bad">\\xff</span> invalid UTF-8, '
-            + '<span class="blt-split">wavy</span> character split by a patch boundary</div>')
+            + 'a character in two colours with a tick: split by a patch boundary</div>')

@@ -1,0 +1,113 @@
+// Canvas drawing: the entropy chart of the window (with the threshold line), the overview of
+// the whole input (with the window), and the patch-length histogram. Pure drawing: state in,
+// pixels out; main.js owns the state and the events.
+"use strict";
+
+const BLT_INK = { line: "#0072B2", surprisal: "#E69F00", theta: "#D55E00", grid: "rgba(128,128,128,0.25)",
+                  patch: "rgba(128,128,128,0.35)", window: "rgba(0,114,178,0.18)", bar: "#009E73" };
+const BLT_PAD = { l: 44, r: 10, t: 10, b: 26 };
+
+function bltCanvas(canvas, cssW, cssH) {
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
+    canvas.width = Math.round(cssW * dpr); canvas.height = Math.round(cssH * dpr);
+    canvas.style.height = cssH + "px";
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, cssW, cssH);
+  return ctx;
+}
+
+// Geometry of the entropy chart: byte <-> x, value (nats) <-> y.
+function bltChartGeom(w, h, lo, hi, ymaxNats) {
+  const pw = w - BLT_PAD.l - BLT_PAD.r, ph = h - BLT_PAD.t - BLT_PAD.b;
+  const span = Math.max(1, hi - lo);
+  return {
+    x: (k) => BLT_PAD.l + ((k - lo + 0.5) / span) * pw,
+    byteAt: (x) => Math.min(hi - 1, Math.max(lo, lo + Math.floor(((x - BLT_PAD.l) / pw) * span))),
+    y: (v) => BLT_PAD.t + ph * (1 - v / ymaxNats),
+    valueAt: (y) => Math.min(ymaxNats, Math.max(0, (1 - (y - BLT_PAD.t) / ph) * ymaxNats)),
+  };
+}
+
+// s: {w, h, lo, hi, e, surprisal, starts, theta (nats or null), unitScale, unit, ymax, fg}
+function bltDrawChart(canvas, s) {
+  const ctx = bltCanvas(canvas, s.w, s.h), g = bltChartGeom(s.w, s.h, s.lo, s.hi, s.ymax);
+  ctx.font = "11px sans-serif"; ctx.fillStyle = s.fg; ctx.strokeStyle = BLT_INK.grid; ctx.lineWidth = 1;
+  const top = s.ymax * s.unitScale;
+  for (let v = 0; v <= top; v += top > 6 ? 2 : 1) {  // grid and y labels in the chosen unit
+    const y = g.y(v / s.unitScale);
+    ctx.beginPath(); ctx.moveTo(BLT_PAD.l, y); ctx.lineTo(s.w - BLT_PAD.r, y); ctx.stroke();
+    ctx.fillText(String(v), 4, y + 4);
+  }
+  ctx.fillText(`entropy (${s.unit}) · byte ${s.lo.toLocaleString()}–${(s.hi - 1).toLocaleString()}`,
+               BLT_PAD.l, s.h - 6);
+  ctx.strokeStyle = BLT_INK.patch;  // patch starts: one faint rule each
+  ctx.beginPath();
+  for (let i = bltUpperBound(s.starts, s.lo - 1); i < s.starts.length && s.starts[i] < s.hi; i++) {
+    const x = g.x(s.starts[i]) - 0.5 * (g.x(1) - g.x(0));
+    ctx.moveTo(x, BLT_PAD.t); ctx.lineTo(x, s.h - BLT_PAD.b);
+  }
+  ctx.stroke();
+  ctx.fillStyle = BLT_INK.surprisal;  // surprisal (bits, converted) as dots
+  const toNats = Math.LN2;
+  for (let k = s.lo; k < s.hi; k++) ctx.fillRect(g.x(k) - 1, g.y(Math.min(s.ymax, s.surprisal[k] * toNats)) - 1, 2, 2);
+  ctx.strokeStyle = BLT_INK.line; ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (let k = s.lo; k < s.hi; k++) (k === s.lo ? ctx.moveTo : ctx.lineTo).call(ctx, g.x(k), g.y(Math.min(s.ymax, s.e[k])));
+  ctx.stroke();
+  if (s.theta !== null) {
+    const y = g.y(s.theta);
+    ctx.strokeStyle = BLT_INK.theta; ctx.lineWidth = 2; ctx.setLineDash([6, 4]);
+    ctx.beginPath(); ctx.moveTo(BLT_PAD.l, y); ctx.lineTo(s.w - BLT_PAD.r, y); ctx.stroke(); ctx.setLineDash([]);
+    ctx.fillStyle = BLT_INK.theta;
+    ctx.fillRect(s.w - BLT_PAD.r - 14, y - 7, 14, 14);  // the handle
+    ctx.font = "bold 12px sans-serif";
+    ctx.fillText(`θ = ${(s.theta * s.unitScale).toFixed(3)} ${s.unit} (drag)`, BLT_PAD.l + 4, y - 5);
+  }
+  ctx.font = "11px sans-serif";
+  ctx.fillStyle = BLT_INK.line; ctx.fillText("— entropy", s.w - 170, 12);
+  ctx.fillStyle = BLT_INK.surprisal; ctx.fillText("• surprisal", s.w - 100, 12);
+  return g;
+}
+
+// Whole input: the max entropy per pixel column, and the window as a shaded box.
+function bltDrawOverview(canvas, s) {
+  const ctx = bltCanvas(canvas, s.w, s.h), n = s.e.length, cols = Math.max(1, Math.floor(s.w));
+  ctx.fillStyle = BLT_INK.line;
+  for (let c = 0; c < cols; c++) {
+    const a = Math.floor((c / cols) * n), b = Math.max(a + 1, Math.floor(((c + 1) / cols) * n));
+    let m = 0;
+    for (let k = a; k < b && k < n; k++) if (s.e[k] > m) m = s.e[k];
+    const bh = (Math.min(m, s.ymax) / s.ymax) * (s.h - 2);
+    ctx.fillRect(c, s.h - bh, 1, bh);
+  }
+  const x0 = (s.lo / Math.max(1, n)) * s.w, x1 = (s.hi / Math.max(1, n)) * s.w;
+  ctx.fillStyle = BLT_INK.window; ctx.fillRect(x0, 0, Math.max(3, x1 - x0), s.h);
+  ctx.strokeStyle = BLT_INK.line; ctx.lineWidth = 2; ctx.strokeRect(x0 + 1, 1, Math.max(3, x1 - x0) - 2, s.h - 2);
+}
+
+// Patch lengths 1..cap (the last bar counts every length >= cap), integer ticks only.
+function bltDrawHistogram(canvas, s) {
+  const ctx = bltCanvas(canvas, s.w, s.h), cap = 32, counts = new Int32Array(cap + 1);
+  for (let i = 0; i < s.starts.length; i++) {
+    const len = (i + 1 < s.starts.length ? s.starts[i + 1] : s.n) - s.starts[i];
+    counts[Math.min(cap, len)]++;
+  }
+  let top = 1, maxLen = 1;
+  for (let L = 1; L <= cap; L++) { if (counts[L] > top) top = counts[L]; if (counts[L]) maxLen = L; }
+  const bins = Math.max(8, maxLen), pw = s.w - BLT_PAD.l - BLT_PAD.r, ph = s.h - BLT_PAD.t - BLT_PAD.b;
+  const bw = pw / bins;
+  ctx.fillStyle = BLT_INK.bar;
+  for (let L = 1; L <= bins; L++) {
+    const bh = (counts[L] / top) * ph;
+    ctx.fillRect(BLT_PAD.l + (L - 1) * bw + 1, BLT_PAD.t + ph - bh, Math.max(1, bw - 2), bh);
+  }
+  ctx.fillStyle = s.fg; ctx.font = "11px sans-serif";
+  const every = Math.ceil(bins / 16);
+  for (let L = 1; L <= bins; L += every)
+    ctx.fillText(L === cap ? `≥${cap}` : String(L), BLT_PAD.l + (L - 0.5) * bw - 4, s.h - 12);
+  ctx.fillText(String(top), 4, BLT_PAD.t + 10); ctx.fillText("0", 4, BLT_PAD.t + ph);
+  ctx.fillText("patch length (bytes) · number of patches", BLT_PAD.l, s.h - 1);
+}

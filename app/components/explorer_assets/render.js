@@ -1,0 +1,69 @@
+// One frame: counts, chart, overview, strip, histogram and caption from the current state.
+"use strict";
+
+function bltPatchEnd(starts, i, n) { return i + 1 < starts.length ? starts[i + 1] : n; }
+
+function bltColourOf(ui) {
+  const p = ui.p, st = ui.starts, cols = ui.view.colours, vmax = ui.view.colour_max;
+  return (i) => {
+    const s = st[i], e = bltPatchEnd(st, i, p.n), mean = (p.cum[e] - p.cum[s]) / Math.max(1, e - s);
+    return cols[Math.min(cols.length - 1, Math.max(0, Math.round((mean / vmax) * (cols.length - 1))))];
+  };
+}
+
+function bltRenderAll(ui, $, scale) {
+  const p = ui.p, st = ui.starts, n = p.n, unit = ui.view.unit;
+  const fg = getComputedStyle($("counts")).color;
+  const mean = st.length ? n / st.length : 0;
+  $("counts").textContent = `${st.length.toLocaleString()} patches · mean ${mean.toFixed(2)} bytes per patch · ` +
+    `${n.toLocaleString()} bytes · mode ${ui.s.mode}`;
+  // the window, widened to whole clusters so no character is cut at its edges
+  const cl = p.clusters;
+  const c0 = Math.max(0, bltUpperBound(cl.start, ui.lo) - 1);
+  const c1 = Math.max(c0, bltUpperBound(cl.start, ui.lo + BLT_WINDOW - 1));
+  const lo = cl.count ? cl.start[c0] : 0, hi = cl.count ? cl.end[c1 - 1] : 0;
+  ui.win = [lo, hi];
+  const cw = $("chart").clientWidth || 600;
+  const uses = ui.s.mode === "entropy" || ui.s.mode === "combined";
+  ui.geom = bltDrawChart($("chart"), { w: cw, h: 220, lo, hi, e: p.e, surprisal: p.surprisal, starts: st,
+    theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg });
+  $("chart").setAttribute("aria-valuenow", String(ui.s.threshold));
+  $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
+  bltDrawOverview($("overview"), { w: $("overview").clientWidth || 600, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling });
+  $("caption").textContent = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
+    `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%): drag the window in the overview, or ◀ ▶` : "No bytes";
+  const colourOf = bltColourOf(ui);
+  const title = (i) => {
+    const s = st[i], e = bltPatchEnd(st, i, n), m = (p.cum[e] - p.cum[s]) / Math.max(1, e - s);
+    return `patch ${i}: bytes ${s}–${e - 1} (${e - s} bytes), mean entropy ${(m * scale).toFixed(2)} ${unit}`;
+  };
+  if (cl.count) bltDrawStrip($("strip"), p.data, cl, st, c0, c1, colourOf, title);
+  else $("strip").replaceChildren();
+  bltDrawHistogram($("hist"), { w: $("hist").clientWidth || 600, h: 150, starts: st, n, fg });
+}
+
+function bltPercent(q) {
+  const pct = (q / 255) * 100;
+  return pct < 1 ? "<1%" : `${Math.round(pct)}%`;
+}
+
+// A byte's tooltip: its character, entropy, surprisal and the model's top guesses, as text.
+function bltShowTip(ui, $, x, y) {
+  if (!ui.geom || !ui.p || !ui.p.n) return;
+  const p = ui.p, k = ui.geom.byteAt(x), scale = ui.view.unit === "bits" ? 1 / Math.LN2 : 1;
+  const u = bltUpperBound(p.units.start, k) - 1;
+  const guesses = [];
+  for (let j = 0; j < p.k; j++) {
+    const b = p.topBytes[k * p.k + j];
+    const glyph = b < 0 ? "<special>" : b === 0x0a ? "\\x0a" : (BLT_WHITESPACE[b] || (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : bltHex2(b)));
+    guesses.push(`\`${glyph}\` ${bltPercent(p.topProbs[k * p.k + j])}`);
+  }
+  const unitText = p.units.text[u], part = p.units.len[u] > 1 ? ` (byte ${k - p.units.start[u] + 1}/${p.units.len[u]})` : "";
+  const tip = $("tip");
+  tip.textContent = `byte ${k}: ${unitText}${part} = ${p.data[k].toString(16).padStart(2, "0")} · entropy ` +
+    `${(p.e[k] * scale).toFixed(3)} ${ui.view.unit} · surprisal ${(p.surprisal[k] * (ui.view.unit === "bits" ? 1 : Math.LN2)).toFixed(2)} ` +
+    `${ui.view.unit} · guesses ${guesses.join(" | ")}`;
+  tip.hidden = false;
+  tip.style.left = Math.min(x + 12, Math.max(0, $("chart").clientWidth - 320)) + "px";
+  tip.style.top = ($("chart").offsetTop + y + 12) + "px";
+}

@@ -1,0 +1,157 @@
+// The view's state, events and frame loop. Everything a drag changes is recomputed in one
+// requestAnimationFrame callback; the server hears the settings only on release.
+"use strict";
+
+const BLT_FINE = 0.005, BLT_COARSE = 0.1;  // keyboard steps of θ, nats
+const BLT_WINDOW = 1200;  // bytes in the chart and the strip at once
+
+function bltCreateUi(root, component) {
+  const $ = (c) => root.querySelector(`[data-c="${c}"]`);
+  const ui = { component, p: null, view: null, s: null, lastSent: null, lo: 0, starts: new Int32Array(0),
+               dirty: true, frame: 0, geom: null, dragging: null };
+  for (const m of BLT_MODES) { const o = document.createElement("option"); o.value = o.textContent = m; $("mode").appendChild(o); }
+
+  const commit = () => {  // release: the settings go to the server (session state, URL)
+    if (bltSame(ui.s, ui.lastSent)) return;
+    ui.lastSent = { ...ui.s };
+    ui.component.setStateValue("settings", ui.lastSent);
+  };
+  const set = (key, value) => {
+    if (ui.s[key] === value) return;
+    ui.s[key] = value; ui.dirty = true; schedule();
+  };
+  const schedule = () => { if (!ui.frame) ui.frame = requestAnimationFrame(render); };
+  const unitScale = () => (ui.view.unit === "bits" ? 1 / Math.LN2 : 1);
+
+  const render = () => {
+    ui.frame = 0;
+    const p = ui.p;
+    if (!p || !ui.s) return;
+    if (ui.dirty) {
+      try { ui.starts = bltPatch(ui.s.mode, p.e, p.data, ui.s); } catch (err) { $("counts").textContent = String(err.message); return; }
+      ui.dirty = false;
+    }
+    bltRenderAll(ui, $, unitScale());
+    BLT_STORE.frames++;
+    BLT_STORE.lastFrame = { n: p.n, patches: ui.starts.length, threshold: ui.s.threshold, mode: ui.s.mode };
+  };
+  ui.schedule = schedule;
+
+  ui.update = (view) => {
+    ui.view = view;
+    ui.colours = view.colours;
+    const incoming = view.settings;
+    if (!ui.s || !bltSame(incoming, ui.lastSent)) {  // a change from elsewhere (expander, calibrate, URL)
+      ui.s = { ...incoming }; ui.lastSent = { ...incoming }; ui.dirty = true;
+    }
+    bltSyncControls(ui, $, unitScale());
+    schedule();
+  };
+  ui.setPayload = (p) => {
+    if (ui.p !== p) { ui.p = p; ui.lo = 0; ui.dirty = true; ui.tip = null; }
+    schedule();
+  };
+
+  bltBindControls(ui, $, set, commit, unitScale);
+  bltBindChart(ui, $, set, commit, unitScale);
+  bltBindOverview(ui, $);
+  return ui;
+}
+
+function bltSyncControls(ui, $, scale) {
+  const s = ui.s, v = ui.view;
+  $("mode").value = s.mode;
+  $("unitlabel").textContent = `(${v.unit})`;
+  const slider = $("threshold");
+  slider.max = String(v.ceiling * scale);
+  slider.step = String(BLT_FINE * scale);
+  slider.value = String(s.threshold * scale);
+  $("thetaout").textContent = (s.threshold * scale).toFixed(3);
+  $("theta_r").value = s.theta_r === null ? "" : String(s.theta_r);
+  $("max_patch_length").value = String(s.max_patch_length || 0);
+  $("patch_size").value = String(s.patch_size);
+  const uses = { threshold: ["entropy", "combined"], theta_r: ["monotonic", "combined"], patch_size: ["static"] };
+  for (const [k, modes] of Object.entries(uses)) $(k).disabled = !modes.includes(s.mode);
+}
+
+function bltBindControls(ui, $, set, commit, unitScale) {
+  $("mode").addEventListener("change", (ev) => { set("mode", ev.target.value); bltSyncControls(ui, $, unitScale()); commit(); });
+  const slider = $("threshold");
+  slider.addEventListener("input", () => set("threshold", Number(slider.value) / unitScale()));
+  slider.addEventListener("change", commit);
+  const num = (key, min, parse) => {
+    const el = $(key);
+    el.addEventListener("input", () => {
+      const x = parse(el.value);
+      if (Number.isFinite(x) && x >= min) set(key, x);
+    });
+    el.addEventListener("change", commit);
+  };
+  num("theta_r", -Infinity, Number);
+  num("max_patch_length", 0, (v) => Math.floor(Number(v)));
+  num("patch_size", 1, (v) => Math.floor(Number(v)));
+  $("prev").addEventListener("click", () => bltMoveWindow(ui, -BLT_WINDOW));
+  $("next").addEventListener("click", () => bltMoveWindow(ui, BLT_WINDOW));
+  $("strip").addEventListener("click", (ev) => {  // tap or click a patch: its details (tooltips never fire on touch)
+    const box = ev.target.closest(".blt-p, .blt-split");
+    if (box) $("info").textContent = ev.target.title || box.title;
+  });
+}
+
+function bltMoveWindow(ui, delta) {
+  const n = ui.p ? ui.p.n : 0;
+  ui.lo = Math.max(0, Math.min(Math.max(0, n - BLT_WINDOW), ui.lo + delta));
+  ui.schedule();
+}
+
+// Threshold by mouse, touch and keyboard; hover (or tap away from the line) shows a byte's tooltip.
+function bltBindChart(ui, $, set, commit, unitScale) {
+  const chart = $("chart");
+  const thetaFromY = (y) => { set("threshold", Math.round(ui.geom.valueAt(y) * 1e4) / 1e4); bltSyncControls(ui, $, unitScale()); };
+  const local = (ev) => { const r = chart.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; };
+  chart.addEventListener("pointerdown", (ev) => {
+    if (!ui.geom) return;
+    const [x, y] = local(ev), near = Math.abs(y - ui.geom.y(ui.s.threshold)) < (ev.pointerType === "touch" ? 28 : 14);
+    if (ev.pointerType === "touch" && !near) { bltShowTip(ui, $, x, y); return; }
+    ui.dragging = ev.pointerId;
+    chart.setPointerCapture(ev.pointerId);
+    thetaFromY(y);
+    ev.preventDefault();
+  });
+  chart.addEventListener("pointermove", (ev) => {
+    const [x, y] = local(ev);
+    if (ui.dragging === ev.pointerId) thetaFromY(y);
+    else if (ev.pointerType === "mouse") bltShowTip(ui, $, x, y);
+  });
+  const release = (ev) => { if (ui.dragging === ev.pointerId) { ui.dragging = null; commit(); } };
+  chart.addEventListener("pointerup", release);
+  chart.addEventListener("pointercancel", release);
+  chart.addEventListener("pointerleave", () => { if (ui.dragging === null) $("tip").hidden = true; });
+  chart.addEventListener("keydown", (ev) => {
+    const coarse = ev.shiftKey || ev.key.startsWith("Page");
+    const step = { ArrowUp: 1, ArrowRight: 1, PageUp: 1, ArrowDown: -1, ArrowLeft: -1, PageDown: -1 }[ev.key];
+    let t = null;
+    if (step) t = ui.s.threshold + step * (coarse ? BLT_COARSE : BLT_FINE);
+    else if (ev.key === "Home") t = 0;
+    else if (ev.key === "End") t = ui.view.ceiling;
+    if (t === null) return;
+    ev.preventDefault();
+    set("threshold", Math.round(Math.min(ui.view.ceiling, Math.max(0, t)) * 1e4) / 1e4);
+    bltSyncControls(ui, $, unitScale());
+  });
+  chart.addEventListener("keyup", (ev) => { if (/^(Arrow|Page|Home|End)/.test(ev.key)) commit(); });
+}
+
+function bltBindOverview(ui, $) {
+  const ov = $("overview");
+  const moveTo = (ev) => {
+    const r = ov.getBoundingClientRect(), n = ui.p ? ui.p.n : 0;
+    bltMoveWindow(ui, Math.round(((ev.clientX - r.left) / r.width) * n - BLT_WINDOW / 2) - ui.lo);
+  };
+  ov.addEventListener("pointerdown", (ev) => { ov.setPointerCapture(ev.pointerId); moveTo(ev); });
+  ov.addEventListener("pointermove", (ev) => { if (ov.hasPointerCapture(ev.pointerId)) moveTo(ev); });
+  ov.addEventListener("keydown", (ev) => {
+    const d = { ArrowLeft: -1, ArrowRight: 1, PageUp: -1, PageDown: 1 }[ev.key];
+    if (d) { ev.preventDefault(); bltMoveWindow(ui, d * (ev.key.startsWith("Page") ? BLT_WINDOW : BLT_WINDOW / 4)); }
+  });
+}
