@@ -19,6 +19,22 @@ DEFAULT_TEXT = ("Byte Latent Transformer reads raw bytes, not tokens. Entropy de
                 "predictable bytes join long patches, surprising ones start new patches. "
                 "Ça marche aussi en français, по-русски и 日本語でも。")
 EMPTY_HINT = "Type or paste some text above, pick a sample, or upload a file to see its patches."
+UNITS = ("nats", "bits")  # entropy unit of every chart, slider and legend (the library works in nats)
+# One sentence under each page title: what the page shows.
+ABOUT = {
+    "Explore": "Paste text or upload any file: a small byte model scores how hard each byte is to predict, and every "
+               "byte whose entropy exceeds the threshold θ starts a new patch.",
+    "Compare": "BLT's patches beside byte, space, static and BPE-token cuts of the same bytes: how many units each "
+               "makes, where their boundaries agree, and what noise does to each.",
+    "Tune": "How the threshold θ sets the mean patch length, on this text and on the shipped samples, and the "
+            "inference compute each choice implies.",
+    "Compute": "The forward FLOPs a BLT model spends on this text, patch by patch, against a BPE model at the text's "
+               "own bytes per token.",
+    "Learn": "A guided walk through BLT on the first bytes of your text (bytes, entropy, threshold, patches, global "
+             "steps), then the paper's results and other ways to cut text.",
+    "Generate": "A small BLT trained for this app writes bytes one at a time; the entropy of each new byte decides "
+                "when a new patch, and so one step of the global model, begins.",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,21 @@ URL_OPTIONS = {
     "mode": _parse_choice(PATCH_MODES),
     "backend": _parse_choice(BACKENDS),
     "newline_reset": _parse_bool,
+    "unit": _parse_choice(UNITS),
 }
+
+
+def url_value(v) -> str:
+    """How an option is written in the URL: floats in full (repr), so a shared link re-patches exactly.
+
+    >>> url_value(1.335442066192627), url_value(True), url_value("entropy")
+    ('1.335442066192627', 'true', 'entropy')
+    """
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
 
 
 def init() -> None:
@@ -86,12 +116,7 @@ def init() -> None:
 def sync_url() -> None:
     """Write the shared options (and short text) to the URL, so any page's address can be shared."""
     ss = st.session_state
-    want = {}
-    for key in URL_OPTIONS:
-        if ss.get(key) is not None:
-            v = ss[key]
-            want[key] = (f"{v:.4f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v).lower()
-                         if isinstance(v, bool) else str(v))
+    want = {key: url_value(ss[key]) for key in URL_OPTIONS if ss.get(key) is not None}
     for key, v in want.items():
         if st.query_params.get(key) != v:
             st.query_params[key] = v
@@ -161,6 +186,34 @@ def scoring_options() -> dict:
     return {"newline_reset": newline_reset, "backend": backend, "model": model}
 
 
+def unit() -> str:
+    """The entropy unit chosen on any page ("nats" or "bits"; nats until one is chosen)."""
+    return st.session_state.get("unit") or "nats"
+
+
+def unit_control() -> str:
+    """The Units switch in the sidebar; it shares "unit" with Explore's own switch, so one choice holds everywhere.
+
+    The widget has a key of its own (a key bound to widgets on two pages loses its value on a page
+    switch); it shows the shared value and writes it back when clicked.
+    """
+    ss = st.session_state
+    ss["_unit_choice"] = unit()
+    st.sidebar.segmented_control("Units", UNITS, key="_unit_choice", required=True, on_change=_take_unit,
+                                 help="Entropy in nats (natural log, as the paper's thresholds) or bits (log2).")
+    return unit()
+
+
+def _take_unit() -> None:
+    st.session_state["unit"] = st.session_state["_unit_choice"]
+
+
+def heading(title: str) -> None:
+    """The page title and the one sentence under it that says what the page shows."""
+    st.title(title)
+    st.markdown(ABOUT[title])
+
+
 def input_caption(inp: Input) -> str:
     return f"Analyzing the {inp.source}: {len(inp.data):,} bytes. Change the input on the Explore page."
 
@@ -198,11 +251,14 @@ def open_page(title: str):
 
     Returns (scoring options, input, scores); stops the page with a friendly hint on empty input.
     """
-    st.title(title)
+    heading(title)
     opts = scoring_options()
+    unit_control()
     inp = current_input()
     sync_url()
     st.caption(input_caption(inp))
+    if inp.note:
+        st.warning(inp.note)
     if not inp.data:
         st.info(EMPTY_HINT)
         st.stop()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 import blt_core
-from blt_core import (PERTURBATIONS, TOKENIZERS, boundary_prf, byte_patch_starts, noise_report, perturb,
-                      space_patch_starts, static_patch_starts)
+from blt_core import (PERTURBATIONS, TOKENIZERS, byte_patch_starts, noise_report, perturb, space_patch_starts,
+                      static_patch_starts)
 
 from app import caching, state
 from app.views import charts, lanes as lanes_view
 from app.views.glyphs import visible
+from app.views.units import fmt_entropy
 
 NOISE_MAX_BYTES = 2_000  # the noise panel perturbs the first 2 KB (each variant is scored by the model)
 TOKENIZER_LABELS = {"llama3": "Llama 3", "o200k": "GPT-4o (o200k)", "cl100k": "GPT-4 (cl100k)", "gpt2": "GPT-2"}
@@ -24,20 +25,22 @@ def _script_row(row: dict, toks: list[str]) -> dict:
         name = TOKENIZER_LABELS[t]
         out[f"{name} tokens"] = row[f"n_tokens_{t}"]
         out[f"{name} bytes/token"] = round(row[f"bytes_per_token_{t}"], 2)
-        out[f"patch-{name} boundary F1"] = round(row[f"patch_token_f1_{t}"], 3)
+        out[f"patch-{name} F1, exact"] = round(row[f"patch_token_f1_{t}"], 3)
+        out[f"patch-{name} F1, whitespace attached"] = round(row[f"patch_token_f1_ws_{t}"], 3)
     return out
 
 
-st.title("Compare")
-opts = state.scoring_options()
-inp = state.current_input()
-st.caption(state.input_caption(inp))
-if inp.note:
-    st.warning(inp.note)
-if not inp.data:
-    st.info(state.EMPTY_HINT)
-    st.stop()
-scores = state.score_or_stop(inp.data, opts)
+def _blt_settings(a: blt_core.Analysis, unit: str) -> str:
+    """'mode entropy, θ 1.335 nats': the mode and the thresholds it uses, in the chosen unit."""
+    parts = [f"mode {a.mode}"]
+    if a.mode in ("entropy", "combined"):
+        parts.append(f"θ {fmt_entropy(a.threshold, unit)}")
+    if a.mode in ("monotonic", "combined"):
+        parts.append(f"θ_r {fmt_entropy(a.theta_r, unit, 4)}")
+    return ", ".join(parts)
+
+
+opts, inp, scores = state.open_page("Compare")
 popts = state.patch_options(scores)
 try:
     blt = blt_core.patch_scores(scores, **popts)
@@ -58,8 +61,8 @@ for t in toks:
     lanes[TOKENIZER_LABELS[t]] = seg.token_byte_starts
     marks[TOKENIZER_LABELS[t]] = seg.partial_char
 blt_name = f"BLT ({blt.mode})"
-st.caption(f"BLT lane: mode {blt.mode}, threshold {blt.threshold:.3f} nats, mean patch {blt.mean_patch_length:.2f} "
-           "bytes (set on Explore). Red outline: a token that splits a character.")
+st.caption(f"BLT lane: {_blt_settings(blt, state.unit())}, mean patch {blt.mean_patch_length:.2f} bytes (set on "
+           "Explore). Red outline: a token that splits a character.")
 lo = 0
 if n > lanes_view.LANE_WINDOW:
     w = st.number_input(f"Window ({lanes_view.LANE_WINDOW:,} bytes each)", 1, -(-n // lanes_view.LANE_WINDOW), 1,
@@ -67,10 +70,12 @@ if n > lanes_view.LANE_WINDOW:
     lo = (w - 1) * lanes_view.LANE_WINDOW
 st.plotly_chart(lanes_view.lanes_figure(data, lanes, lo=lo, hi=lo + lanes_view.LANE_WINDOW, marks=marks),
                 config=charts.png_config("blt-lanes"), key="lanes_chart")
-st.dataframe(lanes_view.lane_rows(n, lanes, reference=blt_name, prf=boundary_prf), hide_index=True)
+st.dataframe(lanes_view.lane_rows(data, lanes, reference=blt_name), hide_index=True)
+st.caption(lanes_view.WHY_THEY_DIFFER)
 
 st.subheader("Across scripts (shipped samples)")
-st.caption("Bytes per BLT patch vs bytes per token, and how often patch boundaries fall on token boundaries (F1).")
+st.caption("Bytes per BLT patch vs bytes per token, and how often patch boundaries fall on token boundaries (F1, "
+           "exact and with whitespace attached to the following unit).")
 if toks:
     table = caching.script_table(tuple(sorted(popts.items())), tuple(toks), opts["newline_reset"], opts["backend"],
                                opts["model"])

@@ -9,6 +9,7 @@ from blt_core import flops
 
 from app import caching, state
 from app.views import charts, compute
+from app.views.units import fmt_entropy
 
 opts, inp, scores = state.open_page("Compute")
 try:
@@ -33,13 +34,16 @@ m = st.columns(4)
 m[0].metric("Patches (global steps)", f"{cmp.n_patches:,}")
 m[1].metric(f"{bpe_name} tokens", f"{cmp.n_tokens:,.0f}", help=compute.bytes_per_token_md(cmp))
 m[2].metric("BLT FLOPs / byte", compute.fmt(cmp.blt_flops_per_byte))
-m[3].metric(f"{bpe_name} FLOPs / byte", compute.fmt(cmp.bpe_flops_per_byte),
-            delta=f"BLT {cmp.blt_to_bpe:.2f}× of BPE", delta_color="off")
+# a saving reads green and a cost red, with no arrow (an up arrow for a saving misleads)
+m[3].metric(f"{bpe_name} FLOPs / byte", compute.fmt(cmp.bpe_flops_per_byte), delta=compute.share_badge(cmp),
+            delta_color="normal" if cmp.blt_to_bpe <= 1 else "inverse", delta_arrow="off")
 labels = [f"({L} bytes)" for L in a.patch_lengths[:compute.MAX_BARS].tolist()]
 st.plotly_chart(compute.flops_figure(cmp.per_patch, labels=labels), config=charts.png_config("blt-flops-per-patch"),
                 key="flops_chart")
-if cmp.n_patches > compute.MAX_BARS:
-    st.caption(f"First {compute.MAX_BARS} of {cmp.n_patches:,} patches drawn; totals cover all.")
+if cmp.n_patches > compute.VISIBLE_BARS:
+    drawn = min(cmp.n_patches, compute.MAX_BARS)
+    st.caption(f"Patches 0–{compute.VISIBLE_BARS - 1} of {cmp.n_patches:,} in view; drag the chart sideways to see "
+               f"the rest{'' if drawn == cmp.n_patches else f' (the first {drawn:,} are drawn)'}. Totals cover all.")
 
 st.subheader("Totals by component")
 st.dataframe(compute.totals_rows(cmp), hide_index=True)
@@ -51,4 +55,4 @@ st.markdown(
     "(multiply-add = 2 FLOPs; source: `blt_core.flops`).")
 st.markdown(compute.formulas_md(cmp))
 st.caption(f"Configurations: {blt.source or blt.name}; {cmp.bpe.source}. Mean patch length here: "
-           f"{a.mean_patch_length:.2f} bytes (mode {a.mode}, θ {a.threshold:.3f}).")
+           f"{a.mean_patch_length:.2f} bytes (mode {a.mode}, θ {fmt_entropy(a.threshold, state.unit())}).")

@@ -8,12 +8,14 @@ import streamlit as st
 
 import blt_core
 
-from app.views import charts
+from app import state
+from app.views import charts, compute
 from app.views import generate as gv
 
 REFRESH_S = 0.15  # redraw at most this often while streaming (drawing is slower than decoding)
 
-st.title("Generate")
+state.heading("Generate")
+unit = state.unit_control()
 if not blt_core.DEFAULT_GENERATOR_CARD.exists():
     st.warning(f"No trained generator was found ({blt_core.DEFAULT_GENERATOR_CARD.name} is missing from "
                "assets/), so this page cannot generate. The other pages use the trained entropy model.")
@@ -50,13 +52,13 @@ def show(res: dict) -> None:
         m[0].metric("Bytes out", f"{out_bytes:,}")
         m[1].metric("Global steps", f"{tr.global_steps:,}", help="one per patch")
         m[2].metric("Local steps", f"{tr.local_steps:,}", help="one per byte (BOS included)")
-        m[3].metric("FLOPs / patch", f"{(sum(flops) / len(flops)) if flops else 0:.3g}")
+        m[3].metric("FLOPs / patch", compute.fmt(sum(flops) / len(flops) if flops else 0.0))
         m[4].metric("Bytes / s", f"{out_bytes / max(res['seconds'], 1e-9):.0f}")
     text_box.html(gv.stream_html(shown, starts, tr.prompt_length))
     # each redraw in one run needs its own key: Streamlit refuses two charts with the same id
     draws = st.session_state["gen_draws"] = st.session_state.get("gen_draws", 0) + 1
-    chart_box.plotly_chart(gv.growing_entropy_figure(tr.entropies, tr.patch_starts, res["threshold"], tr.prompt_length),
-                           config=charts.png_config("blt-generate-entropy"), key=f"gen_chart_{draws}")
+    fig = gv.growing_entropy_figure(tr.entropies, tr.patch_starts, res["threshold"], tr.prompt_length, unit=unit)
+    chart_box.plotly_chart(fig, config=charts.png_config("blt-generate-entropy"), key=f"gen_chart_{draws}")
 
 
 if go_clicked:

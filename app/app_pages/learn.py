@@ -10,10 +10,12 @@ from blt_core import byte_patch_starts, space_patch_starts, static_patch_starts
 
 from app import caching, state
 from app.views import charts, lanes as lanes_view, learn, patches
+from app.views.units import fmt_entropy
 
 SNIPPET_BYTES = 64  # the walk-through follows the first bytes of the text, cut at a character boundary
 
 opts, inp, scores = state.open_page("Learn")
+unit = state.unit()
 popts = {**state.patch_options(scores), "mode": "entropy"}
 a = blt_core.patch_scores(scores, **popts)
 cut = min(SNIPPET_BYTES, a.n_bytes)
@@ -29,14 +31,14 @@ st.markdown(f"BLT reads raw bytes: no vocabulary, no tokenizer. Your text starts
 st.html(learn.byte_chips_html(snip))
 st.subheader("2 · Entropy")
 st.markdown("A small byte-level language model reads the bytes left to right and, before each byte, predicts the "
-            "next one. Its uncertainty is the **entropy** H = −Σ p ln p (in nats). Each point sits on the byte it "
-            "predicts: a high point means the byte was hard to guess.")
-st.plotly_chart(charts.entropy_figure(inp.data, scores.entropies, scores.surprisal, a.patch_starts,
-                                      threshold=a.threshold, top_bytes=scores.top_k_bytes, top_probs=scores.top_k_probs,
-                                      lo=0, hi=cut), config=charts.png_config("blt-learn-entropy"), key="learn_entropy")
+            "next one. Its uncertainty is the **entropy** H = −Σ p ln p (in nats; in bits with log₂). Each point sits "
+            "on the byte it predicts: a high point means the byte was hard to guess.")
+fig = charts.entropy_figure(inp.data, scores.entropies, scores.surprisal, a.patch_starts, threshold=a.threshold,
+                            top_bytes=scores.top_k_bytes, top_probs=scores.top_k_probs, unit=unit, lo=0, hi=cut)
+st.plotly_chart(fig, config=charts.png_config("blt-learn-entropy"), key="learn_entropy")
 st.subheader("3 · Threshold")
 over = int(np.sum(scores.entropies[1:cut] > a.threshold))
-st.markdown(f"With θ = **{a.threshold:.3f} nats**, {over} of the {cut - 1} bytes after the first exceed it. "
+st.markdown(f"With θ = **{fmt_entropy(a.threshold, unit)}**, {over} of the {cut - 1} bytes after the first exceed it. "
             "Each of them starts a new patch; byte 0 always does.")
 st.subheader("4 · Patches")
 later = a.patch_starts[a.patch_starts >= cut]

@@ -10,17 +10,19 @@ from blt_core import flops
 
 from app import caching, state
 from app.views import charts, tune
+from app.views.units import fmt_entropy
 
 
-def _carry(theta: float, target: float) -> None:
+def _carry(theta: float, target: float, unit: str) -> None:
     ss = st.session_state
     ss["threshold"] = min(max(theta, 0.0), blt_core.THRESHOLD_CEILING)
     ss["mode"] = "entropy"
     ss["target"] = float(target)
-    ss["_tune_msg"] = f"θ = {theta:.4f} nats is now used on every page (mode entropy)."
+    ss["_tune_msg"] = f"θ = {fmt_entropy(theta, unit, 4)} is now used on every page (mode entropy)."
 
 
 opts, inp, scores = state.open_page("Tune")
+unit = state.unit()
 sample_e = [state.score_or_stop(s["data"], opts).entropies for s in caching.samples().values()]
 popts = state.patch_options(scores)
 thresholds = np.linspace(0.0, blt_core.THRESHOLD_CEILING, 225)
@@ -31,12 +33,13 @@ target = c[0].number_input("Target mean patch length (bytes)", 1.0, 64.0, float(
                            0.5, key="tune_target", help="The paper compares 4.5, 6 and 8 bytes per patch.")
 basis = c[1].radio("Calibrate on", ["this text", "shipped samples"], key="tune_basis", horizontal=True)
 theta, achieved = tune.pooled_threshold([scores.entropies] if basis == "this text" else sample_e, target)
-c[2].metric("Threshold for the target", f"{theta:.4f} nats", help=f"achieves {achieved:.2f} bytes per patch")
-st.button(f"Use θ = {theta:.4f} on every page", on_click=_carry, args=(theta, target), type="primary")
+c[2].metric("Threshold for the target", fmt_entropy(theta, unit, 4), help=f"achieves {achieved:.2f} bytes per patch")
+st.button(f"Use θ = {fmt_entropy(theta, unit, 4)} on every page", on_click=_carry, args=(theta, target, unit),
+          type="primary")
 if st.session_state.get("_tune_msg"):
     st.success(st.session_state.pop("_tune_msg"))
 current = popts["threshold"] if popts["mode"] in ("entropy", "combined") else None
-st.plotly_chart(tune.curve_figure(thresholds, curves, current=current, target=target),
+st.plotly_chart(tune.curve_figure(thresholds, curves, current=current, target=target, unit=unit),
                 config=charts.png_config("blt-threshold-curve"), key="curve")
 
 st.subheader("The compute it implies")
@@ -44,6 +47,6 @@ llama3 = flops.LLAMA3_8B
 bpt = caching.segmentation(inp.data, flops.BPE_TOKENIZER[llama3.name]).bytes_per_token
 cost = flops.compare_patch_sizes(curves, bytes_per_token=bpt, blt=flops.BLT_1B, bpe=llama3)
 st.plotly_chart(tune.compute_figure(thresholds, cost.blt_flops_per_byte, bpe_line=cost.bpe_flops_per_byte,
-                                    bpe_name=f"{llama3.name} at {bpt:.2f} bytes/token"),
+                                    bpe_name=f"{llama3.name} at {bpt:.2f} bytes/token", unit=unit),
                 config=charts.png_config("blt-threshold-compute"), key="compute_curve")
 st.caption(tune.compute_caption(cost))

@@ -26,6 +26,7 @@ COMPONENTS = {  # blt_core.flops key -> (label, colour)
     "entropy_model": ("entropy model", OKABE_ITO["sky_blue"]),
 }
 MAX_BARS = 400  # patches drawn; totals always cover every patch
+VISIBLE_BARS = 60  # patches in view at first (drag to pan over the rest)
 
 
 def flops_figure(per_patch: dict[str, np.ndarray], *, labels: list[str] | None = None) -> go.Figure:
@@ -38,18 +39,42 @@ def flops_figure(per_patch: dict[str, np.ndarray], *, labels: list[str] | None =
         x = np.arange(len(y))
         fig.add_trace(go.Bar(x=x, y=y, name=label, marker_color=colour,
                              text=None if labels is None else labels[:MAX_BARS],
-                             hovertemplate=f"patch %{{x}} %{{text}}<br>{label}: %{{y:.3s}} FLOPs<extra></extra>"))
+                             hovertemplate=f"patch %{{x}} %{{text}}<br>{label}: %{{y:.3s}}FLOP<extra></extra>"))
     fig.update_layout(barmode="stack", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.05,
                       legend={"orientation": "h", "y": 1.15}, dragmode="pan",
-                      xaxis={"title": "patch", "range": [-0.5, min(60, MAX_BARS) - 0.5]},
-                      yaxis={"title": "forward FLOPs"})
+                      xaxis={"title": "patch", "range": [-0.5, VISIBLE_BARS - 0.5]},
+                      yaxis={"title": "forward FLOP per patch", "tickformat": "~s", "ticksuffix": "FLOP"})
     fig.update_traces(textposition="none")
     return fig
 
 
+_PREFIXES = [(1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")]
+
+
 def fmt(x: float) -> str:
-    """Engineering notation: fmt(3.1e8) -> '3.10e+08'."""
-    return f"{x:.2e}"
+    """FLOPs with an SI prefix and three significant digits.
+
+    >>> fmt(1.3e9), fmt(3.1e8), fmt(4.2e5), fmt(92.0)
+    ('1.30 GFLOP', '310 MFLOP', '420 kFLOP', '92.0 FLOP')
+    """
+    for scale, unit in _PREFIXES:
+        if abs(x) >= scale:
+            return f"{_three_digits(x / scale)} {unit}"
+    return f"{_three_digits(x)} FLOP"
+
+
+def _three_digits(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+
+
+def share_badge(c: TextComparison) -> str:
+    """The saving (or cost) in words, no arrow: BLT's FLOPs as a share of the BPE model's on this text.
+
+    >>> from types import SimpleNamespace as NS
+    >>> share_badge(NS(blt_to_bpe=0.4213, bpe=NS(name="llama3-8b")))
+    "BLT uses 42% of llama3-8b's FLOPs"
+    """
+    return f"BLT uses {c.blt_to_bpe:.0%} of {c.bpe.name}'s FLOPs"
 
 
 TERM_LABELS = {"global": "Global transformer", "local_encoder": "Local encoder", "local_decoder": "Local decoder",
@@ -61,7 +86,7 @@ def term_md(term: FormulaTerm, *, label: str | None = None) -> str:
     """Markdown: one model's per-position FLOPs, the formula with its numbers substituted.
 
     >>> term_md(FormulaTerm("global", "patch", 2, 2, 4, 1.5, 1, 0, 92.0)).split(" = ")[-1]
-    '**9.20e+01 FLOPs per position**'
+    '**92.0 FLOP per position**'
     """
     label = label or TERM_LABELS[term.part]
     context = "the whole text" if term.part == "bpe" else "mean over the text"
@@ -69,7 +94,7 @@ def term_md(term: FormulaTerm, *, label: str | None = None) -> str:
             f"(context {term.context:,.0f} {_PLURAL[term.unit]}, {context}): "
             f"L·[2(2h² + 2h·kv) + 2·3hf + 2·2hm] + 2h|V| with h={term.hidden_size:,}, kv={term.kv_size:,}, "
             f"f={term.intermediate_size:,}, m={term.context:,.0f}, L={term.num_hidden_layers}, "
-            f"|V|={term.vocab_size:,} = **{fmt(term.flops)} FLOPs per position**")
+            f"|V|={term.vocab_size:,} = **{fmt(term.flops)} per position**")
 
 
 def totals_rows(c: TextComparison) -> list[dict[str, str]]:

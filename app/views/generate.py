@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from app.views.glyphs import units
 from app.views.palette import OKABE_ITO, SERIES, text_colour_on
+from app.views.units import fmt_entropy, to_unit
 
 
 def complete_prefix_len(data: bytes) -> int:
@@ -50,22 +51,31 @@ def stream_html(data: bytes, starts: list[int], n_prompt: int) -> str:
 
 
 def growing_entropy_figure(entropies: list[float], starts: list[int], threshold: float | None,
-                           n_prompt: int) -> go.Figure:
-    """The entropy curve so far, prompt bytes faded, a marker on every byte that opened a patch."""
+                           n_prompt: int, *, unit: str = "nats") -> go.Figure:
+    """The entropy curve so far (nats in, drawn in `unit`), prompt bytes shaded, a marker on every byte
+    that opened a patch, the threshold labelled; a legend names each.
+
+    >>> fig = growing_entropy_figure([2.0, 0.5, 3.0], [0, 2], 1.0, 1)
+    >>> [t.name for t in fig.data], fig.layout.shapes[0].label.text
+    (['entropy', 'patch start', 'threshold θ 1.000 nats'], 'prompt')
+    """
     x = np.arange(len(entropies))
-    e = np.asarray(entropies, dtype=np.float64)
+    e = to_unit(np.asarray(entropies, dtype=np.float64), unit)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=e, mode="lines", name="entropy", line={"color": OKABE_ITO["blue"]},
-                             hovertemplate="byte %{x}: %{y:.3f} nats<extra></extra>"))
+                             hovertemplate=f"byte %{{x}}: %{{y:.3f}} {unit}<extra></extra>"))
     s = np.asarray(starts, dtype=np.int64)
     fig.add_trace(go.Scatter(x=s, y=e[s] if len(s) else [], mode="markers", name="patch start",
                              marker={"color": OKABE_ITO["vermillion"], "symbol": "diamond", "size": 7},
                              hoverinfo="skip"))
     if threshold is not None:
-        fig.add_hline(y=threshold, line={"color": OKABE_ITO["orange"], "dash": "dash"})
+        fig.add_trace(go.Scatter(x=[-0.5, max(len(e), 1) - 0.5], y=[to_unit(threshold, unit)] * 2, mode="lines",
+                                 name=f"threshold θ {fmt_entropy(threshold, unit)}", hoverinfo="skip",
+                                 line={"color": OKABE_ITO["orange"], "dash": "dash"}))
     if n_prompt:
         fig.add_vrect(x0=-0.5, x1=n_prompt - 0.5, fillcolor="rgba(128,128,128,0.15)", line_width=0,
-                      annotation_text="prompt", annotation_position="top left")
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 20, "b": 10}, showlegend=False,
-                      xaxis={"title": "byte"}, yaxis={"title": "entropy (nats)"})
+                      label={"text": "prompt", "textposition": "top left"})
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+                      xaxis={"title": "byte"}, yaxis={"title": f"entropy ({unit})"})
     return fig

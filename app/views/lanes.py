@@ -10,11 +10,12 @@ last, alternating two shades so neighbours stay apart. Hovering shows the unit's
 
 from __future__ import annotations
 
-import html as _html
-
 import numpy as np
 import plotly.graph_objects as go
 
+from blt_core import boundary_prf
+
+from app.views.charts import plotly_escape
 from app.views.glyphs import visible
 from app.views.palette import SERIES
 
@@ -43,33 +44,44 @@ def lanes_figure(data: bytes, lanes: dict[str, np.ndarray], *, lo: int = 0, hi: 
         s, e = np.maximum(starts[sel], lo), np.minimum(ends[sel], hi)
         colour = SERIES[i % len(SERIES)]
         fills = [_shade(colour, 0.85 if j % 2 == 0 else 0.45) for j in sel]
-        texts = [_html.escape(visible(data[a:b])) for a, b in zip(s.tolist(), e.tolist())]
+        texts = [plotly_escape(visible(data[a:b])) for a, b in zip(s.tolist(), e.tolist())]
         line_w = [2.5 if marks and name in marks and marks[name][j] else 0.5 for j in sel]
         fig.add_trace(go.Bar(
             name=name, orientation="h", y=[name] * len(sel), x=e - s, base=s - 0.5,
             marker={"color": fills, "line": {"color": "#D55E00", "width": line_w}},
             text=texts, textposition="inside", insidetextanchor="middle", textfont={"size": 11},
             customdata=np.stack([sel, starts[sel], ends[sel] - 1], axis=1) if len(sel) else None,
-            hovertemplate=f"{_html.escape(name)} #%{{customdata[0]}}: bytes %{{customdata[1]}}-%{{customdata[2]}}"
+            hovertemplate=f"{plotly_escape(name)} #%{{customdata[0]}}: bytes %{{customdata[1]}}-%{{customdata[2]}}"
                           "<br>%{text}<extra></extra>",
         ))
     fig.update_layout(barmode="overlay", showlegend=False, height=70 + 42 * len(names), dragmode="pan",
                       margin={"l": 10, "r": 10, "t": 10, "b": 10}, uniformtext={"minsize": 8, "mode": "hide"},
                       xaxis={"title": "byte offset", "range": [lo - 0.5, min(hi, lo + 80) - 0.5]},
-                      yaxis={"autorange": "reversed", "fixedrange": True})
+                      yaxis={"autorange": "reversed", "fixedrange": True, "tickangle": 0, "automargin": True})
     return fig
 
 
-def lane_rows(n_bytes: int, lanes: dict[str, np.ndarray], *, reference: str, prf) -> list[dict]:
-    """Table rows: units, bytes per unit, and boundary precision/recall/F1 against `reference`.
+WHY_THEY_DIFFER = ("Exact: a boundary counts only at the same byte. BLT patches end after a space (\"Last·|spring\") "
+                   "while BPE tokens begin with it (\"Last|·spring\"), so exact scores miss most word boundaries; "
+                   "\"whitespace attached\" moves every boundary that follows whitespace to the start of that "
+                   "whitespace on both sides before comparing.")
 
-    `prf(ref_starts, starts, n_bytes=...) -> {precision, recall, f1}` (blt_core.segments.boundary_prf).
+
+def lane_rows(data: bytes, lanes: dict[str, np.ndarray], *, reference: str) -> list[dict]:
+    """Table rows: units, bytes per unit, and boundary agreement with `reference`, exact and with whitespace
+    attached to the following unit (blt_core.boundary_prf with and without the bytes).
+
+    >>> rows = lane_rows(b"Last spring", {"BLT": np.array([0, 5]), "BPE": np.array([0, 4])}, reference="BLT")
+    >>> rows[1]["segmentation"], rows[1]["F1 vs BLT, exact"], rows[1]["F1 vs BLT, whitespace attached"]
+    ('BPE', 0.0, 1.0)
     """
-    ref = lanes[reference]
+    ref, n = lanes[reference], len(data)
     rows = []
     for name, starts in lanes.items():
-        m = prf(ref, starts, n_bytes=n_bytes)
-        rows.append({"segmentation": name, "units": len(starts), "bytes per unit": round(n_bytes / len(starts), 3),
-                     f"precision vs {reference}": round(m["precision"], 3),
-                     f"recall vs {reference}": round(m["recall"], 3), f"F1 vs {reference}": round(m["f1"], 3)})
+        m = boundary_prf(ref, starts, n_bytes=n)
+        ws = boundary_prf(ref, starts, n_bytes=n, data=data)
+        rows.append({"segmentation": name, "units": len(starts), "bytes per unit": round(n / len(starts), 2),
+                     f"F1 vs {reference}, exact": round(m["f1"], 3),
+                     f"F1 vs {reference}, whitespace attached": round(ws["f1"], 3),
+                     "precision, exact": round(m["precision"], 3), "recall, exact": round(m["recall"], 3)})
     return rows

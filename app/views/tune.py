@@ -13,7 +13,9 @@ import plotly.graph_objects as go
 
 from blt_core.flops import PatchSizeComparison
 
+from app.views.compute import fmt as fmt_flops
 from app.views.palette import OKABE_ITO
+from app.views.units import fmt_entropy, to_unit
 
 
 def mean_lengths(entropies: list[np.ndarray], thresholds: np.ndarray) -> np.ndarray:
@@ -39,42 +41,74 @@ def pooled_threshold(entropies: list[np.ndarray], target: float) -> tuple[float,
 
 
 LINE_COLOURS = [OKABE_ITO["blue"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"]]
+# Below the plot: a legend above it collides with labels at the top of vertical lines.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}
 
 
-def _threshold_lines(thresholds: np.ndarray, series: dict[str, np.ndarray], hover: str) -> go.Figure:
+def _threshold_lines(x: np.ndarray, series: dict[str, np.ndarray], hover: str) -> go.Figure:
     """A figure with one line per named series over the threshold axis."""
     fig = go.Figure()
     for i, (name, ys) in enumerate(series.items()):
-        fig.add_trace(go.Scatter(x=thresholds, y=ys, name=name, mode="lines",
+        fig.add_trace(go.Scatter(x=x, y=ys, name=name, mode="lines",
                                  line={"color": LINE_COLOURS[i % len(LINE_COLOURS)], "width": 2},
                                  hovertemplate=hover + "<extra>" + name + "</extra>"))
     return fig
 
 
+def _reference(fig: go.Figure, x, y, *, name: str, label: str, colour: str, dash: str, at: int) -> None:
+    """A reference line as a legend entry and a label at point `at` of its two ends (0 start, 1 end)."""
+    fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", hoverinfo="skip",
+                             line={"color": colour, "dash": dash, "width": 2}))
+    fig.add_annotation(x=x[at], y=y[at], text=label, showarrow=False, font={"color": colour},
+                       xanchor="right" if at else "left", yanchor="bottom", xshift=-4 if at else 4)
+
+
+def _series_span(series: dict[str, np.ndarray]) -> list[float]:
+    ys = np.concatenate([np.asarray(v, dtype=np.float64) for v in series.values()])
+    return [float(ys.min()), float(ys.max())]
+
+
 def curve_figure(thresholds: np.ndarray, curves: dict[str, np.ndarray], *, current: float | None,
-                 target: float | None) -> go.Figure:
-    """Mean patch length against threshold, one line per curve, with the current theta and target."""
-    fig = _threshold_lines(thresholds, curves, "θ %{x:.3f} nats → %{y:.2f} bytes/patch")
+                 target: float | None, unit: str = "nats") -> go.Figure:
+    """Mean patch length against threshold (nats in, drawn in `unit`), one line per curve, with the
+    current θ and the target as labelled lines.
+
+    >>> fig = curve_figure(np.array([0.0, 1.0]), {"text": np.array([1.0, 3.0])}, current=0.5, target=2.0)
+    >>> [t.name for t in fig.data], [a.text for a in fig.layout.annotations]
+    (['text', 'θ now: 0.500 nats', 'target: 2 bytes/patch'], ['θ now', 'target 2'])
+    """
+    x = to_unit(np.asarray(thresholds, dtype=np.float64), unit)
+    fig = _threshold_lines(x, curves, f"θ %{{x:.3f}} {unit} → %{{y:.2f}} bytes/patch")
     if current is not None:
-        fig.add_vline(x=current, line={"color": OKABE_ITO["orange"], "dash": "dash"},
-                      annotation_text=f"θ {current:.3f}", annotation_position="top")
+        _reference(fig, [to_unit(current, unit)] * 2, _series_span(curves),
+                   name=f"θ now: {fmt_entropy(current, unit)}", label="θ now", colour=OKABE_ITO["orange"], dash="dash", at=1)
     if target is not None:
-        fig.add_hline(y=target, line={"color": OKABE_ITO["vermillion"], "dash": "dot"},
-                      annotation_text=f"target {target:g}", annotation_position="bottom right")
-    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": 1.12},
-                      xaxis={"title": "threshold θ (nats)"}, yaxis={"title": "mean patch length (bytes)", "type": "log"})
+        _reference(fig, [x[0], x[-1]], [target, target], name=f"target: {target:g} bytes/patch",
+                   label=f"target {target:g}", colour=OKABE_ITO["vermillion"], dash="dot", at=1)
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend=LEGEND_BELOW,
+                      xaxis={"title": f"threshold θ ({unit})"},
+                      yaxis={"title": "mean patch length (bytes)", "type": "log"})
     return fig
 
 
 def compute_figure(thresholds: np.ndarray, flops_per_byte: dict[str, np.ndarray], *, bpe_line: float | None,
-                   bpe_name: str = "BPE") -> go.Figure:
-    """FLOPs per byte implied by each threshold (a BLT whose patches follow the curve)."""
-    fig = _threshold_lines(thresholds, flops_per_byte, "θ %{x:.3f} → %{y:.3s} FLOPs/byte")
+                   bpe_name: str = "BPE", unit: str = "nats") -> go.Figure:
+    """FLOPs per byte implied by each threshold (a BLT whose patches follow the curve), with the BPE
+    model as a labelled line.
+
+    >>> fig = compute_figure(np.array([0.0, 1.0]), {"text": np.array([2e9, 1e9])}, bpe_line=1.5e9, bpe_name="Llama")
+    >>> [t.name for t in fig.data]
+    ['text', 'Llama: 1.50 GFLOP/byte']
+    """
+    x = to_unit(np.asarray(thresholds, dtype=np.float64), unit)
+    fig = _threshold_lines(x, flops_per_byte, f"θ %{{x:.3f}} {unit} → %{{y:.3s}}FLOP/byte")
     if bpe_line is not None:
-        fig.add_hline(y=bpe_line, line={"color": OKABE_ITO["vermillion"], "dash": "dot"},
-                      annotation_text=f"{bpe_name}: {bpe_line:.3g} FLOPs/byte", annotation_position="top left")
-    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": 1.15},
-                      xaxis={"title": "threshold θ (nats)"}, yaxis={"title": "inference FLOPs per byte", "type": "log"})
+        _reference(fig, [x[0], x[-1]], [bpe_line, bpe_line], name=f"{bpe_name}: {fmt_flops(bpe_line)}/byte",
+                   label=bpe_name, colour=OKABE_ITO["vermillion"], dash="dot", at=0)
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend=LEGEND_BELOW,
+                      xaxis={"title": f"threshold θ ({unit})"},
+                      yaxis={"title": "inference FLOP per byte", "type": "log", "tickformat": "~s",
+                             "ticksuffix": "FLOP"})
     return fig
 
 

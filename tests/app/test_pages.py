@@ -6,6 +6,7 @@ import html as _html
 import json
 import re
 
+import numpy as np
 import pytest
 
 PAGES = ["explore", "compare", "tune", "compute", "learn", "generate"]
@@ -83,14 +84,48 @@ def test_calibrate_to_target(app):
                                                               abs=1e-3)
 
 
-def test_units_toggle_relabels_the_chart(app):
+def _figures(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _axis_title(fig: dict, axis: str) -> str:
+    return fig["layout"][axis]["title"]["text"]
+
+
+def test_units_switch_everywhere_at_once(app):
+    """One switch: the URL's unit=bits relabels Tune's axis, metric and button, Learn's chart and sentence,
+    and Compare's caption, and the sidebar switch shows it."""
+    app.query_params["unit"] = "bits"
     app.run()
-    fig = json.loads(app.get("plotly_chart")[0].proto.spec)
-    assert "nats" in fig["layout"]["yaxis"]["title"]["text"]
-    app.session_state["unit"] = "bits"
+    app.switch_page("app_pages/tune.py").run()
+    assert not app.exception
+    assert _axis_title(_figures(app)[0], "xaxis") == "threshold θ (bits)"
+    assert _metric(app, "Threshold for the target").endswith(" bits")
+    assert app.button[0].label.endswith(" bits on every page")
+    app.switch_page("app_pages/learn.py").run()
+    fig = _figures(app)[0]
+    assert _axis_title(fig, "yaxis") == "entropy (bits)"
+    assert "bits" in fig["data"][1]["text"][0]  # the hover labels too
+    assert any(re.search(r"θ = \*\*[\d.]+ bits\*\*", m.value) for m in app.markdown)
+    app.switch_page("app_pages/compare.py").run()
+    assert any(re.search(r"θ [\d.]+ bits", c.value) for c in app.caption)
+    app.session_state["unit"] = "nats"
+    app.switch_page("app_pages/tune.py").run()
+    assert _axis_title(_figures(app)[0], "xaxis") == "threshold θ (nats)"
+    assert app.query_params["unit"] == "nats"
+
+
+def test_tune_reference_lines_are_labelled_and_clear_of_the_legend(app):
     app.run()
-    fig = json.loads(app.get("plotly_chart")[0].proto.spec)
-    assert "bits" in fig["layout"]["yaxis"]["title"]["text"]
+    app.switch_page("app_pages/tune.py").run()
+    curve, cost = _figures(app)[:2]
+    names = [t.get("name", "") for t in curve["data"]]
+    assert any(n.startswith("θ now: ") for n in names) and any(n.startswith("target: 4.5") for n in names)
+    assert {a["text"] for a in curve["layout"]["annotations"]} == {"θ now", "target 4.5"}
+    assert any(t.get("name", "").startswith("llama3-8b at ") and "GFLOP/byte" in t["name"] for t in cost["data"])
+    for fig in (curve, cost):  # the legend sits below the plot, so no line label lands on it
+        assert fig["layout"]["legend"]["y"] < 0 and fig["layout"]["legend"]["yanchor"] == "top"
+        assert all(a.get("yref", "y") == "y" for a in fig["layout"].get("annotations", []))
 
 
 def test_empty_text_shows_a_hint(app):
@@ -108,15 +143,31 @@ def test_sample_picker_fills_the_text(app):
 
 
 def test_script_text_is_escaped(app):
+    """Learn's byte chips and patches (HTML) and its chart, and Compare's lanes (plotly), show markup as text."""
     evil = "<img src=x onerror=alert(1)><script>window.__pwned=1</script>"
     app.session_state["text"] = evil
     app.run()
-    html = "".join(h.proto.body for h in app.get("html"))
-    assert "<script" not in html and "<img" not in html
-    shown = _html.unescape(re.sub(r"<[^>]+>", "", html.split("</style>")[-1])).replace("·", " ")
-    assert evil in shown  # the text itself is there, literally
-    chart = app.get("plotly_chart")[0].proto.spec
-    assert "<script" not in chart and "<img" not in chart
+    app.switch_page("app_pages/learn.py").run()
+    bodies = [h.proto.body for h in app.get("html")]
+    assert not any("<script" in b or "<img" in b for b in bodies)
+    shown = [_html.unescape(re.sub(r"<[^>]+>", "", b.split("</style>")[-1])).replace("·", " ") for b in bodies]
+    assert any(evil in t for t in shown)  # the patch view holds the text itself, literally
+    for page in ("learn", "compare"):
+        app.switch_page(f"app_pages/{page}.py").run()
+        for chart in app.get("plotly_chart"):
+            assert "<script" not in chart.proto.spec and "<img" not in chart.proto.spec
+
+
+def test_plotly_text_is_escaped_exactly_once(app):
+    """Quotes reach plotly as they are (plotly shows &quot; literally), markup as &lt; &gt;."""
+    app.session_state["text"] = 'say "hi" <b>'
+    app.run()
+    app.switch_page("app_pages/learn.py").run()
+    spec = app.get("plotly_chart")[0].proto.spec
+    assert "&quot;" not in spec and "&#x27;" not in spec and "&amp;lt;" not in spec
+    hover = json.loads(spec)["data"][1]["text"]
+    assert hover[4].startswith('byte 4: <b>" 22</b>') and "&lt; 3c" in hover[9]
+    assert " · " not in hover[4].split("next byte:")[1]  # " | " separates candidates, never the space glyph
 
 
 def test_query_text_prefills(app):
@@ -240,3 +291,74 @@ def test_generate_page_streams_with_the_shipped_generator(app):
     assert ">&lt;<" in html and ">&amp;<" in html and "<b>" not in html  # one span per character
     assert 'title="patch 1"' in html  # more than one patch, each in its own span
     assert app.session_state["gen_result"]["status"] == "done"
+
+
+@pytest.mark.parametrize("page", ["compare", "tune", "compute", "learn", "generate"])
+def test_one_sentence_under_each_title(app, page):
+    from app.state import ABOUT
+
+    app.run()
+    app.switch_page(f"app_pages/{page}.py").run()
+    title = app.title[0].value
+    first = app.main.children[1]  # the element right after the title
+    assert first.type == "markdown" and first.value == ABOUT[title]
+    assert first.value.count(". ") == 0 and first.value.endswith(".")  # one sentence
+
+
+def test_shared_link_reproduces_the_patch_count(app):
+    """θ travels in the URL in full: a θ equal to one byte's entropy (strict '>' leaves that byte in its
+    patch) opens with the sender's patch count, where a rounded θ would add a patch."""
+    from app.state import DEFAULT_TEXT
+    from blt_core import patch_scores, score
+
+    e = score(DEFAULT_TEXT.encode(), backend="onnx").entropies.astype(np.float64)
+    theta = next(float(x) for x in e[1:] if round(float(x), 4) < float(x) and 1.0 < x < 3.0)
+    rounded = float(f"{theta:.4f}")
+    n_exact = patch_scores(score(DEFAULT_TEXT.encode(), backend="onnx"), threshold=theta).n_patches
+    assert patch_scores(score(DEFAULT_TEXT.encode(), backend="onnx"), threshold=rounded).n_patches > n_exact
+
+    app.session_state["threshold"] = theta
+    app.session_state["mode"] = "entropy"
+    app.switch_page("app_pages/compute.py").run()
+    sent = _metric(app, "Patches (global steps)")
+    assert sent == f"{n_exact:,}"
+    link = dict(app.query_params)
+    assert float(link["threshold"]) == theta
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.session_state["backend"] = app.session_state["backend"]
+    for k, v in link.items():
+        other.query_params[k] = v
+    other.switch_page("app_pages/compute.py").run()
+    assert _metric(other, "Patches (global steps)") == sent
+
+
+def test_compare_reports_exact_and_whitespace_attached_agreement(app):
+    app.session_state["text"] = "Last spring the river rose over the old stone bridge and the town watched it rise."
+    app.run()
+    app.switch_page("app_pages/compare.py").run()
+    table = app.dataframe[0].value.set_index("segmentation")
+    exact, attached = table["F1 vs BLT (entropy), exact"], table["F1 vs BLT (entropy), whitespace attached"]
+    assert attached["space"] > exact["space"] and attached["Llama 3"] > exact["Llama 3"]
+    assert exact["BLT (entropy)"] == attached["BLT (entropy)"] == 1.0
+    assert any("BPE tokens begin with it" in c.value for c in app.caption)
+    scripts = app.dataframe[1].value
+    assert "patch-Llama 3 F1, whitespace attached" in scripts.columns
+
+
+def test_compute_badge_says_the_share_in_words(app):
+    app.run()
+    app.switch_page("app_pages/compute.py").run()
+    m = next(m for m in app.metric if m.label == "llama3-8b FLOPs / byte")
+    assert re.fullmatch(r"BLT uses \d+% of llama3-8b's FLOPs", m.proto.delta)
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    assert m.proto.direction == MetricProto.MetricDirection.NONE  # no arrow: an up arrow read as a cost
+    ratio = int(re.search(r"(\d+)%", m.proto.delta).group(1))
+    assert m.proto.color == (MetricProto.MetricColor.GREEN if ratio <= 100 else MetricProto.MetricColor.RED)
+    assert re.fullmatch(r"[\d.]+ [kMGT]?FLOP", m.value) and "e+" not in _metric(app, "BLT FLOPs / byte")
+    assert not any("e+0" in str(v) for v in app.dataframe[0].value.to_numpy().ravel())
