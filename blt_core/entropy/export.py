@@ -17,8 +17,10 @@ import json
 from pathlib import Path
 
 import torch
+from torch.export import Dim
 
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+from blt_core.onnx_export import export_graph
 
 
 class _Blocked(torch.nn.Module):
@@ -30,24 +32,22 @@ class _Blocked(torch.nn.Module):
         return self.model.forward_chunk(ids, blocked=True, start_pos=start_pos, past_kv=past_kv, has_past=has_past)
 
 
-def export(model: EntropyModel, out: str | Path, *, opset: int = 17) -> Path:
-    """Write `out` and return its path; the sample length is two windows so both block cases trace."""
+def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
+    """Write `out` and return its path.
+
+    Batch and length are dynamic (`torch.export.Dim`); the length is declared as window x blocks,
+    which is what the block-wise path needs. The sample (2 rows, 3 windows, one row with a past)
+    only has to be general: no dynamic size of 0 or 1 that the export could specialise on.
+    """
     model = model.eval().float()
-    W = model.config.window
     c = model.config
-    sample = (torch.randint(4, 260, (2, 2 * W)), torch.tensor(W * 3),
+    W = c.window
+    sample = (torch.randint(4, 260, (2, 3 * W)), torch.tensor(W * 3),
               torch.randn(c.num_hidden_layers, 2, 2, c.num_attention_heads, W, c.head_dim), torch.tensor([True, False]))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            _Blocked(model), sample, str(out), input_names=["ids", "start_pos", "past_kv", "has_past"],
-            output_names=["logits", "present_kv"],
-            dynamic_axes={"ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}, "past_kv": {2: "batch"},
-                          "has_past": {0: "batch"}, "present_kv": {2: "batch"}},
-            opset_version=opset, dynamo=False,
-        )
-    return out
+    batch, blocks = Dim("batch", min=1), Dim("blocks", min=1)
+    dynamic = {"ids": {0: batch, 1: W * blocks}, "past_kv": {2: batch}, "has_past": {0: batch}}
+    return export_graph(_Blocked(model), sample, out, input_names=["ids", "start_pos", "past_kv", "has_past"],
+                        output_names=["logits", "present_kv"], dynamic_shapes=dynamic, opset=opset)
 
 
 def load_trained(weights: str | Path, config: dict) -> EntropyModel:

@@ -29,44 +29,23 @@ from blt_core.generator.model import BLT
 from blt_core.entropy.model import EntropyModel
 
 
-class TraceOnce:
-    """A step module run eagerly until its inputs are general enough, then as a frozen TorchScript
-    trace (one per batch size): a cached step is a few hundred tiny ops, and eager Python around
-    them costs about as much as the arithmetic (entropy step on 2 cores: 1.98 ms eager, 1.07 ms
-    traced, identical outputs).
+Steps = tuple[EntropyStep, LocalStep, GlobalStep]
 
-    "General enough": every input of 3 or more dims (caches, patch states) has all non-batch
-    dims >= 2, so the trace cannot specialise a length of 0 or 1; until then calls stay eager.
+
+def step_functions(blt: BLT, entropy_model: EntropyModel) -> Steps:
+    """(entropy, local, global) step modules in inference mode, run eagerly.
+
+    A cached step is a few hundred tiny ops, so eager Python costs about as much as the
+    arithmetic; the frozen TorchScript traces that once halved that are deprecated, and
+    torch.compile needs a C++ toolchain on the CPU, so the steps stay eager (ONNX Runtime is
+    the fast CPU path).
     """
-
-    def __init__(self, module: torch.nn.Module, enabled: bool = True):
-        self.module, self.enabled = module, enabled
-        self.traced: dict[int, torch.jit.ScriptModule] = {}
-
-    def __call__(self, *args: torch.Tensor):
-        fn = self.traced.get(args[0].shape[0])
-        if fn is not None:
-            return fn(*args)
-        if self.enabled and all(min(a.shape[1:]) >= 2 for a in args if a.dim() >= 3):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracer notes about Python ints: shapes here stay symbolic
-                fn = torch.jit.freeze(torch.jit.trace(self.module, args, check_trace=False).eval())
-            self.traced[args[0].shape[0]] = fn
-            return fn(*args)
-        return self.module(*args)
-
-
-def step_functions(blt: BLT, entropy_model: EntropyModel, *, trace: bool = True) -> tuple[TraceOnce, ...]:
-    """(entropy, local, global) steps; share them between steppers so each traces only once."""
-    return (TraceOnce(EntropyStep(entropy_model.eval()), trace), TraceOnce(LocalStep(blt.eval()), trace),
-            TraceOnce(GlobalStep(blt.eval()), trace))
+    return EntropyStep(entropy_model.eval()), LocalStep(blt.eval()), GlobalStep(blt.eval())
 
 
 class TorchStepper:
     def __init__(self, blt: BLT, entropy_model: EntropyModel, *, device: str | torch.device = "cpu",
-                 steps: tuple[TraceOnce, ...] | None = None):
+                 steps: Steps | None = None):
         self.device = torch.device(device)
         self.blt, self.entropy_model = blt.eval(), entropy_model.eval()
         self.entropy, self.local, self.glob = steps or step_functions(blt, entropy_model)
