@@ -27,7 +27,7 @@ _CSS = f"""
 .blt-sp {{ opacity: 0.6; }}
 .blt-ctl {{ outline: 1px dotted currentColor; font-size: 0.8em; }}
 .blt-bad {{ outline: 2px solid {OKABE_ITO["vermillion"]}; font-size: 0.8em; }}
-.blt-split {{ padding: 1px 0; }}
+.blt-split {{ padding: 1px 0 3px; color: #111; text-shadow: 0 0 2px #fff, 0 0 3px #fff; }}
 .blt-p.blt-cont {{ padding-left: 0; border-top-left-radius: 0; border-bottom-left-radius: 0; }}
 .blt-p.blt-to-split {{ padding-right: 0; margin-right: 0; border-top-right-radius: 0; border-bottom-right-radius: 0; }}
 .blt-ctl, .blt-bad {{ white-space: nowrap; }}
@@ -40,18 +40,21 @@ _KIND_CLASS = {"char": "", "space": "blt-sp", "control": "blt-ctl", "invalid": "
 
 def _split_glyph(data: bytes, u, starts: np.ndarray, first: int, colours: dict[int, str]) -> str:
     """A character whose bytes fall in several patches: drawn once, in all their colours, with a
-    tick at each boundary byte; its tooltip spells the byte split."""
-    bands, tips, i, b = [], [], first, u.start
+    short tick under each boundary byte; its tooltip spells the byte split."""
+    bands, ticks, tips, i, b = [], [], [], first, u.start
     while b < u.end:
         nxt = min(u.end, int(starts[i + 1]) if i + 1 < len(starts) else u.end)
         a, z = 100 * (b - u.start) / u.length, 100 * (nxt - u.start) / u.length
-        tick = f"#202020 {a:g}%, #202020 calc({a:g}% + 2px), " if b > u.start else ""
-        bands.append(f"{tick}{colours[i]} {a:g}%, {colours[i]} {z:g}%")
+        bands.append(f"{colours[i]} {a:g}%, {colours[i]} {z:g}%")
+        if b > u.start:
+            ticks.append(f"transparent calc({a:g}% - 1.5px), #202020 calc({a:g}% - 1.5px), "
+                         f"#202020 calc({a:g}% + 1.5px), transparent calc({a:g}% + 1.5px)")
         tips.append(f"{' '.join(f'{x:02x}' for x in data[b:nxt])} (patch {i})")
         b, i = nxt, i + 1
     tip = "character split across patches: " + " | ".join(tips)
-    return (f'<span class="blt-split" style="background:linear-gradient(to right, {", ".join(bands)});'
-            f'color:{text_colour_on(colours[first])}" title="{_html.escape(tip)}">{_html.escape(u.text)}</span>')
+    bg = (f"linear-gradient(to right, {', '.join(ticks)}) bottom / 100% 35% no-repeat, "
+          f"linear-gradient(to right, {', '.join(bands)})")
+    return f'<span class="blt-split" style="background:{bg}" title="{_html.escape(tip)}">{_html.escape(u.text)}</span>'
 
 
 def patches_html(data: bytes, starts: np.ndarray, entropies: np.ndarray, *, lo: int = 0,

@@ -31,7 +31,7 @@ function bltRenderAll(ui, $, scale) {
   $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
   bltDrawOverview($("overview"), { w: $("overview").clientWidth || 600, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling });
   $("caption").textContent = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
-    `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%): drag the window in the overview, or ◀ ▶` : "No bytes";
+    `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%). Drag the blue window above, or use ◀ ▶` : "No bytes";
   const colourOf = bltColourOf(ui);
   const title = (i) => {
     const s = st[i], e = bltPatchEnd(st, i, n), m = (p.cum[e] - p.cum[s]) / Math.max(1, e - s);

@@ -12,21 +12,23 @@ function bltHexList(data, s, e) {
   return out.join(" ");
 }
 
-// Background of a split cluster: one colour band per patch over its bytes, a dark tick at each
-// boundary; drawn right to left for right-to-left text so the tick sits on the right byte.
+// Background of a split cluster: one colour band per patch over its bytes, and below them a
+// short dark tick at each boundary byte (a full-height rule would strike the glyph through);
+// drawn right to left for right-to-left text so the tick sits on the right byte.
 function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
-  const n = ce - cs, stops = [];
+  const n = ce - cs, bands = [], ticks = [];
   let i = pi;
   for (let b = cs; b < ce;) {
     const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
-    const a = ((b - cs) / n) * 100, z = ((next - cs) / n) * 100;
-    const col = colourOf(i)[0];
-    if (b > cs) stops.push(`#202020 ${a}%`, `#202020 calc(${a}% + 2px)`, `${col} calc(${a}% + 2px)`);
-    else stops.push(`${col} ${a}%`);
-    stops.push(`${col} ${z}%`);
+    const a = ((b - cs) / n) * 100, z = ((next - cs) / n) * 100, col = colourOf(i)[0];
+    bands.push(`${col} ${a}%`, `${col} ${z}%`);
+    if (b > cs) ticks.push(`transparent calc(${a}% - 1.5px)`, `#202020 calc(${a}% - 1.5px)`,
+                           `#202020 calc(${a}% + 1.5px)`, `transparent calc(${a}% + 1.5px)`);
     b = next; i++;
   }
-  return `linear-gradient(${rtl ? "to left" : "to right"}, ${stops.join(", ")})`;
+  const dir = rtl ? "to left" : "to right";
+  return `linear-gradient(${dir}, ${ticks.join(", ")}) bottom / 100% 35% no-repeat, ` +
+         `linear-gradient(${dir}, ${bands.join(", ")})`;
 }
 
 function bltSplitTitle(data, cs, ce, starts, pi) {
@@ -69,7 +71,6 @@ function bltDrawStrip(root, data, clusters, starts, c0, c1, colourOf, patchTitle
       g.className = "blt-split " + BLT_CLASS[kind];
       g.textContent = text;
       g.style.background = bltSplitBackground(cs, ce, starts, pi, colourOf, BLT_RTL.test(text));
-      g.style.color = colourOf(pi)[1];
       g.title = bltSplitTitle(data, cs, ce, starts, pi);
       box.classList.add("blt-to-split");
       frag.appendChild(g);  // between the boxes: the glyph belongs to both

@@ -7,14 +7,15 @@ const BLT_WINDOW = 1200;  // bytes in the chart and the strip at once
 
 function bltCreateUi(root, component) {
   const $ = (c) => root.querySelector(`[data-c="${c}"]`);
-  const ui = { component, p: null, view: null, s: null, lastSent: null, lo: 0, starts: new Int32Array(0),
+  const ui = { component, p: null, view: null, s: null, sent: [], lo: 0, starts: new Int32Array(0),
                dirty: true, frame: 0, geom: null, dragging: null };
   for (const m of BLT_MODES) { const o = document.createElement("option"); o.value = o.textContent = m; $("mode").appendChild(o); }
 
   const commit = () => {  // release: the settings go to the server (session state, URL)
-    if (bltSame(ui.s, ui.lastSent)) return;
-    ui.lastSent = { ...ui.s };
-    ui.component.setStateValue("settings", ui.lastSent);
+    if (bltSame(ui.s, ui.sent.at(-1))) return;
+    ui.sent.push({ ...ui.s });
+    if (ui.sent.length > 32) ui.sent.shift();
+    ui.component.setStateValue("settings", { ...ui.s });
   };
   const set = (key, value) => {
     if (ui.s[key] === value) return;
@@ -40,10 +41,11 @@ function bltCreateUi(root, component) {
   ui.update = (view) => {
     ui.view = view;
     ui.colours = view.colours;
-    const incoming = view.settings;
-    if (!ui.s || !bltSame(incoming, ui.lastSent)) {  // a change from elsewhere (expander, calibrate, URL)
-      ui.s = { ...incoming }; ui.lastSent = { ...incoming }; ui.dirty = true;
-    }
+    // The server echoes each release in a later rerun; by then the user may have moved on, so an
+    // echo of anything this view sent is dropped. Anything else (expander, calibrate, URL) applies.
+    const incoming = view.settings, echo = ui.sent.findIndex((x) => bltSame(x, incoming));
+    if (echo >= 0) ui.sent.splice(0, echo);
+    else if (!bltSame(incoming, ui.s)) { ui.s = { ...incoming }; ui.sent = [{ ...incoming }]; ui.dirty = true; }
     bltSyncControls(ui, $, unitScale());
     schedule();
   };
