@@ -61,6 +61,51 @@ def group_bpb(docs: list[dict], surprisal: list[np.ndarray], key: str) -> dict[s
     return {k: {"bits_per_byte": round(bits[k] / count[k], 4), "bytes": count[k]} for k in sorted(bits)}
 
 
+def heldout_measures(onnx, torch_m, docs: list[dict], window: int) -> tuple[dict, list[np.ndarray]]:
+    """The card's "heldout" section (ONNX scores, torch parity) and the text documents' entropies."""
+    t0 = time.time()
+    scored = [score_bytes(onnx.score_chunk, d["data"], window=window) for d in docs]
+    eval_seconds = time.time() - t0
+    text = [(d, s) for d, s in zip(docs, scored) if d.get("kind") != "binary"]
+    surpr = [s.surprisal for _, s in text]
+    total_bits, total_bytes = sum(float(s.sum()) for s in surpr), sum(len(s) for s in surpr)
+    # parity: torch eager vs ONNX on every byte of the subset
+    max_diff = 0.0
+    for d, s in zip(docs, scored):
+        ref = score_bytes(torch_m.score_chunk, d["data"], window=window, stack=torch_m.stack_pasts)
+        max_diff = max(max_diff, float(np.abs(ref.entropies - s.entropies).max()))
+    random_bytes = np.random.default_rng(0).integers(0, 256, 65536, dtype=np.uint8).tobytes()
+    random_bpb = float(score_bytes(onnx.score_chunk, random_bytes, window=window).surprisal.mean())
+    binary = [s for d, s in zip(docs, scored) if d.get("kind") == "binary"]
+    heldout = {
+        "bits_per_byte": round(total_bits / total_bytes, 4), "bytes": total_bytes,
+        "by_lang": group_bpb([d for d, _ in text], surpr, "lang"),
+        "by_script": group_bpb([d for d, _ in text], surpr, "script"),
+        "binary_bits_per_byte": round(float(np.mean(np.concatenate([s.surprisal for s in binary]))), 4) if binary else None,
+        "random_bytes_bits_per_byte": round(random_bpb, 4),
+        "max_torch_onnx_entropy_diff_nats": max_diff,
+        "onnx_scoring_seconds": round(eval_seconds, 1),
+    }
+    return heldout, [s.entropies for _, s in text]
+
+
+def calibrated_defaults(text_entropies: list[np.ndarray]) -> dict:
+    """The card's "defaults": theta and theta_r calibrated to TARGET bytes per patch on the held-out text."""
+    joined = joined_for_calibration(text_entropies)
+    joined_bytes = b"\x00" * len(joined)  # bytes only matter for the space and static modes
+    cal_t = calibrate_threshold(joined, joined_bytes, target=TARGET, mode="entropy")
+    cal_r = calibrate_threshold(joined, joined_bytes, target=TARGET, mode="monotonic")
+    return {
+        "target_patch_size": TARGET,
+        "threshold": cal_t.threshold, "threshold_mean_patch_length": round(cal_t.mean_patch_length, 4),
+        "theta_r": cal_r.threshold, "theta_r_mean_patch_length": round(cal_r.mean_patch_length, 4),
+        "patch_size": 4,
+        "note": "threshold and theta_r calibrated on the held-out subset's text documents to a mean patch "
+                "length of 4.5 bytes (the paper's BLT-Entropy setting); static patch_size 4 is the nearest "
+                "integer below it.",
+    }
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True, help="training output folder (entropy_model.safetensors, config.json)")
@@ -70,79 +115,42 @@ def main(argv=None) -> None:
     a = p.parse_args(argv)
     run, assets = Path(a.run), Path(a.assets)
     summary = json.loads((run / "config.json").read_text())
-    from blt_core.entropy.export import export, load_trained
+    from blt_core.backends import load_weights
+    from blt_core.entropy.export import export
+    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
     from blt_core.entropy.onnx_scorer import OnnxEntropyModel
     from blt_core.entropy.torch_scorer import TorchEntropyModel
 
     st = assets / "entropy_model.safetensors"
     shutil.copyfile(run / "entropy_model.safetensors", st)
-    onnx_path = export(load_trained(st, summary["config"]), assets / "entropy_model.onnx")
+    model = load_weights(EntropyModel(EntropyModelConfig.from_dict(summary["config"])), st).eval()
+    onnx_path = export(model, assets / "entropy_model.onnx")
     window = summary["config"]["window"]
     onnx = OnnxEntropyModel(str(onnx_path), window=window, threads=os.cpu_count())
-    torch_m = TorchEntropyModel(load_trained(st, summary["config"]), device="cpu")
-
     eval_path = assets / "eval" / "heldout_eval.jsonl"
-    docs = load_eval(eval_path)
-    t0 = time.time()
-    scored = [score_bytes(onnx.score_chunk, d["data"], window=window) for d in docs]
-    eval_seconds = time.time() - t0
-    text = [(d, s) for d, s in zip(docs, scored) if d.get("kind") != "binary"]
-    surpr = [s.surprisal for _, s in text]
-    total_bits = sum(float(s.sum()) for s in surpr)
-    total_bytes = sum(len(s) for s in surpr)
-
-    # parity: torch eager vs ONNX on every byte of the subset
-    max_diff = 0.0
-    for d, s in zip(docs, scored):
-        ref = score_bytes(torch_m.score_chunk, d["data"], window=window, stack=torch_m.stack_pasts)
-        max_diff = max(max_diff, float(np.abs(ref.entropies - s.entropies).max()))
-
-    rng = np.random.default_rng(0)
-    random_bytes = rng.integers(0, 256, 65536, dtype=np.uint8).tobytes()
-    random_bpb = float(score_bytes(onnx.score_chunk, random_bytes, window=window).surprisal.mean())
-    binary = [s for d, s in zip(docs, scored) if d.get("kind") == "binary"]
-
-    joined = joined_for_calibration([s.entropies for _, s in text])
-    joined_bytes = b"\x00" * len(joined)  # bytes only matter for the space and static modes
-    cal_t = calibrate_threshold(joined, joined_bytes, target=TARGET, mode="entropy")
-    cal_r = calibrate_threshold(joined, joined_bytes, target=TARGET, mode="monotonic")
+    heldout, text_entropies = heldout_measures(onnx, TorchEntropyModel(model, device="cpu"), load_eval(eval_path),
+                                               window)
     manifest = assets / "corpus_manifest.json"
+    n_params = int(sum(np.prod(v) for v in _shapes(st).values()))
     card = {
-        "name": a.name or f"blt-explorer-entropy-{sum(np.prod(v) for v in _shapes(st).values()) / 1e6:.1f}m",
+        "name": a.name or f"blt-explorer-entropy-{n_params / 1e6:.1f}m",
         "kind": "entropy-model",
         "description": "Llama-style causal byte LM (RMSNorm, SwiGLU, interleaved RoPE, sliding-window attention) "
                        "trained from scratch on the project's offline corpus; entropies in nats over 260 outputs.",
         "config": summary["config"],
-        "parameters": int(sum(np.prod(v) for v in _shapes(st).values())),
+        "parameters": n_params,
         "files": {"safetensors": file_entry(st, relative_to=assets), "onnx": file_entry(onnx_path, relative_to=assets)},
-        "training": {"stages": [_stage(Path(r)) for r in ([a.pretrain_run] if a.pretrain_run else []) + [a.run]]},
+        "training": {"stages": [_stage(Path(r), assets) for r in ([a.pretrain_run] if a.pretrain_run else []) + [a.run]]},
         "corpus_manifest_sha256": sha256_file(manifest) if manifest.exists() else None,
-        "heldout": {
-            "subset": str(eval_path.relative_to(assets)), "subset_sha256": sha256_file(eval_path),
-            "bits_per_byte": round(total_bits / total_bytes, 4), "bytes": total_bytes,
-            "by_lang": group_bpb([d for d, _ in text], surpr, "lang"),
-            "by_script": group_bpb([d for d, _ in text], surpr, "script"),
-            "binary_bits_per_byte": round(float(np.mean(np.concatenate([s.surprisal for s in binary]))), 4) if binary else None,
-            "random_bytes_bits_per_byte": round(random_bpb, 4),
-            "max_torch_onnx_entropy_diff_nats": max_diff,
-            "onnx_scoring_seconds": round(eval_seconds, 1),
-        },
-        "defaults": {
-            "target_patch_size": TARGET,
-            "threshold": cal_t.threshold, "threshold_mean_patch_length": round(cal_t.mean_patch_length, 4),
-            "theta_r": cal_r.threshold, "theta_r_mean_patch_length": round(cal_r.mean_patch_length, 4),
-            "patch_size": 4,
-            "note": "threshold and theta_r calibrated on the held-out subset's text documents to a mean patch "
-                    "length of 4.5 bytes (the paper's BLT-Entropy setting); static patch_size 4 is the nearest "
-                    "integer below it.",
-        },
+        "heldout": {"subset": str(eval_path.relative_to(assets)), "subset_sha256": sha256_file(eval_path), **heldout},
+        "defaults": calibrated_defaults(text_entropies),
     }
     write_card(assets / "entropy_model.json", card)
     Card.load(assets / "entropy_model.json")  # round-trip check
     print(json.dumps({k: card[k] for k in ("heldout", "defaults")}, indent=2))
 
 
-def _stage(run: Path) -> dict:
+def _stage(run: Path, assets: Path) -> dict:
     """One training stage for the card: its summary and its held-out curve."""
     summary = json.loads((run / "config.json").read_text())
     keys = ("init_from", "random_frac", "steps", "train_seconds", "tokens", "world_size", "batch_size_per_process",

@@ -52,3 +52,27 @@ def test_torchrun_two_processes_trains_resumes_and_saves(tiny_corpus, tmp_path):
 
     w = load_file(str(out / "entropy_model.safetensors"))
     assert w["tok_embeddings.weight"].shape == (260, 32) and "layers.0.attention.wq.weight" in w
+
+
+def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
+    """finalize_entropy: weights, ONNX export, measured card and archived logs; both backends score with it."""
+    out = tmp_path / "run"
+    assert run(tiny_corpus, out, 5).returncode == 0
+    assets = tmp_path / "assets"
+    (assets / "eval").mkdir(parents=True)
+    rows = [{"id": "a", "lang": "en", "script": "Latin", "kind": "prose", "text": "The lazy dog sleeps. " * 20},
+            {"id": "b", "lang": "none", "script": "binary", "kind": "binary", "hex": bytes(range(256)).hex()}]
+    (assets / "eval" / "heldout_eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from blt_core.checkpoints import Card
+    from blt_core.train import finalize_entropy
+
+    finalize_entropy.main(["--run", str(out), "--assets", str(assets)])
+    card = Card.load(assets / "entropy_model.json")
+    assert card.data["training"]["stages"][0]["run"] == "training/run"
+    assert (assets / "training" / "run" / "log.jsonl").is_file()
+    assert set(card.data["heldout"]["by_lang"]) == {"en"} and card.data["heldout"]["binary_bits_per_byte"] > 0
+    assert card.data["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-4
+    import blt_core
+
+    a, b = (blt_core.score("The lazy dog", backend=be, model=str(assets / "entropy_model.json")) for be in ("onnx", "torch"))
+    np.testing.assert_allclose(a.entropies, b.entropies, atol=1e-4)
