@@ -9,6 +9,13 @@ True
 
 `analyze(data, ...)` does both. Backends: "onnx" (CPU, no torch), "torch" (GPU if present),
 "auto" (torch on a GPU, else ONNX; torch for official weights, which ship no ONNX file).
+`model` is a model card, a folder holding one, or an official weights folder in any released
+layout (entropy/official.py tells them apart by their files).
+
+Chunking: "continuous" (default) scores each input in one sliding-window pass, so every byte
+sees its full window, as transformers' BltPatcher and a single reference pass do; "official"
+reproduces facebookresearch/blt's preprocessing, which scores independent rows of 8,192 tokens
+(entropy/scoring.py).
 """
 
 from __future__ import annotations
@@ -27,15 +34,20 @@ from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
 from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION
 from blt_core.patching import PATCH_MODES, patch, patch_lengths
 from blt_core.results import Analysis, Scores
-from blt_core.entropy.scoring import score_bytes
+from blt_core.entropy.official import detect_layout, unsupported_message
+from blt_core.entropy.scoring import OFFICIAL_ROW_TOKENS, score_bytes
 
 DEFAULT_TARGET = 4.5  # the paper's BLT-Entropy setting: 4.5 bytes per patch
+CHUNKINGS = {"continuous": None, "official": OFFICIAL_ROW_TOKENS}  # name -> row length in tokens (None: no rows)
+# JSON files of official and Hugging Face folders: never a project model card
+FOREIGN_JSON = {"config.json", "params.json", "model.safetensors.index.json", "tokenizer_config.json",
+                "generation_config.json", "special_tokens_map.json"}
 
 
 # ---- model loading: one instance per (backend, model) per process ------------------------
 
 def _is_official_folder(model: str | None) -> bool:
-    return model is not None and Path(model).is_dir() and (Path(model) / "consolidated.pth").exists()
+    return model is not None and Path(model).is_dir() and detect_layout(Path(model)) is not None
 
 
 def _torch_only(model: str | None) -> str | None:
@@ -47,11 +59,11 @@ def _card_path(model: str | None) -> Path:
         return DEFAULT_CARD
     p = Path(model)
     if p.is_dir():
-        cards = sorted(p.glob("*.json"))
+        cards = sorted(c for c in p.glob("*.json") if c.name not in FOREIGN_JSON)
         if (p / "entropy_model.json").exists():
             return p / "entropy_model.json"
         if not cards:
-            raise WeightsError(f"model folder {p} holds neither consolidated.pth nor a model card (*.json)")
+            raise WeightsError(unsupported_message(p))
         return cards[0]
     if not p.exists():
         raise WeightsError(f"model not found: {p}")
@@ -81,17 +93,20 @@ def load_model(backend: str, model: str | None):
 # ---- the two steps -----------------------------------------------------------------------
 
 def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, backend: str = "auto",
-          model: str | None = None, progress: Callable[[int, int], None] | None = None) -> Scores:
+          model: str | None = None, chunking: str = "continuous",
+          progress: Callable[[int, int], None] | None = None) -> Scores:
     """Run the entropy model over `data` (any bytes). Raises ValueError on bad input."""
     raw = to_bytes(data)
     if not raw:
         raise ValueError("empty input: there are no bytes to analyze")
     if not isinstance(top_k, int) or top_k < 0 or top_k > 260:
         raise ValueError(f"top_k must be an integer from 0 to 260, got {top_k!r}")
+    if chunking not in CHUNKINGS:
+        raise ValueError(f"unknown chunking {chunking!r}; choose one of {', '.join(CHUNKINGS)}")
     name = resolve_backend(backend, torch_only=_torch_only(None if model is None else str(model)))
     m, model_name, defaults = load_model(name, None if model is None else str(model))
-    s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k, progress=progress,
-                    stack=getattr(m, "stack_pasts", np.stack))
+    s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k,
+                    row_tokens=CHUNKINGS[chunking], progress=progress, stack=getattr(m, "stack_pasts", np.stack))
     return Scores(data=raw, entropies=s.entropies, surprisal=s.surprisal, top_k_bytes=s.top_ids,
                   top_k_probs=s.top_probs, backend=f"{name}:{m.device}", model=model_name, defaults=defaults,
                   newline_reset=newline_reset)
@@ -168,7 +183,7 @@ def patch_scores(scores: Scores, *, mode: str = "entropy", threshold: float | No
 def analyze(data: bytes | str, *, mode: str = "entropy", threshold: float | None = None,
             theta_r: float | None = None, patch_size: int | None = None, target_patch_size: float | None = None,
             max_patch_length: int | None = None, newline_reset: bool = False, top_k: int = 0,
-            backend: str = "auto", model: str | None = None,
+            backend: str = "auto", model: str | None = None, chunking: str = "continuous",
             progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Score `data` with the entropy model and cut it into patches.
 
@@ -178,6 +193,7 @@ def analyze(data: bytes | str, *, mode: str = "entropy", threshold: float | None
     """
     validate_options(mode=mode, threshold=threshold, theta_r=theta_r, patch_size=patch_size,  # before the model runs
                      target_patch_size=target_patch_size, max_patch_length=max_patch_length)
-    s = score(data, newline_reset=newline_reset, top_k=top_k, backend=backend, model=model, progress=progress)
+    s = score(data, newline_reset=newline_reset, top_k=top_k, backend=backend, model=model, chunking=chunking,
+              progress=progress)
     return patch_scores(s, mode=mode, threshold=threshold, theta_r=theta_r, patch_size=patch_size,
                         target_patch_size=target_patch_size, max_patch_length=max_patch_length)

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from blt_core.api import BACKENDS, analyze
+from blt_core.api import BACKENDS, CHUNKINGS, analyze
 from blt_core.bytes_codec import render_bytes
 from blt_core.cli.reader import add_input_arguments, fail, read_input
 from blt_core.patching import PATCH_MODES
@@ -31,6 +31,9 @@ def add_parser(sub) -> None:
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--backend", default="auto", choices=BACKENDS)
     p.add_argument("--model", help="model card (.json) or official weights folder")
+    p.add_argument("--chunking", default="continuous", choices=list(CHUNKINGS),
+                   help="continuous: one sliding-window pass (default); official: independent 8,192-token rows, "
+                        "as facebookresearch/blt's entropy preprocessing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         a = analyze(data, mode=args.mode, threshold=args.threshold, theta_r=args.theta_r, patch_size=args.patch_size,
                     target_patch_size=args.target_patch_size, max_patch_length=args.max_patch_length,
                     newline_reset=args.newline_reset, top_k=args.top_k, backend=args.backend, model=args.model,
-                    progress=progress)
+                    chunking=args.chunking, progress=progress)
     except ValueError as e:  # WeightsError is a ValueError too
         return fail(str(e))
     if args.json:

@@ -14,6 +14,11 @@ chunk's last window through past_kv, so chunked scoring equals one full sliding-
 pass (every layer, not just the first, sees its whole window) and each byte is computed
 exactly once. Independent segments (newline reset, or many documents) are batched.
 
+`row_tokens` instead reproduces the official preprocessing (facebookresearch/blt's
+`calculate_entropies`): the model input [BOS, b0, b1, ...] is cut into rows of 8,192 tokens
+(`OFFICIAL_ROW_TOKENS`), each scored from position 0 with no context from the row before, so
+only row 0 starts with BOS and the first bytes of every later row see less than a window of context.
+
 >>> plan_chunks([10, 3], window=4, chunk_tokens=8)
 [[(0, 0, 8), (1, 0, 4)], [(0, 8, 4)]]
 """
@@ -28,6 +33,7 @@ import numpy as np
 from blt_core.constants import BOS_ID, OFFSET
 
 LN2 = float(np.log(2.0))
+OFFICIAL_ROW_TOKENS = 8192  # calculate_entropies' max_length default (the official model sets none)
 
 
 def plan_chunks(lengths: list[int], *, window: int, chunk_tokens: int) -> list[list[tuple[int, int, int]]]:
@@ -62,6 +68,22 @@ def segment_bounds(data: bytes, *, newline_reset: bool) -> list[tuple[int, int]]
         ends.append(n)
     starts = [0] + ends[:-1]
     return [(s, e) for s, e in zip(starts, ends) if e > s]
+
+
+def rows(segs: list[tuple[int, int]], inputs: list[np.ndarray], *,
+         row_tokens: int) -> tuple[list[tuple[int, int]], list[np.ndarray]]:
+    """Cut every segment into independent rows of `row_tokens` model inputs (official chunking).
+
+    Input i of a segment predicts its byte i, so a row keeps the bytes its inputs predict:
+    >>> rows([(0, 5)], [np.array([1, 10, 11, 12, 13])], row_tokens=2)
+    ([(0, 2), (2, 4), (4, 5)], [array([ 1, 10]), array([11, 12]), array([13])])
+    """
+    out_segs, out_inputs = [], []
+    for (s, e), x in zip(segs, inputs):
+        for r in range(0, e - s, row_tokens):
+            out_segs.append((s + r, min(s + r + row_tokens, e)))
+            out_inputs.append(x[r:r + row_tokens])
+    return out_segs, out_inputs
 
 
 @dataclass
@@ -109,17 +131,22 @@ def numpy_score_chunk(forward_chunk: Callable) -> Callable:
 
 def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens: int = 4096,
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
-                progress: Callable[[int, int], None] | None = None, stack: Callable = np.stack) -> ByteScores:
+                row_tokens: int | None = None, progress: Callable[[int, int], None] | None = None,
+                stack: Callable = np.stack) -> ByteScores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
     `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
     batches carried pasts: np.stack by default; a GPU backend passes its own so that the
-    keys and values stay on the device between chunks.
+    keys and values stay on the device between chunks. `row_tokens` (None: one continuous pass
+    per segment) scores each segment in independent rows of that many inputs, as the official
+    preprocessing does with OFFICIAL_ROW_TOKENS.
     """
     n = len(data)
     ids_all = np.frombuffer(data, dtype=np.uint8).astype(np.int64) + OFFSET
     segs = segment_bounds(data, newline_reset=newline_reset)
     seg_inputs = [np.concatenate([[BOS_ID], ids_all[s:e - 1]]) for s, e in segs]
+    if row_tokens is not None:
+        segs, seg_inputs = rows(segs, seg_inputs, row_tokens=row_tokens)
     rounds = plan_chunks([e - s for s, e in segs], window=window, chunk_tokens=chunk_tokens)
 
     ent = np.zeros(n, dtype=np.float32)

@@ -1,8 +1,6 @@
-"""PyTorch backend for the entropy model (GPU when present, else CPU), and official-weight loading.
+"""PyTorch backend for the entropy model (GPU when present, else CPU).
 
-The official `facebook/blt-entropy` original layout is a folder with `params.json` and
-`consolidated.pth`; parameter names already match `EntropyModel`, so loading is a key
-check plus a config translation:
+Official weights in any released layout load through `entropy/official.py`:
 
 >>> m = TorchEntropyModel.from_official("/models/blt-entropy")    # doctest: +SKIP
 >>> m.config.hidden_size, m.config.num_hidden_layers              # doctest: +SKIP
@@ -11,7 +9,6 @@ check plus a config translation:
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from pathlib import Path
@@ -19,26 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from blt_core.backends import check_keys, load_card_weights, torch_device
-from blt_core.checkpoints import Card, WeightsError
-from blt_core.constants import OFFICIAL_WINDOW, OFFSET, VOCAB_SIZE
-from blt_core.entropy.model import EntropyModel, EntropyModelConfig, official_ffn_width
+from blt_core.backends import load_card_weights, torch_device
+from blt_core.checkpoints import Card
+from blt_core.constants import OFFSET
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.official import load_official, official_config  # noqa: F401 (official_config: its old home)
 from blt_core.nn import log_probs_and_entropy
-
-
-def official_config(params: dict) -> EntropyModelConfig:
-    """params.json (flat, or nested under "entropy_model") -> EntropyModelConfig."""
-    p = params.get("entropy_model", params)
-    dim = int(p["dim"])
-    heads = int(p.get("n_heads") or dim // int(p.get("head_dim") or 64))
-    return EntropyModelConfig(
-        vocab_size=int(p.get("vocab_size", VOCAB_SIZE)), hidden_size=dim, num_hidden_layers=int(p["n_layers"]),
-        num_attention_heads=heads,
-        intermediate_size=official_ffn_width(dim, multiple_of=int(p.get("multiple_of", 256)),
-                                             ffn_dim_multiplier=p.get("ffn_dim_multiplier")),
-        window=int(p.get("sliding_window") or p.get("attn_window") or OFFICIAL_WINDOW),
-        rope_theta=float(p.get("rope_theta", 10000.0)), norm_eps=float(p.get("norm_eps", 1e-5)),
-    )
 
 
 class TorchEntropyModel:
@@ -58,21 +41,8 @@ class TorchEntropyModel:
 
     @classmethod
     def from_official(cls, folder: str | Path, *, device: str | None = None) -> "TorchEntropyModel":
-        folder = Path(folder)
-        params_path, weights_path = folder / "params.json", folder / "consolidated.pth"
-        for f in (params_path, weights_path):
-            if not f.is_file():
-                raise WeightsError(f"official weights folder {folder} lacks {f.name}")
-        try:
-            params = json.loads(params_path.read_text())
-            state = torch.load(weights_path, map_location="cpu", weights_only=True)  # never unpickle code
-        except Exception as e:
-            raise WeightsError(f"cannot read official weights in {folder}: {e}") from None
-        if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-            state = state["model"]
-        model = EntropyModel(official_config(params))
-        model.load_state_dict({k: v.float() for k, v in check_keys(model, state, str(weights_path)).items()})
-        return cls(model, device=device)
+        """An official folder of any layout (official.LAYOUTS), recognised by its files."""
+        return cls(load_official(folder)[0], device=device)
 
     @torch.no_grad()
     def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray):

@@ -1,0 +1,225 @@
+"""Official entropy-model folders: which layout a folder holds (told by its files), and loading it.
+
+The released entropy model (Llama-style, 260 byte ids, sliding window 512) ships in three layouts,
+all the same network as `EntropyModel`, in float32 or bfloat16:
+
+- consolidated: `params.json` (flat, or nested under "entropy_model") + `consolidated.pth`, the
+  `entropy_model/` folder of facebook/blt, facebook/blt-1b and facebook/blt-7b. Keys already
+  match `EntropyModel`.
+- blt-entropy: `config.json` holding `{"args": {...}}` + `model.safetensors`, facebook/blt-entropy
+  (the huggingface_hub mixin's save of the same model). Same args, same keys.
+- transformers: `config.json` with model_type "blt" (its "patcher_config") or "blt_patcher", and
+  `model.safetensors` (or shards named by `model.safetensors.index.json`); keys
+  `model.patcher.*` (BltForCausalLM), `patcher.*` (BltModel) or bare (BltPatcher), in Llama's
+  names (`self_attn.q_proj`, `mlp.gate_proj`, `embed_tokens`, `lm_head`).
+
+A facebook/blt root folder (the generator's `config.json`) is read through its `entropy_model/`.
+Detection reads only JSON, never torch, so the ONNX serving path stays torch-free:
+
+>>> detect_layout(Path("no/such/folder")) is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blt_core.checkpoints import WeightsError
+from blt_core.constants import OFFICIAL_WINDOW, VOCAB_SIZE
+
+if TYPE_CHECKING:
+    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+
+CONSOLIDATED, BLT_ENTROPY, TRANSFORMERS = "consolidated", "blt-entropy", "transformers"
+LAYOUTS = {
+    CONSOLIDATED: "params.json + consolidated.pth (the entropy_model/ folder of facebook/blt, blt-1b, blt-7b)",
+    BLT_ENTROPY: 'config.json holding {"args": ...} + model.safetensors (facebook/blt-entropy)',
+    TRANSFORMERS: 'config.json with model_type "blt" or "blt_patcher" + model.safetensors (transformers-converted)',
+}
+GENERATOR_ARGS = ("dim_global", "n_layers_global", "dim_local_encoder")  # only a BLT generator's args have these
+# transformers' Llama names -> the official names EntropyModel uses, one dotted part at a time
+TRANSFORMERS_NAMES = {
+    "embed_tokens": "tok_embeddings", "lm_head": "output", "self_attn": "attention", "mlp": "feed_forward",
+    "input_layernorm": "attention_norm", "post_attention_layernorm": "ffn_norm", "q_proj": "wq", "k_proj": "wk",
+    "v_proj": "wv", "o_proj": "wo", "gate_proj": "w1", "up_proj": "w3", "down_proj": "w2",
+}
+PATCHER_PREFIXES = ("model.patcher.", "patcher.", "")  # BltForCausalLM, BltModel, a bare BltPatcher
+
+
+def _read_json(path: Path) -> dict | None:
+    """The JSON object in `path`, None when there is no such file; WeightsError when it is not an object."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WeightsError(f"cannot read {path}: {e}") from None
+    if not isinstance(data, dict):
+        raise WeightsError(f"{path} is not a JSON object")
+    return data
+
+
+def _is_generator(config: dict | None) -> bool:
+    args = (config or {}).get("args")
+    return isinstance(args, dict) and any(k in args for k in GENERATOR_ARGS)
+
+
+def detect_layout(folder: Path) -> tuple[str, Path] | None:
+    """(layout, folder holding it) for an official entropy model, or None when `folder` holds none.
+
+    One of a layout's files is enough to name it, so that a half-copied folder is told which
+    file it lacks rather than that it is unknown.
+    """
+    if (folder / "params.json").is_file() or (folder / "consolidated.pth").is_file():
+        return CONSOLIDATED, folder
+    config = _read_json(folder / "config.json")
+    if config is not None and config.get("model_type") in ("blt", "blt_patcher"):
+        return TRANSFORMERS, folder
+    if config is not None and isinstance(config.get("args"), dict) and not _is_generator(config):
+        return BLT_ENTROPY, folder
+    if folder.name != "entropy_model" and (folder / "entropy_model").is_dir():
+        return detect_layout(folder / "entropy_model")
+    return None
+
+
+def unsupported_message(folder: Path) -> str:
+    """Why `folder` cannot be loaded: what it holds, and the layouts that can."""
+    names = sorted(p.name + "/" * p.is_dir() for p in folder.iterdir()) if folder.is_dir() else []
+    config = _read_json(folder / "config.json")
+    if config is not None and "model_type" in config:
+        names[names.index("config.json")] = f"config.json (model_type {config['model_type']!r})"
+    found = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") or "nothing"
+    supported = "; ".join(LAYOUTS.values()) + "; or a model card (*.json) of this project"
+    if _is_generator(config):
+        return (f"model folder {folder} holds a BLT generator (facebook/blt layout), not an entropy model, and lacks "
+                f"the entropy_model/ folder that ships beside it (found: {found}); supported: {supported}")
+    return f"model folder {folder} lacks the files of every supported layout (found: {found}); supported: {supported}"
+
+
+def official_config(params: dict) -> "EntropyModelConfig":
+    """params.json (flat, or nested under "entropy_model") or blt-entropy's "args" -> EntropyModelConfig."""
+    from blt_core.entropy.model import EntropyModelConfig, official_ffn_width
+
+    p = params.get("entropy_model", params)
+    dim = int(p["dim"])
+    heads = int(p.get("n_heads") or dim // int(p.get("head_dim") or 64))
+    if p.get("n_kv_heads") not in (None, heads):
+        raise WeightsError(f"grouped key/value heads (n_kv_heads={p['n_kv_heads']}, n_heads={heads}) are not supported")
+    if p.get("weight_tying"):
+        raise WeightsError("tied input and output embeddings (weight_tying) are not supported")
+    return EntropyModelConfig(
+        vocab_size=int(p.get("vocab_size", VOCAB_SIZE)), hidden_size=dim, num_hidden_layers=int(p["n_layers"]),
+        num_attention_heads=heads,
+        intermediate_size=official_ffn_width(dim, multiple_of=int(p.get("multiple_of", 256)),
+                                             ffn_dim_multiplier=p.get("ffn_dim_multiplier")),
+        window=int(p.get("sliding_window") or p.get("attn_window") or OFFICIAL_WINDOW),
+        rope_theta=float(p.get("rope_theta", 10000.0)), norm_eps=float(p.get("norm_eps", 1e-5)),
+    )
+
+
+def transformers_config(config: dict) -> "EntropyModelConfig":
+    """A transformers config.json (BltConfig's "patcher_config", or a BltPatcherConfig) -> EntropyModelConfig.
+
+    Missing fields take BltPatcherConfig's defaults (the released 768 x 14 shape).
+    """
+    from blt_core.entropy.model import EntropyModelConfig
+
+    p = config.get("patcher_config") if config.get("model_type") == "blt" else config
+    if not isinstance(p, dict):
+        raise WeightsError("transformers BLT config.json lacks a patcher_config")
+    hidden, heads = int(p.get("hidden_size", 768)), int(p.get("num_attention_heads", 12))
+    rope = p.get("rope_parameters") or {}
+    unsupported = {"num_key_value_heads": p.get("num_key_value_heads") not in (None, heads),
+                   "rope_type": rope.get("rope_type", "default") != "default",
+                   "sliding_window": "sliding_window" in p and p["sliding_window"] is None}  # None: full attention
+    for field, bad in unsupported.items():
+        if bad:
+            value = p.get(field, rope.get(field))
+            raise WeightsError(f"transformers patcher config: {field}={value!r} is not supported")
+    return EntropyModelConfig(
+        vocab_size=int(p.get("vocab_size", VOCAB_SIZE)), hidden_size=hidden,
+        num_hidden_layers=int(p.get("num_hidden_layers", 14)), num_attention_heads=heads,
+        intermediate_size=int(p.get("intermediate_size") or 8 * hidden // 3),
+        window=int(p.get("sliding_window", OFFICIAL_WINDOW)),
+        rope_theta=float(rope.get("rope_theta", p.get("rope_theta", 10000.0))),
+        norm_eps=float(p.get("rms_norm_eps", p.get("norm_eps", 1e-5))),
+    )
+
+
+def _safetensors_files(folder: Path, layout: str) -> list[Path]:
+    """The weight files of a Hugging Face style folder: one model.safetensors, or the shards its index names."""
+    index = _read_json(folder / "model.safetensors.index.json")
+    if index is not None:
+        return [folder / name for name in sorted(set(index.get("weight_map", {}).values()))]
+    if not (folder / "model.safetensors").is_file():
+        raise WeightsError(f"{layout} folder {folder} lacks model.safetensors")
+    return [folder / "model.safetensors"]
+
+
+def _read_tensors(files: list[Path], prefix: str | None = None) -> dict:
+    """{name without prefix: tensor} of the tensors whose names start with `prefix`; with prefix None,
+    the first of PATCHER_PREFIXES that names an embedding is used. Other tensors are never read,
+    so a 7B folder costs only its patcher's bytes."""
+    from safetensors import safe_open
+
+    try:
+        handles = [safe_open(str(f), framework="pt") for f in files]
+    except Exception as e:  # safetensors raises its own error types for missing, truncated or foreign files
+        raise WeightsError(f"cannot read weights {files[0].parent}: {e}") from None
+    names = {k: h for h in handles for k in h.keys()}
+    if prefix is None:
+        prefix = next((p for p in PATCHER_PREFIXES if p + "embed_tokens.weight" in names), None)
+        if prefix is None:
+            raise WeightsError(f"{files[0].parent} holds no patcher weights (model.patcher.*, patcher.* or "
+                               "embed_tokens.*): the entropy model was not saved with this BLT")
+    return {k[len(prefix):]: h.get_tensor(k) for k, h in names.items() if k.startswith(prefix)}
+
+
+def _load_consolidated(folder: Path) -> tuple["EntropyModelConfig", dict]:
+    import torch
+
+    for name in ("params.json", "consolidated.pth"):
+        if not (folder / name).is_file():
+            raise WeightsError(f"official weights folder {folder} lacks {name}")
+    try:
+        state = torch.load(folder / "consolidated.pth", map_location="cpu", weights_only=True)  # never unpickle code
+    except Exception as e:  # torch raises many types for foreign or truncated pickles
+        raise WeightsError(f"cannot read official weights in {folder}: {e}") from None
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    return official_config(_read_json(folder / "params.json")), state
+
+
+def _load_blt_entropy(folder: Path) -> tuple["EntropyModelConfig", dict]:
+    config = official_config(_read_json(folder / "config.json")["args"])
+    return config, _read_tensors(_safetensors_files(folder, BLT_ENTROPY), prefix="")
+
+
+def _load_transformers(folder: Path) -> tuple["EntropyModelConfig", dict]:
+    config = transformers_config(_read_json(folder / "config.json"))
+    state = _read_tensors(_safetensors_files(folder, TRANSFORMERS))
+    return config, {".".join(TRANSFORMERS_NAMES.get(part, part) for part in k.split(".")): v for k, v in state.items()}
+
+
+LOADERS = {CONSOLIDATED: _load_consolidated, BLT_ENTROPY: _load_blt_entropy, TRANSFORMERS: _load_transformers}
+
+
+def load_official(folder: str | Path) -> tuple["EntropyModel", str]:
+    """(EntropyModel in float32, layout name) from an official folder of any layout; WeightsError
+    naming the layout and what is wrong when it cannot be loaded."""
+    from blt_core.backends import check_keys
+    from blt_core.entropy.model import EntropyModel
+
+    found = detect_layout(Path(folder))
+    if found is None:
+        raise WeightsError(unsupported_message(Path(folder)))
+    layout, where = found
+    config, state = LOADERS[layout](where)
+    if not isinstance(state, dict):
+        raise WeightsError(f"{layout} weights in {where} are not a dictionary of tensors")
+    model = EntropyModel(config)
+    state = check_keys(model, state, f"{layout} weights in {where}")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    return model, layout
