@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +82,6 @@ def main(argv=None) -> None:
     p.add_argument("--bytes", type=int, default=160)
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "generate_parity.json"))
     a = p.parse_args(argv)
-    warnings.simplefilter("ignore")
     gens = [load_generator(backend="onnx"), load_generator(backend="torch")]
     rows = []
     for temperature in (0.0, 0.8):

@@ -66,7 +66,7 @@ class _Loaded:
                                     "entropy_safetensors")
             blt, ent = blt.to(device).eval(), ent.to(device).eval()
             self.name = f"torch-{device.type}"
-            steps = step_functions(blt, ent)  # traced once, on first use, for every stepper of this model
+            steps = step_functions(blt, ent)  # built once, shared by every stepper of this model
             self.new_stepper = lambda no_cache: (NoCacheStepper(blt, ent, device=device) if no_cache
                                                  else TorchStepper(blt, ent, device=device, steps=steps))
 

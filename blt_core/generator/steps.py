@@ -1,4 +1,4 @@
-"""Incremental step functions with ring KV caches (torch only; traced for ONNX as is).
+"""Incremental step functions with ring KV caches (torch only; exported to ONNX as they are).
 
 Three steps cover generation, each a module whose forward takes flat tensors (caches as a
 tuple `k0, v0, k1, v1, ...`) and returns its outputs plus each layer's new key and value,

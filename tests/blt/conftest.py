@@ -1,7 +1,6 @@
 """Tiny random-init generator + entropy model, finalized once per session into a temporary
 assets folder (card, fp16 safetensors, three ONNX step graphs), so tests stay fast."""
 import json
-import warnings
 
 import pytest
 import torch
@@ -61,7 +60,5 @@ def tiny_card(tmp_path_factory):
         json.dumps({"lang": "en", "script": "Latin", "text": "Hello there, world."}) + "\n"
         + json.dumps({"lang": "ru", "script": "Cyrillic", "text": "Привет, мир"}) + "\n"
         + json.dumps({"lang": "none", "script": "none", "hex": "00ff10"}) + "\n", encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        finalize(run, root, entropy_card=root / "entropy_model.json")
+    finalize(run, root, entropy_card=root / "entropy_model.json")
     return root / "blt_generator.json"

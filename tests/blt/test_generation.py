@@ -51,7 +51,7 @@ def test_alignment_and_fields(tiny_card):
 
 def test_empty_prompt_starts_from_bos(tiny_card):
     g = generate("", max_bytes=10, backend="onnx", card=tiny_card)
-    assert len(g.generated_bytes) == 10 or g.stopped_by == "eos"
+    assert (len(g.generated_bytes), g.stopped_by) == (10, "max_bytes")
     assert g.patch_starts[:1] == [0] and len(g.entropies) == len(g.generated_bytes)
     assert generate("", max_bytes=0, backend="onnx", card=tiny_card).entropies == []
 

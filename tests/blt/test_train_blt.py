@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -66,9 +65,7 @@ def test_train_resume_and_finalize(tmp_path):
     shutil.copy(tmp_path / "entropy_model.json", assets)
     (assets / "eval").mkdir()
     (assets / "eval" / "heldout_eval.jsonl").write_text(json.dumps({"lang": "en", "script": "Latin", "text": "hello"}) + "\n")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        card = finalize(out, assets, entropy_card=assets / "entropy_model.json")
+    card = finalize(out, assets, entropy_card=assets / "entropy_model.json")
     assert set(card.files) == {"safetensors", "entropy_safetensors", "onnx_entropy_step", "onnx_local_step",
                                "onnx_global_step"}
     heldout = card.data["heldout"]
