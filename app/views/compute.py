@@ -43,7 +43,7 @@ def flops_figure(per_patch: dict[str, np.ndarray], *, labels: list[str] | None =
     fig.update_layout(barmode="stack", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.05,
                       legend={"orientation": "h", "y": 1.15}, dragmode="pan",
                       xaxis={"title": "patch", "range": [-0.5, VISIBLE_BARS - 0.5]},
-                      yaxis={"title": "forward FLOP per patch", "tickformat": "~s", "ticksuffix": "FLOP"})
+                      yaxis={"title": "forward FLOP per patch (k, M, G = 10³, 10⁶, 10⁹)", "tickformat": "~s"})
     fig.update_traces(textposition="none")
     return fig
 

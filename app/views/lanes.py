@@ -49,7 +49,7 @@ def lanes_figure(data: bytes, lanes: dict[str, np.ndarray], *, lo: int = 0, hi: 
         fig.add_trace(go.Bar(
             name=name, orientation="h", y=[name] * len(sel), x=e - s, base=s - 0.5,
             marker={"color": fills, "line": {"color": "#D55E00", "width": line_w}},
-            text=texts, textposition="inside", insidetextanchor="middle", textfont={"size": 11},
+            text=texts, textposition="inside", insidetextanchor="middle", textangle=0, textfont={"size": 11},
             customdata=np.stack([sel, starts[sel], ends[sel] - 1], axis=1) if len(sel) else None,
             hovertemplate=f"{plotly_escape(name)} #%{{customdata[0]}}: bytes %{{customdata[1]}}-%{{customdata[2]}}"
                           "<br>%{text}<extra></extra>",

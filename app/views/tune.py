@@ -8,6 +8,8 @@ With no maximum length, a text of n bytes has 1 + #{k > 0 : e[k] > theta} patche
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -55,12 +57,19 @@ def _threshold_lines(x: np.ndarray, series: dict[str, np.ndarray], hover: str) -
     return fig
 
 
-def _reference(fig: go.Figure, x, y, *, name: str, label: str, colour: str, dash: str, at: int) -> None:
-    """A reference line as a legend entry and a label at point `at` of its two ends (0 start, 1 end)."""
+def _reference(fig: go.Figure, x, y, *, name: str, label: str, colour: str, dash: str, at: int,
+               side: str = "above") -> None:
+    """A reference line as a legend entry and a label at end `at` (0 start, 1 end), inside the plot:
+    "above" a horizontal line, or "beside" the top of a vertical one.
+
+    Both figures draw y on a log axis, where plotly places annotations at log10(y).
+    """
     fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", hoverinfo="skip",
                              line={"color": colour, "dash": dash, "width": 2}))
-    fig.add_annotation(x=x[at], y=y[at], text=label, showarrow=False, font={"color": colour},
-                       xanchor="right" if at else "left", yanchor="bottom", xshift=-4 if at else 4)
+    beside = side == "beside"
+    fig.add_annotation(x=x[at], y=math.log10(y[at]), text=label, showarrow=False, font={"color": colour},
+                       xanchor="left" if beside or not at else "right", yanchor="top" if beside else "bottom",
+                       xshift=-4 if at and not beside else 4)
 
 
 def _series_span(series: dict[str, np.ndarray]) -> list[float]:
@@ -81,7 +90,8 @@ def curve_figure(thresholds: np.ndarray, curves: dict[str, np.ndarray], *, curre
     fig = _threshold_lines(x, curves, f"θ %{{x:.3f}} {unit} → %{{y:.2f}} bytes/patch")
     if current is not None:
         _reference(fig, [to_unit(current, unit)] * 2, _series_span(curves),
-                   name=f"θ now: {fmt_entropy(current, unit)}", label="θ now", colour=OKABE_ITO["orange"], dash="dash", at=1)
+                   name=f"θ now: {fmt_entropy(current, unit)}", label="θ now", colour=OKABE_ITO["orange"], dash="dash",
+                   at=1, side="beside")
     if target is not None:
         _reference(fig, [x[0], x[-1]], [target, target], name=f"target: {target:g} bytes/patch",
                    label=f"target {target:g}", colour=OKABE_ITO["vermillion"], dash="dot", at=1)
@@ -107,8 +117,8 @@ def compute_figure(thresholds: np.ndarray, flops_per_byte: dict[str, np.ndarray]
                    label=bpe_name, colour=OKABE_ITO["vermillion"], dash="dot", at=0)
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend=LEGEND_BELOW,
                       xaxis={"title": f"threshold θ ({unit})"},
-                      yaxis={"title": "inference FLOP per byte", "type": "log", "tickformat": "~s",
-                             "ticksuffix": "FLOP"})
+                      yaxis={"title": "inference FLOP per byte (M, G = 10⁶, 10⁹)", "type": "log",
+                             "tickformat": "~s"})
     return fig
 
 

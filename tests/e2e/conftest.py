@@ -1,6 +1,8 @@
 """Real-browser fixtures: a Streamlit server on a free port and Debian's headless Chromium.
 
-Skips cleanly when /usr/bin/chromium or the playwright package is missing.
+Skips cleanly when /usr/bin/chromium or the playwright package is missing. Screenshots go to a
+temporary folder (the `shots` fixture) unless BLT_SCREENSHOT_DIR names one: the README's images
+are refreshed on purpose by `python bench/refresh_screenshots.py`, never as a side effect of a test run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = ROOT / "assets" / "screenshots"
+README_SCREENSHOTS = ROOT / "assets" / "screenshots"  # written only by bench/refresh_screenshots.py
+SCREENSHOT_DIR_ENV = "BLT_SCREENSHOT_DIR"
+DEFAULT_TIMEOUT_MS = 90_000  # a shared 2-core machine under load can take well over playwright's 30 s
 BACKEND = os.environ.get("BLT_APP_BACKEND", "auto")
 
 if not Path(CHROMIUM).exists():
@@ -68,6 +72,16 @@ def server():
 
 
 @pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """The folder browser tests save screenshots in: BLT_SCREENSHOT_DIR if set, else a temporary one."""
+    chosen = os.environ.get(SCREENSHOT_DIR_ENV)
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        return Path(chosen)
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
 def browser():
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -78,6 +92,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 2200}, accept_downloads=True)
+    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
     pg = ctx.new_page()
     yield pg
     ctx.close()

@@ -1,4 +1,6 @@
-"""The app in a real browser: sharing URLs, the slider, uploads, every page, PNG export, phone width, escaping."""
+"""The app in a real browser: sharing URLs, the slider, uploads, every page, PNG export, phone width, escaping.
+
+Screenshots go to the `shots` folder (temporary unless bench/refresh_screenshots.py sets it)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, url
+from tests.e2e.conftest import url
 
 TIMEOUT = 90_000  # ms: the first model run of a fresh server loads the model
 
@@ -42,7 +44,7 @@ def wait_metric_change(page, label: str, old: str) -> str:
     return metric(page, label)
 
 
-def test_query_text_and_threshold_drag(page, server):
+def test_query_text_and_threshold_drag(page, server, shots):
     text = "The quick brown fox jumps over the lazy dog. 0123456789 !?"
     page.goto(url(server, text=text))
     wait_ready(page)
@@ -58,10 +60,10 @@ def test_query_text_and_threshold_drag(page, server):
     after = wait_metric_change(page, "Patches", before)
     assert after == str(len(text))  # threshold 0: every byte with entropy above 0 starts a patch
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
-    page.screenshot(path=str(SCREENSHOTS / "explore.png"))
+    page.screenshot(path=str(shots / "explore.png"))
 
 
-def test_upload_binary_file(page, server):
+def test_upload_binary_file(page, server, shots):
     page.goto(url(server))
     wait_ready(page)
     data = bytes(range(256))
@@ -72,18 +74,18 @@ def test_upload_binary_file(page, server):
     patches_text = page.locator(".blt-patches").first.inner_text()
     for glyph in ("\\x00", "\\x1f", "\\x7f", "\\xff", "\\x80"):
         assert glyph in patches_text
-    page.screenshot(path=str(SCREENSHOTS / "explore-binary.png"))
+    page.screenshot(path=str(shots / "explore-binary.png"))
 
 
 @pytest.mark.parametrize("name", ["Compare", "Tune", "Compute", "Learn", "Generate", "Explore"])
-def test_switch_every_page(page, server, name):
+def test_switch_every_page(page, server, shots, name):
     page.goto(url(server))
     wait_ready(page)
     page.get_by_role("link", name=re.compile(name)).first.click()
     page.wait_for_selector(f'h1:has-text("{name}")', timeout=TIMEOUT)
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(SCREENSHOTS / f"{name.lower()}.png"))
+    page.screenshot(path=str(shots / f"{name.lower()}.png"))
 
 
 def test_download_png(page, server):
@@ -109,7 +111,7 @@ def test_csv_download_neutralises_formulas(page, server):
 
 
 @pytest.mark.parametrize("path", ["", "compare", "tune", "compute", "learn", "generate"])
-def test_phone_width_has_no_horizontal_overflow(browser, server, path):
+def test_phone_width_has_no_horizontal_overflow(browser, server, shots, path):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()
     page.goto(url(server, path))
@@ -117,8 +119,7 @@ def test_phone_width_has_no_horizontal_overflow(browser, server, path):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
     page.wait_for_timeout(1000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    if path == "":
-        page.screenshot(path=str(SCREENSHOTS / "explore-phone.png"), full_page=True)
+    page.screenshot(path=str(shots / f"{path or 'explore'}-phone.png"), full_page=True)
     ctx.close()
 
 
@@ -135,20 +136,20 @@ def test_script_injection_renders_as_text(page, server):
     assert evil in shown
 
 
-def test_dark_theme(browser, server):
+def test_dark_theme(browser, server, shots):
     ctx = browser.new_context(viewport={"width": 1280, "height": 2200}, color_scheme="dark")
     page = ctx.new_page()
     page.goto(url(server))
     wait_ready(page)
     page.wait_for_timeout(800)
-    page.screenshot(path=str(SCREENSHOTS / "explore-dark.png"))
+    page.screenshot(path=str(shots / "explore-dark.png"))
     # no [theme] in .streamlit/config.toml, so the app follows the system scheme: a dark background
     rgb = page.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
     assert max(int(x) for x in re.findall(r"\d+", rgb)[:3]) < 80, rgb
     ctx.close()
 
 
-def test_generate_streams_bytes_in_patch_colours(page, server):
+def test_generate_streams_bytes_in_patch_colours(page, server, shots):
     """The trained generator in a real browser: press Generate, bytes arrive in coloured patches,
     the counters and the growing entropy curve show up (screenshot: generate-run.png)."""
     from blt_core.generator.generate import DEFAULT_GENERATOR_CARD
@@ -171,4 +172,4 @@ def test_generate_streams_bytes_in_patch_colours(page, server):
     spans = page.locator('span[title^="patch "]')
     assert spans.count() > 20
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
-    page.screenshot(path=str(SCREENSHOTS / "generate-run.png"), full_page=True)
+    page.screenshot(path=str(shots / "generate-run.png"), full_page=True)
