@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from blt_core.backends import BACKENDS, resolve_backend
+from blt_core.backends import resolve_backend
 from blt_core.bytes_codec import to_bytes
 from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card

@@ -7,7 +7,8 @@ torch = pytest.importorskip("torch")
 
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig  # noqa: E402
 from blt_core.nn import apply_rope, blocked_window_attention, rope_tables  # noqa: E402
-from blt_core.entropy.torch_scorer import TorchEntropyModel, official_config  # noqa: E402
+from blt_core.entropy.official import official_config  # noqa: E402
+from blt_core.entropy.torch_scorer import TorchEntropyModel  # noqa: E402
 
 
 def test_blocked_attention_equals_sliding_window_mask():

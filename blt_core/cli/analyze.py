@@ -11,7 +11,8 @@ import argparse
 import json
 import sys
 
-from blt_core.api import BACKENDS, CHUNKINGS, analyze
+from blt_core.api import CHUNKINGS, analyze
+from blt_core.backends import BACKENDS
 from blt_core.bytes_codec import render_bytes
 from blt_core.cli.reader import add_input_arguments, fail, read_input
 from blt_core.patching import PATCH_MODES

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 
 SUBCOMMANDS = {
     "analyze": "blt_core.cli.analyze",

@@ -20,7 +20,7 @@ from blt_core.backends import load_card_weights, torch_device
 from blt_core.checkpoints import Card
 from blt_core.constants import OFFSET
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
-from blt_core.entropy.official import load_official, official_config  # noqa: F401 (official_config: its old home)
+from blt_core.entropy.official import load_official
 from blt_core.nn import log_probs_and_entropy
 
 

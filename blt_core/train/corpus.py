@@ -28,41 +28,33 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import lzma
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
-
 from blt_core.train.corpus_binaries import (
     BINARY_PACKAGES, RAW_KINDS, random_docs, read_compressed_images, read_elf, read_fonts, read_images,
     read_mo_binary, read_pdfs, read_pyc, read_sqlite, read_zoneinfo,
 )
 from blt_core.train.corpus_logs import read_changelogs, read_long_sources, read_repeats, read_synth_logs, read_tables
+from blt_core.train.corpus_split import eval_records, frozen_ids, split_docs
+from blt_core.train.corpus_write import write_corpus
 from blt_core.train.corpus_pinned import fetch_wheels, input_records
 from blt_core.train.corpus_sources import (
     MO_LANGS, MO_PACKAGES, PACKAGES, Doc, read_bible, read_binary, read_c_headers, read_debian_reference,
     read_dicts, read_fortunes, read_libreoffice_help, read_manpages, read_mo_catalogs, read_python_stdlib,
     read_structured_data,
 )
-from blt_core.train.text_clean import (
-    clean_text, dedup_paragraphs, detect_script, is_heldout, split_unit, truncate_utf8,
-)
+from blt_core.train.text_clean import clean_text, dedup_paragraphs, detect_script, split_unit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVAL_PATH = REPO_ROOT / "assets" / "eval" / "heldout_eval.jsonl"
 MANIFEST_PATH = REPO_ROOT / "assets" / "corpus_manifest.json"
-HELDOUT_MIN_LANG_BYTES = 40_000  # top up a language's held-out bytes to this ...
-HELDOUT_MAX_LANG_SHARE = 0.05  # ... but never hold out more than this share of the language
 MIN_DOC_BYTES = 200  # shorter cleaned documents are dropped
 DEFAULT_SOURCE_CAP = 2_700_000  # bytes kept per source unless SOURCE_CAPS says otherwise
 RANDOM_SHARE = 0.004  # seeded uniform bytes as a share of the text bytes: "random is uniform", labelled
-EVAL_MAX_BYTES = 1_900_000  # budget for the committed eval subset (hard limit 2 MB)
-EVAL_DOC_MAX_BYTES = 8_000  # eval texts are truncated to this many bytes
 NON_LATIN_LANGS = {"ru": "Cyrillic", "bg": "Cyrillic", "uk": "Cyrillic", "ja": "CJK", "zh": "CJK",
                    "hi": "Devanagari", "ar": "Arabic", "fa": "Arabic"}
 SOURCE_CAPS = {  # sources that deserve more (or less) than DEFAULT_SOURCE_CAP
@@ -146,104 +138,6 @@ def cap_source(docs: list[Doc], cap: int) -> list[Doc]:
     return sorted(kept, key=lambda d: d.id)
 
 
-def split_docs(docs: list[Doc], *, forced: frozenset[str] = frozenset()) -> tuple[list[Doc], list[Doc]]:
-    """Held-out by id hash, plus every id in ``forced``; then top up each language to
-    ``HELDOUT_MIN_LANG_BYTES`` (at least one doc, at most ``HELDOUT_MAX_LANG_SHARE`` of it)
-    taking the next docs in hash order."""
-    held = {d.id for d in docs if is_heldout(d.id) or d.id in forced}
-    by_lang: dict[str, list[Doc]] = {}
-    for d in docs:
-        by_lang.setdefault(d.lang, []).append(d)
-    for lang, ldocs in by_lang.items():
-        total = sum(len(d.data) for d in ldocs)
-        have = sum(len(d.data) for d in ldocs if d.id in held)
-        n_held = sum(1 for d in ldocs if d.id in held)
-        for d in sorted(ldocs, key=lambda d: split_unit(d.id)):
-            if n_held >= 1 and (have >= HELDOUT_MIN_LANG_BYTES
-                                or have + len(d.data) > HELDOUT_MAX_LANG_SHARE * total):
-                break
-            if d.id not in held:
-                held.add(d.id)
-                have += len(d.data)
-                n_held += 1
-    return [d for d in docs if d.id not in held], [d for d in docs if d.id in held]
-
-
-def write_split(docs: list[Doc], out: Path, name: str) -> dict:
-    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
-    h = hashlib.sha256()
-    with open(out / f"{name}.bin.tmp", "wb") as f:
-        pos = 0
-        for i, d in enumerate(docs):
-            offsets[i] = pos
-            f.write(d.data)
-            h.update(d.data)
-            pos += len(d.data)
-        offsets[-1] = pos
-    os.replace(out / f"{name}.bin.tmp", out / f"{name}.bin")
-    np.save(out / f"{name}_docs.npy", offsets)
-    return {"bytes": int(offsets[-1]), "sha256": h.hexdigest()}
-
-
-def round_robin_by_source(docs: list[Doc]) -> list[Doc]:
-    """Docs in hashed-id order within each source, taking one from each source in turn, so a
-    language's eval share holds all its sources (English: scripture, fortunes and manuals as
-    well as dictionary entries), not just whichever source's ids hash lowest.
-
-    >>> d = lambda i, s: Doc(id=i, source=s, package=s, lang="en", kind="prose", data=b"x")
-    >>> [x.source for x in round_robin_by_source([d("a", "dict"), d("b", "dict"), d("c", "bible")])]
-    ['bible', 'dict', 'dict']
-    """
-    queues = {}
-    for d in sorted(docs, key=lambda d: split_unit(d.id)):
-        queues.setdefault(d.source, []).append(d)
-    order = []
-    for depth in range(max((len(q) for q in queues.values()), default=0)):
-        order += [queues[s][depth] for s in sorted(queues) if depth < len(queues[s])]
-    return order
-
-
-def eval_records(heldout: list[Doc]) -> list[dict]:
-    """Per language, held-out docs round-robin over their sources, truncated to
-    ``EVAL_DOC_MAX_BYTES``, until the language's share of ``EVAL_MAX_BYTES``; every language
-    (and so every script) appears."""
-    langs = sorted({d.lang for d in heldout})
-    per_lang = min(150_000, EVAL_MAX_BYTES // max(1, len(langs)))
-    records = []
-    for lang in langs:
-        used = 0
-        for d in round_robin_by_source([d for d in heldout if d.lang == lang]):
-            if used >= per_lang:
-                break
-            data = truncate_utf8(d.data, min(EVAL_DOC_MAX_BYTES, per_lang - used))
-            if not data:
-                continue
-            rec = {"id": d.id, "source": d.source, "lang": d.lang, "script": d.script, "kind": d.kind}
-            if d.kind == "binary":
-                rec["hex"] = data.hex()
-                used += len(data) * 2
-            else:
-                rec["text"] = data.decode("utf-8")
-                used += len(data)
-            records.append(rec)
-    return records
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def frozen_ids(eval_path: Path) -> frozenset[str]:
-    """Document ids of the frozen eval subset (empty when there is none)."""
-    if not eval_path.exists():
-        return frozenset()
-    return frozenset(json.loads(line)["id"] for line in eval_path.read_text(encoding="utf-8").splitlines())
-
-
 def readers(x: Path, site: Path) -> list[Callable[[], Iterable[Doc]]]:
     """Every source reader, in the order their paragraphs claim the dedup set."""
     return [
@@ -302,77 +196,6 @@ def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = fro
     for source in sorted(by_derived):
         train.extend(cap_source(by_derived[source], SOURCE_CAPS[source]))
     return train, heldout
-
-
-def source_records(train: list[Doc]) -> list[dict]:
-    """One manifest entry per source: package, languages, scripts, kind, bytes, docs, sha256."""
-    sources = []
-    for source in sorted({d.source for d in train}):
-        sdocs = [d for d in train if d.source == source]
-        h = hashlib.sha256()
-        for d in sdocs:
-            h.update(d.data)
-        langs = sorted({d.lang for d in sdocs})
-        scripts = sorted({d.script for d in sdocs}, key=lambda s: -sum(len(d.data) for d in sdocs
-                                                                       if d.script == s))
-        packages = sorted({d.package for d in sdocs})
-        sources.append({"source": source, "package": ",".join(packages)
-                        if source.startswith("mo-") or len(packages) <= 8 else "various",
-                        "lang": ",".join(langs), "script": scripts[0], "scripts": scripts,
-                        "kind": sdocs[0].kind, "bytes": sum(len(d.data) for d in sdocs),
-                        "docs": len(sdocs), "sha256": h.hexdigest()})
-    return sources
-
-
-def write_corpus(train: list[Doc], heldout: list[Doc], out: Path, *, built_with: str, inputs: list[dict],
-                 eval_path: Path) -> dict:
-    """Write the splits, the xz copy that travels, and ``corpus_manifest.json`` under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"train.bin": write_split(train, out, "train"),
-             "heldout.bin": write_split(heldout, out, "heldout")}
-    # preset 6 single-threaded: the .xz bytes, and so their sha256, are the same every build
-    with open(out / "train.bin", "rb") as src, lzma.open(out / "train.bin.xz.tmp", "wb", preset=6) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    os.replace(out / "train.bin.xz.tmp", out / "train.bin.xz")
-    files["train.bin.xz"] = {"bytes": (out / "train.bin.xz").stat().st_size,
-                             "sha256": _sha256_file(out / "train.bin.xz")}
-    if eval_path.exists():
-        files["heldout_eval.jsonl"] = {"bytes": eval_path.stat().st_size, "sha256": _sha256_file(eval_path),
-                                       "frozen": True}
-    by_lang: dict[str, int] = {}
-    by_script: dict[str, int] = {}
-    by_kind: dict[str, int] = {}
-    for d in train:
-        by_lang[d.lang] = by_lang.get(d.lang, 0) + len(d.data)
-        by_script[d.script] = by_script.get(d.script, 0) + len(d.data)
-        by_kind[d.kind] = by_kind.get(d.kind, 0) + len(d.data)
-    import sqlite3
-
-    manifest = {
-        "schema": 1,
-        "built_with": built_with,
-        "tools": {"python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version, "pillow": _pillow_version()},
-        "sources": source_records(train),
-        "totals": {"train_bytes": files["train.bin"]["bytes"],
-                   "heldout_bytes": files["heldout.bin"]["bytes"],
-                   "train_docs": len(train), "heldout_docs": len(heldout),
-                   "by_lang": dict(sorted(by_lang.items(), key=lambda kv: -kv[1])),
-                   "by_script": dict(sorted(by_script.items(), key=lambda kv: -kv[1])),
-                   "by_kind": dict(sorted(by_kind.items(), key=lambda kv: -kv[1]))},
-        "files": files,
-        "inputs": inputs,
-    }
-    (out / "corpus_manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
-                                             encoding="utf-8")
-    return manifest
-
-
-def _pillow_version() -> str | None:
-    try:
-        import PIL
-    except ImportError:
-        return None
-    return PIL.__version__
 
 
 def build_local(x: Path, site: Path, debs: Path, out: Path, *, eval_path: Path, built_with: str,

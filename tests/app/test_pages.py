@@ -240,7 +240,7 @@ def test_model_picker_loads_official_weights_and_reports_bad_folders(app, tmp_pa
     """Official original layout from a local folder: the page scores with it (torch backend)."""
     torch = pytest.importorskip("torch")
     from blt_core.entropy.model import EntropyModel
-    from blt_core.entropy.torch_scorer import official_config
+    from blt_core.entropy.official import official_config
 
     params = {"dim": 64, "n_layers": 1, "n_heads": 1, "multiple_of": 32, "sliding_window": 512}
     model = EntropyModel(official_config(params)).init_weights(seed=0)

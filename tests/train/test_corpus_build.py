@@ -6,7 +6,6 @@ import doctest
 import hashlib
 import importlib.util
 import io
-import json
 import marshal
 import sqlite3
 import zipfile
