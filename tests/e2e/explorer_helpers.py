@@ -13,7 +13,7 @@ def open_explore(page, server: str, text: str) -> None:
     n = len(text.encode())
     page.wait_for_function("(n) => globalThis.__bltExplorer && globalThis.__bltExplorer.lastFrame"
                            " && globalThis.__bltExplorer.lastFrame.n === n", arg=n, timeout=TIMEOUT)
-    page.locator(".blt-patches .blt-p").first.wait_for(timeout=TIMEOUT)
+    page.locator(".blt-patches .blt-u").first.wait_for(timeout=TIMEOUT)
 
 
 def last_frame(page) -> dict:

@@ -72,15 +72,23 @@ function bltDrawChart(canvas, s) {
   return g;
 }
 
-// Whole input: the max entropy per pixel column, and the window as a shaded box.
+// Whole input: the max entropy per pixel column (computed once per input and width), and the
+// window as a shaded box.
 function bltDrawOverview(canvas, s) {
   const ctx = bltCanvas(canvas, s.w, s.h), n = s.e.length, cols = Math.max(1, Math.floor(s.w));
+  const memo = s.cache.overviewMemo;
+  if (!memo || memo.e !== s.e || memo.cols !== cols) {
+    const peaks = new Float32Array(cols);
+    for (let c = 0; c < cols; c++) {
+      const a = Math.floor((c / cols) * n), b = Math.max(a + 1, Math.floor(((c + 1) / cols) * n));
+      for (let k = a; k < b && k < n; k++) if (s.e[k] > peaks[c]) peaks[c] = s.e[k];
+    }
+    s.cache.overviewMemo = { e: s.e, cols, peaks };
+  }
+  const peaks = s.cache.overviewMemo.peaks;
   ctx.fillStyle = BLT_INK.line;
   for (let c = 0; c < cols; c++) {
-    const a = Math.floor((c / cols) * n), b = Math.max(a + 1, Math.floor(((c + 1) / cols) * n));
-    let m = 0;
-    for (let k = a; k < b && k < n; k++) if (s.e[k] > m) m = s.e[k];
-    const bh = (Math.min(m, s.ymax) / s.ymax) * (s.h - 2);
+    const bh = (Math.min(peaks[c], s.ymax) / s.ymax) * (s.h - 2);
     ctx.fillRect(c, s.h - bh, 1, bh);
   }
   const x0 = (s.lo / Math.max(1, n)) * s.w, x1 = (s.hi / Math.max(1, n)) * s.w;

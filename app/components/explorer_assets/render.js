@@ -11,9 +11,24 @@ function bltColourOf(ui) {
   };
 }
 
+function bltPatchTitle(ui, i) {
+  const p = ui.p, st = ui.starts, scale = ui.view.unit === "bits" ? 1 / Math.LN2 : 1;
+  const s = st[i], e = bltPatchEnd(st, i, p.n), m = (p.cum[e] - p.cum[s]) / Math.max(1, e - s);
+  return `patch ${i}: bytes ${s}–${e - 1} (${e - s} bytes), mean entropy ${(m * scale).toFixed(2)} ${ui.view.unit}`;
+}
+
+// True when the patch starts inside [lo, hi) (and the one before) are those of the last strip drawn.
+function bltStripUnchanged(ui, lo, hi) {
+  const st = ui.starts, i0 = Math.max(0, bltUpperBound(st, lo) - 1), i1 = bltUpperBound(st, hi - 1);
+  const key = st.subarray(i0, i1), last = ui.stripKey;
+  const same = !!last && last.lo === lo && last.hi === hi && last.i0 === i0 && last.key.length === key.length &&
+    last.key.every((x, j) => x === key[j]) && last.view === ui.view;
+  ui.stripKey = { lo, hi, i0, key: key.slice(), view: ui.view };
+  return same;
+}
+
 function bltRenderAll(ui, $, scale) {
-  const p = ui.p, st = ui.starts, n = p.n, unit = ui.view.unit;
-  const fg = getComputedStyle($("counts")).color;
+  const p = ui.p, st = ui.starts, n = p.n, unit = ui.view.unit, size = ui.size, fg = ui.fg;
   const mean = st.length ? n / st.length : 0;
   $("counts").textContent = `${st.length.toLocaleString()} patches · mean ${mean.toFixed(2)} bytes per patch · ` +
     `${n.toLocaleString()} bytes · mode ${ui.s.mode}`;
@@ -22,24 +37,19 @@ function bltRenderAll(ui, $, scale) {
   const c0 = Math.max(0, bltUpperBound(cl.start, ui.lo) - 1);
   const c1 = Math.max(c0, bltUpperBound(cl.start, ui.lo + BLT_WINDOW - 1));
   const lo = cl.count ? cl.start[c0] : 0, hi = cl.count ? cl.end[c1 - 1] : 0;
-  ui.win = [lo, hi];
-  const cw = $("chart").clientWidth || 600;
   const uses = ui.s.mode === "entropy" || ui.s.mode === "combined";
-  ui.geom = bltDrawChart($("chart"), { w: cw, h: 220, lo, hi, e: p.e, surprisal: p.surprisal, starts: st,
+  ui.geom = bltDrawChart($("chart"), { w: size.chart, h: 220, lo, hi, e: p.e, surprisal: p.surprisal, starts: st,
     theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg });
   $("chart").setAttribute("aria-valuenow", String(ui.s.threshold));
   $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
-  bltDrawOverview($("overview"), { w: $("overview").clientWidth || 600, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling });
+  bltDrawOverview($("overview"), { w: size.overview, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling, cache: ui });
   $("caption").textContent = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
     `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%). Drag the blue window above, or use ◀ ▶` : "No bytes";
-  const colourOf = bltColourOf(ui);
-  const title = (i) => {
-    const s = st[i], e = bltPatchEnd(st, i, n), m = (p.cum[e] - p.cum[s]) / Math.max(1, e - s);
-    return `patch ${i}: bytes ${s}–${e - 1} (${e - s} bytes), mean entropy ${(m * scale).toFixed(2)} ${unit}`;
-  };
-  if (cl.count) bltDrawStrip($("strip"), p.data, cl, st, c0, c1, colourOf, title);
-  else $("strip").replaceChildren();
-  bltDrawHistogram($("hist"), { w: $("hist").clientWidth || 600, h: 150, starts: st, n, fg });
+  if (!ui.strip || ui.strip.clusters !== cl || ui.strip.c0 !== c0 || ui.strip.c1 !== c1) {
+    ui.strip = bltBuildStrip($("strip"), cl, c0, c1); ui.strip.clusters = cl; ui.stripKey = null;
+  }
+  if (!bltStripUnchanged(ui, lo, hi)) bltPaintStrip(ui.strip, cl, st, bltColourOf(ui));
+  if (ui.histFor !== st) { bltDrawHistogram($("hist"), { w: size.hist, h: 150, starts: st, n, fg }); ui.histFor = st; }
 }
 
 function bltPercent(q) {

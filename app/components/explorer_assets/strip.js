@@ -1,15 +1,34 @@
-// The patch strip: the window's bytes as grapheme clusters inside patch boxes, built with
-// createElement/textContent only (user bytes never pass through innerHTML). A cluster whose
-// bytes fall in several patches is drawn once, its background split in the patches' colours
-// with a tick at each boundary byte; its tooltip spells the byte split.
+// The patch strip: the window's bytes as grapheme clusters, one span each, built with
+// createElement/textContent only (user bytes never pass through innerHTML). The spans are built
+// once per window; a re-patch only repaints them (background, text colour, an inset shadow
+// marking each patch's start), so dragging the threshold never re-lays out the text. A cluster
+// whose bytes fall in several patches is drawn once, its background banded in the patches'
+// colours with a short tick under each boundary byte; its tooltip spells the byte split.
 "use strict";
 
 const BLT_CLASS = ["", "blt-sp", "blt-ctl", "blt-bad"];
+const BLT_TICK = "#202020";
 
 function bltHexList(data, s, e) {
   const out = [];
   for (let k = s; k < e; k++) out.push(data[k].toString(16).padStart(2, "0"));
   return out.join(" ");
+}
+
+// Spans for clusters [c0, c1) of the whole input: {root, c0, c1, els, rtl, last}.
+function bltBuildStrip(root, clusters, c0, c1) {
+  const frag = document.createDocumentFragment(), els = [], rtl = [];
+  for (let c = c0; c < c1; c++) {
+    const g = document.createElement("span"), text = clusters.text[c];
+    g.className = "blt-u " + BLT_CLASS[clusters.kind[c]];
+    g.textContent = text;
+    g.dataset.c = c;
+    frag.appendChild(g);
+    if (text === "↵") frag.appendChild(document.createTextNode("\n"));
+    els.push(g); rtl.push(BLT_RTL.test(text));
+  }
+  root.replaceChildren(frag);
+  return { root, c0, c1, els, rtl, last: new Array(els.length).fill("") };
 }
 
 // Background of a split cluster: one colour band per patch over its bytes, and below them a
@@ -22,13 +41,40 @@ function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
     const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
     const a = ((b - cs) / n) * 100, z = ((next - cs) / n) * 100, col = colourOf(i)[0];
     bands.push(`${col} ${a}%`, `${col} ${z}%`);
-    if (b > cs) ticks.push(`transparent calc(${a}% - 1.5px)`, `#202020 calc(${a}% - 1.5px)`,
-                           `#202020 calc(${a}% + 1.5px)`, `transparent calc(${a}% + 1.5px)`);
+    if (b > cs) ticks.push(`transparent calc(${a}% - 1.5px)`, `${BLT_TICK} calc(${a}% - 1.5px)`,
+                           `${BLT_TICK} calc(${a}% + 1.5px)`, `transparent calc(${a}% + 1.5px)`);
     b = next; i++;
   }
   const dir = rtl ? "to left" : "to right";
   return `linear-gradient(${dir}, ${ticks.join(", ")}) bottom / 100% 35% no-repeat, ` +
          `linear-gradient(${dir}, ${bands.join(", ")})`;
+}
+
+// Repaint the strip for patch starts `starts`: paint-only style changes, written when they differ.
+function bltPaintStrip(strip, clusters, starts, colourOf) {
+  let pi = Math.max(0, bltUpperBound(starts, clusters.start[strip.c0]) - 1);
+  for (let j = 0; j < strip.els.length; j++) {
+    const c = strip.c0 + j, cs = clusters.start[c], ce = clusters.end[c];
+    while (pi + 1 < starts.length && starts[pi + 1] <= cs) pi++;
+    const last = bltUpperBound(starts, ce - 1) - 1, opens = starts[pi] === cs;
+    let style;
+    if (last > pi) {
+      style = `background:${bltSplitBackground(cs, ce, starts, pi, colourOf, strip.rtl[j])}`;
+    } else {
+      const [bg, fg] = colourOf(pi);
+      style = `background:${bg};color:${fg}`;
+    }
+    const cls = (last > pi ? " blt-split" : "") + (opens ? " blt-open" : "");
+    const key = style + cls;
+    if (strip.last[j] !== key) {
+      const el = strip.els[j];
+      el.style.cssText = style;
+      el.classList.toggle("blt-split", last > pi);
+      el.classList.toggle("blt-open", opens);
+      strip.last[j] = key;
+    }
+    pi = last;
+  }
 }
 
 function bltSplitTitle(data, cs, ce, starts, pi) {
@@ -42,52 +88,9 @@ function bltSplitTitle(data, cs, ce, starts, pi) {
   return "character split across patches: " + parts.join(" | ");
 }
 
-// Fill `root` with the patches overlapping clusters [c0, c1). colourOf(i) -> [bg, fg];
-// patchTitle(i) -> tooltip text of patch i.
-function bltDrawStrip(root, data, clusters, starts, c0, c1, colourOf, patchTitle) {
-  const frag = document.createDocumentFragment();
-  const P = starts.length;
-  let pi = Math.max(0, bltUpperBound(starts, clusters.start[c0]) - 1);
-  let box = null, plain = "";
-  const flush = () => { if (plain) { box.appendChild(document.createTextNode(plain)); plain = ""; } };
-  const openBox = (i) => {
-    if (box) { flush(); if (!box.firstChild) box.remove(); }
-    box = document.createElement("span");
-    box.className = "blt-p";
-    const [bg, fg] = colourOf(i);
-    box.style.background = bg; box.style.color = fg;
-    box.dataset.p = i;
-    box.title = patchTitle(i);
-    frag.appendChild(box);
-  };
-  openBox(pi);
-  for (let c = c0; c < c1; c++) {
-    const cs = clusters.start[c], ce = clusters.end[c], kind = clusters.kind[c], text = clusters.text[c];
-    while (pi + 1 < P && starts[pi + 1] <= cs) openBox(++pi);
-    const last = bltUpperBound(starts, ce - 1) - 1;  // patch holding the cluster's last byte
-    if (last > pi) {  // split: one glyph, several patches
-      flush();
-      const g = document.createElement("span");
-      g.className = "blt-split " + BLT_CLASS[kind];
-      g.textContent = text;
-      g.style.background = bltSplitBackground(cs, ce, starts, pi, colourOf, BLT_RTL.test(text));
-      g.title = bltSplitTitle(data, cs, ce, starts, pi);
-      box.classList.add("blt-to-split");
-      frag.appendChild(g);  // between the boxes: the glyph belongs to both
-      pi = last;
-      openBox(pi);
-      box.classList.add("blt-cont");
-    } else if (kind === 0) {
-      plain += text;
-    } else {
-      flush();
-      const g = document.createElement("span");
-      g.className = BLT_CLASS[kind];
-      g.textContent = text;
-      box.appendChild(g);
-      if (text === "↵") box.appendChild(document.createTextNode("\n"));
-    }
-  }
-  flush();
-  root.replaceChildren(frag);
+// The tooltip of a cluster span, made when it is hovered or tapped.
+function bltStripTitle(el, data, clusters, starts, patchTitle) {
+  const c = Number(el.dataset.c), pi = bltUpperBound(starts, clusters.start[c]) - 1;
+  if (el.classList.contains("blt-split")) return bltSplitTitle(data, clusters.start[c], clusters.end[c], starts, pi);
+  return patchTitle(pi);
 }

@@ -32,9 +32,11 @@ function bltCreateUi(root, component) {
       try { ui.starts = bltPatch(ui.s.mode, p.e, p.data, ui.s); } catch (err) { $("counts").textContent = String(err.message); return; }
       ui.dirty = false;
     }
+    const t0 = performance.now();
     bltRenderAll(ui, $, unitScale());
     BLT_STORE.frames++;
-    BLT_STORE.lastFrame = { n: p.n, patches: ui.starts.length, threshold: ui.s.threshold, mode: ui.s.mode };
+    BLT_STORE.renderMs = (BLT_STORE.renderMs || 0) + performance.now() - t0;  // read by bench/bench_explorer.py
+    BLT_STORE.lastFrame = { id: p.header.id, n: p.n, patches: ui.starts.length, threshold: ui.s.threshold, mode: ui.s.mode };
   };
   ui.schedule = schedule;
 
@@ -47,13 +49,35 @@ function bltCreateUi(root, component) {
     if (echo >= 0) ui.sent.splice(0, echo);
     else if (!bltSame(incoming, ui.s)) { ui.s = { ...incoming }; ui.sent = [{ ...incoming }]; ui.dirty = true; }
     bltSyncControls(ui, $, unitScale());
+    ui.stripKey = null; ui.histFor = null;  // unit or colours may have changed
+    ui.fg = getComputedStyle($("counts")).color;  // the theme may have changed
     schedule();
   };
   ui.setPayload = (p) => {
-    if (ui.p !== p) { ui.p = p; ui.lo = 0; ui.dirty = true; ui.tip = null; }
+    if (ui.p !== p) { ui.p = p; ui.lo = 0; ui.dirty = true; ui.stripKey = null; }
     schedule();
   };
 
+  // sizes and the text colour are read when they change, never in a frame (no forced layout)
+  const measure = () => {
+    ui.size = { chart: $("chart").clientWidth || 600, overview: $("overview").clientWidth || 600,
+                hist: $("hist").clientWidth || 600 };
+    ui.fg = getComputedStyle($("counts")).color;
+    ui.histFor = null; ui.stripKey = null;
+    schedule();
+  };
+  new ResizeObserver(measure).observe($("chart"));
+  measure();
+  const tip = (ev) => {
+    const el = ev.target.closest(".blt-u");
+    if (el && ui.p) el.title = bltStripTitle(el, ui.p.data, ui.p.clusters, ui.starts, (i) => bltPatchTitle(ui, i));
+    return el;
+  };
+  $("strip").addEventListener("pointerover", tip);
+  $("strip").addEventListener("click", (ev) => {  // tap or click: the details (tooltips never fire on touch)
+    const el = tip(ev);
+    if (el) $("info").textContent = el.title;
+  });
   bltBindControls(ui, $, set, commit, unitScale);
   bltBindChart(ui, $, set, commit, unitScale);
   bltBindOverview(ui, $);
@@ -94,10 +118,6 @@ function bltBindControls(ui, $, set, commit, unitScale) {
   num("patch_size", 1, (v) => Math.floor(Number(v)));
   $("prev").addEventListener("click", () => bltMoveWindow(ui, -BLT_WINDOW));
   $("next").addEventListener("click", () => bltMoveWindow(ui, BLT_WINDOW));
-  $("strip").addEventListener("click", (ev) => {  // tap or click a patch: its details (tooltips never fire on touch)
-    const box = ev.target.closest(".blt-p, .blt-split");
-    if (box) $("info").textContent = ev.target.title || box.title;
-  });
 }
 
 function bltMoveWindow(ui, delta) {

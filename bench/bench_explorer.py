@@ -1,0 +1,191 @@
+"""The client-side patch explorer in headless Chromium: drag rate, paste-to-patches, bytes sent.
+
+    python bench/bench_explorer.py [--runs 5] [--backend auto]
+
+Needs Debian's chromium at /usr/bin/chromium and the playwright package; starts its own
+Streamlit server. Writes bench/results/explorer.json and prints a table. Medians of --runs.
+
+- drag: the input is uploaded (10 KB and 100 KB of mixed text); the mouse holds the threshold
+  line and sweeps it up and down for 3 s through real input events; re-patches drawn per second
+  = frames the component rendered (patching, strip, chart, overview, histogram) / seconds.
+- paste: with the page loaded and the model warm, a new 4 KB text is typed into the box and
+  applied (Ctrl+Enter); time until the component has drawn patches for those 4,096 bytes.
+- bytes sent: every WebSocket frame the browser receives, from opening Explore to the first
+  patches of an uploaded 100 KB input and one threshold release after it (static assets such as
+  JS bundles travel over HTTP and are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.bench_app import ARGS, CHROMIUM, start_server, stop  # noqa: E402
+
+TARGETS = {"drag_10kb_per_s": 50, "drag_100kb_per_s": 30, "paste_4kb_ms": 1500, "bytes_100kb": 3_000_000}
+UI = "[...globalThis.__bltExplorer.views.values()].at(-1)"
+TIMEOUT = 180_000
+
+
+def mixed_text(n_bytes: int, seed: int = 0) -> bytes:
+    samples = ROOT / "assets" / "samples"
+    parts = [(samples / f).read_text(encoding="utf-8") for f in
+             ("english.txt", "chinese.txt", "code.py", "arabic.txt", "russian.txt", "emoji.txt")]
+    rng = random.Random(seed)
+    text = ""
+    while len(text.encode()) < n_bytes:
+        text += rng.choice(parts)
+    return text.encode()[:n_bytes].decode("utf-8", errors="ignore").encode()
+
+
+def open_with_upload(page, base: str, backend: str, data: bytes) -> None:
+    page.goto(f"{base}/" + (f"?backend={backend}" if backend != "auto" else ""))
+    page.wait_for_function("() => globalThis.__bltExplorer && globalThis.__bltExplorer.lastFrame", timeout=TIMEOUT)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "input.txt", "mimeType": "text/plain", "buffer": data}])
+    page.wait_for_function("(n) => globalThis.__bltExplorer.lastFrame.n === n", arg=len(data), timeout=TIMEOUT)
+
+
+def drag_rate(page, seconds: float = 3.0) -> dict:
+    """Sweep the threshold line with real mouse events; rendered frames per second while dragging."""
+    chart = page.locator('[data-c="chart"]').first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    y0 = page.evaluate(f"() => {{ const ui = {UI}; return ui.geom.y(ui.s.threshold); }}")
+    x, top, bottom = box["x"] + box["width"] / 2, box["y"] + 20, box["y"] + box["height"] - 30
+    page.mouse.move(x, box["y"] + y0)
+    page.mouse.down()
+    start = page.evaluate("() => ({f: globalThis.__bltExplorer.frames, ms: globalThis.__bltExplorer.renderMs || 0,"
+                          " t: performance.now()})")
+    t_end, k = time.time() + seconds, 0
+    while time.time() < t_end:
+        frac = abs(((k * 0.02) % 2) - 1)  # a triangle wave: down and up the chart
+        page.mouse.move(x, top + frac * (bottom - top))
+        k += 1
+    end = page.evaluate("() => ({f: globalThis.__bltExplorer.frames, ms: globalThis.__bltExplorer.renderMs,"
+                        " t: performance.now()})")
+    page.mouse.up()
+    frames, secs = end["f"] - start["f"], (end["t"] - start["t"]) / 1000
+    return {"per_s": frames / secs, "render_ms": (end["ms"] - start["ms"]) / max(frames, 1), "events": k}
+
+
+SYNTHETIC_DRAG_JS = """([seconds]) => new Promise((done) => {
+  const ui = [...globalThis.__bltExplorer.views.values()].at(-1), chart = ui.component.parentElement.querySelector('[data-c="chart"]');
+  const r = chart.getBoundingClientRect(), x = r.left + r.width / 2, ev = (type, y) => chart.dispatchEvent(
+    new PointerEvent(type, {bubbles: true, clientX: x, clientY: y, pointerId: 7, pointerType: "mouse", isPrimary: true}));
+  chart.setPointerCapture = () => {};  // synthetic pointers cannot be captured
+  ev("pointerdown", r.top + ui.geom.y(ui.s.threshold));
+  const f0 = globalThis.__bltExplorer.frames, t0 = performance.now();
+  let k = 0;
+  const step = () => {
+    const t = performance.now() - t0;
+    if (t > seconds * 1000) { ev("pointerup", r.top + 40); done({frames: globalThis.__bltExplorer.frames - f0, ms: t}); return; }
+    ev("pointermove", r.top + 20 + Math.abs(((k++ * 0.03) % 2) - 1) * (r.height - 50));
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+})"""
+
+
+def synthetic_drag_rate(page, seconds: float = 3.0) -> float:
+    """The same sweep driven inside the page, one pointer event per animation frame: what the
+    component draws when input arrives every frame (no CDP round trip per event)."""
+    r = page.evaluate(SYNTHETIC_DRAG_JS, [seconds])
+    return r["frames"] / (r["ms"] / 1000)
+
+
+def paste_ms(page, seed: int) -> float:
+    text = mixed_text(4096, seed=1000 + seed).decode()
+    box = page.get_by_role("textbox", name="Text")
+    box.fill(text)
+    old = page.evaluate("() => globalThis.__bltExplorer.lastFrame.id")
+    page.evaluate("() => { window.__t0 = performance.now(); }")
+    box.press("Control+Enter")
+    page.wait_for_function("([n, old]) => { const f = globalThis.__bltExplorer.lastFrame; return f.id !== old && f.n === n; }",
+                           arg=[len(text.encode()), old], timeout=TIMEOUT, polling="raf")
+    return page.evaluate("() => performance.now() - window.__t0")
+
+
+def bytes_sent(browser, base: str, backend: str, data: bytes) -> dict:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    got = {"frames": 0, "bytes": 0}
+
+    def on_ws(ws):
+        ws.on("framereceived", lambda payload: got.update(frames=got["frames"] + 1,
+                                                          bytes=got["bytes"] + len(payload)))
+    page.on("websocket", on_ws)
+    open_with_upload(page, base, backend, data)
+    first = dict(got)
+    chart = page.locator('[data-c="chart"]').first
+    chart.focus()
+    page.keyboard.press("ArrowUp")  # one release: the server reruns with the new threshold
+    page.wait_for_timeout(3000)
+    page.close()
+    return {"to_first_patches": first["bytes"], "after_one_release": got["bytes"],
+            "release_only": got["bytes"] - first["bytes"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--backend", default="auto")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    res: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                             "load_average_1min": os.getloadavg()[0]}, "backend": args.backend,
+                 "targets": TARGETS}
+    proc, base = start_server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for size, key in ((10_000, "drag_10kb"), (100_000, "drag_100kb")):
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                open_with_upload(page, base, args.backend, mixed_text(size))
+                runs = [drag_rate(page) for _ in range(args.runs)]
+                synthetic = [synthetic_drag_rate(page) for _ in range(args.runs)]
+                res[key] = {"median_per_s": statistics.median(r["per_s"] for r in runs),
+                            "median_render_ms": statistics.median(r["render_ms"] for r in runs),
+                            "runs_per_s": [round(r["per_s"], 1) for r in runs],
+                            "mouse_events_per_s": statistics.median(r["events"] / 3.0 for r in runs),
+                            "in_page_median_per_s": statistics.median(synthetic),
+                            "in_page_runs_per_s": [round(x, 1) for x in synthetic], "bytes": size}
+                page.close()
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/" + (f"?backend={args.backend}" if args.backend != "auto" else ""))
+            page.wait_for_function("() => globalThis.__bltExplorer && globalThis.__bltExplorer.lastFrame", timeout=TIMEOUT)
+            pastes = [paste_ms(page, i) for i in range(args.runs)]
+            res["paste_4kb"] = {"median_ms": statistics.median(pastes), "runs_ms": [round(x) for x in pastes]}
+            page.close()
+            res["bytes_100kb"] = bytes_sent(browser, base, args.backend, mixed_text(100_000, seed=7))
+            browser.close()
+    finally:
+        stop(proc)
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench" / "results" / "explorer.json").write_text(json.dumps(res, indent=2) + "\n")
+    rows = [("drag, 10 KB: re-patches drawn per s", f"{res['drag_10kb']['median_per_s']:.1f}", "≥ 50"),
+            ("drag, 100 KB: re-patches drawn per s", f"{res['drag_100kb']['median_per_s']:.1f}", "≥ 30"),
+            ("  in-page drag, 10 KB: per s", f"{res['drag_10kb']['in_page_median_per_s']:.1f}", "-"),
+            ("  in-page drag, 100 KB: per s", f"{res['drag_100kb']['in_page_median_per_s']:.1f}", "-"),
+            ("  render per frame, 100 KB (ms)", f"{res['drag_100kb']['median_render_ms']:.2f}", "-"),
+            ("  mouse events delivered per s, 100 KB", f"{res['drag_100kb']['mouse_events_per_s']:.0f}", "-"),
+            ("paste 4 KB -> first patches (ms)", f"{res['paste_4kb']['median_ms']:.0f}", "≤ 1500"),
+            ("bytes sent, 100 KB input (WebSocket)", f"{res['bytes_100kb']['to_first_patches']:,}", "< 3,000,000"),
+            ("  of which one release after it", f"{res['bytes_100kb']['release_only']:,}", "-")]
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'measure':<42}{'median':>14}{'target':>14}")
+    for label, value, target in rows:
+        print(f"{label:<42}{value:>14}{target:>14}")
+
+
+if __name__ == "__main__":
+    main()
