@@ -135,7 +135,7 @@ def test_compare_and_compute_say_it_in_words(page, server):
     assert "BPE tokens begin with it" in body
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role=columnheader]')]
         .map(h => h.textContent).join('|').includes('whitespace attached')""", timeout=TIMEOUT)
-    headers = page.locator('[data-testid="stDataFrame"]').first.get_by_role("columnheader").all_text_contents()
+    headers = page.locator('[data-testid="stDataFrame"]').first.locator("[role=columnheader]").all_text_contents()
     assert "F1 vs BLT (entropy), exact" in headers and "F1 vs BLT (entropy), whitespace attached" in headers
     page.get_by_role("link", name=re.compile("Compute")).first.click()
     page.wait_for_selector('h1:has-text("Compute")', timeout=TIMEOUT)
