@@ -52,7 +52,8 @@ def show(res: dict) -> None:
         m[0].metric("Bytes out", f"{out_bytes:,}")
         m[1].metric("Global steps", f"{tr.global_steps:,}", help="one per patch")
         m[2].metric("Local steps", f"{tr.local_steps:,}", help="one per byte (BOS included)")
-        m[3].metric("FLOPs / patch", compute.fmt(sum(flops) / len(flops) if flops else 0.0))
+        per_patch, unit_name = compute.fmt(sum(flops) / len(flops) if flops else 0.0).split(" ")
+        m[3].metric(f"{unit_name} / patch", per_patch, help="forward FLOPs per patch, mean over the patches so far")
         m[4].metric("Bytes / s", f"{out_bytes / max(res['seconds'], 1e-9):.0f}")
     text_box.html(gv.stream_html(shown, starts, tr.prompt_length))
     # each redraw in one run needs its own key: Streamlit refuses two charts with the same id
