@@ -119,3 +119,12 @@ def test_overview_window_reaches_the_whole_input(page, server):
     box = ctl(page, "overview").bounding_box()
     page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
     expect(caption).to_contain_text("Showing bytes 0–")
+
+
+def test_chart_downloads_as_png(page, server):
+    open_explore(page, server, TEXT)
+    with page.expect_download(timeout=TIMEOUT) as dl:
+        ctl(page, "png").click()
+    with open(dl.value.path(), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert dl.value.suggested_filename == "blt-entropy.png"

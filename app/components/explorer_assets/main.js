@@ -33,7 +33,8 @@ const BLT_HTML = `
   <div class="blt-counts" data-c="counts"></div>
   <canvas class="blt-overview" data-c="overview" tabindex="0" aria-label="Overview of the whole input: drag or use the arrow keys to move the window"></canvas>
   <div class="blt-caption"><button data-c="prev" aria-label="Previous window">◀</button>
-    <span data-c="caption"></span><button data-c="next" aria-label="Next window">▶</button></div>
+    <span data-c="caption"></span><button data-c="next" aria-label="Next window">▶</button>
+    <button data-c="png" title="Download the entropy chart as a PNG">PNG</button></div>
   <div class="blt-patches" data-c="strip" dir="auto"></div>
   <div class="blt-info" data-c="info"></div>
   <canvas class="blt-chart" data-c="chart" tabindex="0" role="slider" aria-label="Threshold θ: drag the line, or use the arrow keys (Shift or Page Up/Down: coarse steps)"></canvas>

@@ -31,23 +31,24 @@ function bltBuildStrip(root, clusters, c0, c1) {
   return { root, c0, c1, els, rtl, last: new Array(els.length).fill("") };
 }
 
-// Background of a split cluster: one colour band per patch over its bytes, and below them a
+// Style of a split cluster: one colour band per patch over its bytes, and below them a
 // short dark tick at each boundary byte (a full-height rule would strike the glyph through);
 // drawn right to left for right-to-left text so the tick sits on the right byte.
 function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
   const n = ce - cs, bands = [], ticks = [];
-  let i = pi;
+  let i = pi, fg = null, most = 0;
   for (let b = cs; b < ce;) {
     const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
-    const a = ((b - cs) / n) * 100, z = ((next - cs) / n) * 100, col = colourOf(i)[0];
+    const a = ((b - cs) / n) * 100, z = ((next - cs) / n) * 100, [col, text] = colourOf(i);
+    if (next - b > most) { most = next - b; fg = text; }  // the text colour of the widest band
     bands.push(`${col} ${a}%`, `${col} ${z}%`);
     if (b > cs) ticks.push(`transparent calc(${a}% - 1.5px)`, `${BLT_TICK} calc(${a}% - 1.5px)`,
                            `${BLT_TICK} calc(${a}% + 1.5px)`, `transparent calc(${a}% + 1.5px)`);
     b = next; i++;
   }
   const dir = rtl ? "to left" : "to right";
-  return `linear-gradient(${dir}, ${ticks.join(", ")}) bottom / 100% 35% no-repeat, ` +
-         `linear-gradient(${dir}, ${bands.join(", ")})`;
+  return `background:linear-gradient(${dir}, ${ticks.join(", ")}) bottom / 100% 35% no-repeat, ` +
+         `linear-gradient(${dir}, ${bands.join(", ")});color:${fg}`;
 }
 
 // Repaint the strip for patch starts `starts`: paint-only style changes, written when they differ.
@@ -59,7 +60,7 @@ function bltPaintStrip(strip, clusters, starts, colourOf) {
     const last = bltUpperBound(starts, ce - 1) - 1, opens = starts[pi] === cs;
     let style;
     if (last > pi) {
-      style = `background:${bltSplitBackground(cs, ce, starts, pi, colourOf, strip.rtl[j])}`;
+      style = bltSplitBackground(cs, ce, starts, pi, colourOf, strip.rtl[j]);
     } else {
       const [bg, fg] = colourOf(pi);
       style = `background:${bg};color:${fg}`;

@@ -116,6 +116,15 @@ function bltBindControls(ui, $, set, commit, unitScale) {
   num("theta_r", -Infinity, Number);
   num("max_patch_length", 0, (v) => Math.floor(Number(v)));
   num("patch_size", 1, (v) => Math.floor(Number(v)));
+  $("png").addEventListener("click", () => {  // the chart as drawn, for slides and notes
+    const chart = $("chart"), out = document.createElement("canvas"), ctx = out.getContext("2d");
+    out.width = chart.width; out.height = chart.height;  // on the theme's background, not transparent
+    ctx.fillStyle = getComputedStyle($("counts")).getPropertyValue("--st-background-color").trim() || "#ffffff";
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.drawImage(chart, 0, 0);
+    const a = document.createElement("a");
+    a.href = out.toDataURL("image/png"); a.download = "blt-entropy.png"; a.click();
+  });
   $("prev").addEventListener("click", () => bltMoveWindow(ui, -BLT_WINDOW));
   $("next").addEventListener("click", () => bltMoveWindow(ui, BLT_WINDOW));
 }
