@@ -84,6 +84,9 @@ def test_shared_link_reproduces_theta_and_patch_count(browser, server):
 def test_units_switch_everywhere(page, server):
     open_page(page, server, "tune")
     page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="bits").click()
+    # the rerun may start a moment after the click: wait for the chart it draws, not just a quiet app
+    page.wait_for_function("() => (document.querySelector('.xtitle') || {}).textContent === 'threshold θ (bits)'",
+                           timeout=TIMEOUT)
     wait_idle(page)
     assert page.locator(".xtitle").first.text_content() == "threshold θ (bits)"
     assert metric(page, "Threshold for the target").endswith(" bits")
