@@ -77,4 +77,3 @@ export default function (component) {
   }
   return bltMountView(component, data);
 }
-BLT_STORE.api = { bltPatch, bltRenderAll, bltBuildStrip, bltPaintStrip, bltDrawChart, bltDrawOverview, bltDrawHistogram };
