@@ -136,9 +136,11 @@ def test_compare_and_compute_say_it_in_words(page, server):
     open_page(page, server, "compare", text="Last spring the river rose over the old stone bridge.")
     body = page.inner_text("body")
     assert "BPE tokens begin with it" in body
-    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role=columnheader]')]
-        .map(h => h.textContent).join('|').includes('whitespace attached')""", timeout=TIMEOUT)
-    headers = page.locator('[data-testid="stDataFrame"]').first.locator("[role=columnheader]").all_text_contents()
+    # read the headers in the same call that waits for them: the table can redraw in between
+    headers = page.wait_for_function("""() => {
+        const hs = [...document.querySelectorAll('[data-testid="stDataFrame"] [role=columnheader]')]
+            .map(h => h.textContent.trim());
+        return hs.some(h => h.includes('whitespace attached')) ? hs : null; }""", timeout=TIMEOUT).json_value()
     assert "F1 vs BLT (entropy), exact" in headers and "F1 vs BLT (entropy), whitespace attached" in headers
     page.get_by_role("link", name=re.compile("Compute")).first.click()
     page.wait_for_selector('h1:has-text("Compute")', timeout=TIMEOUT)
