@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, state_on_cpu
+from blt_core.train.augment import augment_rows
 from blt_core.train.loop import Batch, Task, run_summary, train
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
@@ -58,6 +59,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--random-frac", type=float, default=0.0,
                    help="share of rows replaced by BOS + uniform random bytes, so the model learns to answer "
                         "random or compressed input with near-uniform predictions from the first bytes")
+    p.add_argument("--copy-frac", type=float, default=0.0,
+                   help="share of rows holding a later verbatim copy of one of their spans (augment.py)")
+    p.add_argument("--run-frac", type=float, default=0.0,
+                   help="share of rows holding a run of one byte value (augment.py)")
     return p.parse_args(argv)
 
 
@@ -68,9 +73,10 @@ def load_split(data: Path, name: str, device: torch.device) -> tuple[torch.Tenso
 
 
 def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator,
-                 random_frac: float = 0.0):
+                 random_frac: float = 0.0, copy_frac: float = 0.0, run_frac: float = 0.0):
     """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start,
-    and a `random_frac` share are BOS + uniform random bytes."""
+    a `random_frac` share are BOS + uniform random bytes, and `copy_frac` / `run_frac` shares of the
+    others get a copied span / a run of one byte (augment.augment_rows)."""
     device = raw.device
     n = raw.numel()
     with_bos = torch.rand(batch, generator=gen, device=device) < 0.5
@@ -85,6 +91,8 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
         noise = torch.randint(OFFSET, OFFSET + 256, tokens.shape, generator=gen, device=device)
         noise[:, 0] = BOS_ID
         tokens = torch.where(rnd[:, None], noise, tokens)
+    if copy_frac > 0 or run_frac > 0:
+        tokens = augment_rows(tokens, gen, copy_frac=copy_frac, run_frac=run_frac)
     return tokens[:, :-1], tokens[:, 1:]
 
 
@@ -96,7 +104,8 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, reduction: str = "me
 def batch_loss(ddp: torch.nn.Module, gen: torch.Generator, *, raw: torch.Tensor, docs: torch.Tensor,
                args: argparse.Namespace) -> Batch:
     """One training batch through the (wrapped) model: its mean loss and token count."""
-    x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, random_frac=args.random_frac)
+    x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, random_frac=args.random_frac,
+                        copy_frac=args.copy_frac, run_frac=args.run_frac)
     with autocast(raw.device):
         logits = ddp(x)
     return Batch(cross_entropy(logits, y), x.numel())
@@ -132,6 +141,7 @@ def main(argv=None) -> None:
 
     def finish(run: Run) -> tuple[dict, dict]:
         return state_on_cpu(model), {"config": cfg.to_dict(), "random_frac": args.random_frac,
+                                     "copy_frac": args.copy_frac, "run_frac": args.run_frac,
                                      "heldout_bpb_windows": heldout_bpb(), **run_summary(run, proc, args)}
 
     train(model, opt, proc, args, out=Path(args.out), task=Task(

@@ -1,0 +1,71 @@
+"""Training-row augmentation that teaches the entropy model structure: copies and runs.
+
+The cleaned corpus holds little verbatim reuse inside a 512-byte window (paragraph dedup removed
+most of it), so a small byte LM spends its capacity on n-gram statistics and never learns to copy:
+a paragraph seen twice cost 1.31 nats per byte the first time and still 1.13 the second. These two
+edits, made on the device per batch (no bigger corpus to carry), put reuse where attention can see it:
+
+- copy: a span of the row (24..256 bytes) is pasted again later in the same row, as quotes, pasted
+  blocks and repeated log fields are in real input;
+- run: a span is overwritten by one byte value repeated (16..200 times), as padding, rulers and zero
+  fill are in files.
+
+Both are drawn from a torch.Generator, so a run resumed from its checkpoint sees the same rows.
+
+>>> g = torch.Generator().manual_seed(0)
+>>> row = torch.arange(100).repeat(4, 1)
+>>> out = augment_rows(row, g, copy_frac=1.0, run_frac=0.0, min_copy=8)
+>>> bool((out != row).any(dim=1).all())  # every row got a copy
+True
+"""
+
+from __future__ import annotations
+
+import torch
+
+from blt_core.constants import OFFSET
+
+
+def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: torch.Generator,
+                 device: torch.device) -> torch.Tensor:
+    """n integers, each uniform in [lo, hi) (lo and hi may be per-row tensors, hi > lo)."""
+    u = torch.rand(n, generator=gen, device=device)
+    return (lo + (u * (torch.as_tensor(hi, device=device) - lo)).floor()).long()
+
+
+def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float, run_frac: float,
+                 min_copy: int = 24, max_copy: int = 256, min_run: int = 16, max_run: int = 200) -> torch.Tensor:
+    """(B, T) ids -> (B, T) ids with a `copy_frac` share of rows holding a later copy of one of their
+    own spans and a `run_frac` share holding one run of a single byte. Column 0 (BOS or a byte)
+    is never touched. All choices come from `gen`, on the tokens' device.
+
+    Spans never overlap their source, so the copy is verbatim:
+    >>> g = torch.Generator().manual_seed(1)
+    >>> r = augment_rows(torch.arange(60)[None], g, copy_frac=1.0, run_frac=0.0, min_copy=10, max_copy=11)
+    >>> moved = (r[0] != torch.arange(60)).nonzero().flatten()
+    >>> int(moved.numel()) <= 10 and bool((r[0, moved] < moved).all())
+    True
+    """
+    B, T = tokens.shape
+    device = tokens.device
+    pos = torch.arange(T, device=device)[None, :]
+    out = tokens
+    if copy_frac > 0 and T >= 2 * min_copy + 1:
+        rows = torch.rand(B, generator=gen, device=device) < copy_frac
+        length = _uniform_int(min_copy, min(max_copy, (T - 1) // 2) + 1, B, gen, device)
+        src = _uniform_int(1, T - 2 * length + 1, B, gen, device)
+        dst = _uniform_int(src + length, T - length + 1, B, gen, device)
+        inside = rows[:, None] & (pos >= dst[:, None]) & (pos < (dst + length)[:, None])
+        idx = torch.where(inside, pos - (dst - src)[:, None], pos)
+        out = out.gather(1, idx)
+    if run_frac > 0 and T > min_run + 1:
+        rows = torch.rand(B, generator=gen, device=device) < run_frac
+        length = _uniform_int(min_run, min(max_run, T - 1) + 1, B, gen, device)
+        start = _uniform_int(1, T - length + 1, B, gen, device)
+        # half the runs repeat a byte of the row itself (spaces, '=' rulers), half any byte value
+        own = out.gather(1, start[:, None]).squeeze(1)
+        any_byte = _uniform_int(OFFSET, OFFSET + 256, B, gen, device)
+        value = torch.where(torch.rand(B, generator=gen, device=device) < 0.5, own, any_byte)
+        inside = rows[:, None] & (pos >= start[:, None]) & (pos < (start + length)[:, None])
+        out = torch.where(inside, value[:, None], out)
+    return out
