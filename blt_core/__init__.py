@@ -19,6 +19,7 @@ from blt_core.noise import PERTURBATIONS, noise_report, perturb
 from blt_core.patching import PATCH_MODES, byte_patch_starts, space_patch_starts, static_patch_starts
 from blt_core.results import Analysis, Generation, Scores, Segmentation
 from blt_core.segments import SAMPLES_DIR, boundary_prf, per_script_table
+from blt_core.weights_dirs import AllowedFolder, allowed_roots, offered_weights, resolve_weights
 
 _LAZY = {  # name -> module that defines it
     "tokenize": "blt_core.bpe", "count_tokens": "blt_core.bpe", "TOKENIZERS": "blt_core.bpe",
@@ -31,7 +32,8 @@ __all__ = ["Analysis", "Generation", "Scores", "Segmentation", "analyze", "score
            "WeightsError", "Card", "DEFAULT_CARD", "load_card", "MAX_ENTROPY_NATS", "OFFICIAL_THRESHOLD",
            "THRESHOLD_CEILING", "PATCH_MODES", "byte_patch_starts", "space_patch_starts",
            "static_patch_starts", "calibrate_threshold", "PERTURBATIONS", "noise_report", "perturb", "SAMPLES_DIR",
-           "boundary_prf", "per_script_table", "Unit", "byte_units", "render_bytes", "to_bytes", *_LAZY]
+           "boundary_prf", "per_script_table", "Unit", "byte_units", "render_bytes", "to_bytes",
+           "AllowedFolder", "allowed_roots", "offered_weights", "resolve_weights", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -10,7 +10,9 @@ True
 `analyze(data, ...)` does both. Backends: "onnx" (CPU, no torch), "torch" (GPU if present),
 "auto" (torch on a GPU, else ONNX; torch for official weights, which ship no ONNX file).
 `model` is a model card, a folder holding one, or an official weights folder in any released
-layout (entropy/official.py tells them apart by their files).
+layout (entropy/official.py tells them apart by their files); a hosted page passes instead an
+`AllowedFolder` chosen by name among those the server allows (weights_dirs.py), which loads
+confined to its root and whose messages name no server path.
 
 Chunking: "continuous" (default) scores each input in one sliding-window pass, so every byte
 sees its full window, as transformers' BltPatcher and a single reference pass do; "official"
@@ -36,6 +38,7 @@ from blt_core.patching import PATCH_MODES, patch, patch_lengths
 from blt_core.results import Analysis, Scores
 from blt_core.entropy.official import detect_layout, unsupported_message
 from blt_core.entropy.scoring import OFFICIAL_ROW_TOKENS, score_bytes
+from blt_core.weights_dirs import AllowedFolder
 
 DEFAULT_TARGET = 4.5  # the paper's BLT-Entropy setting: 4.5 bytes per patch
 CHUNKINGS = {"continuous": None, "official": OFFICIAL_ROW_TOKENS}  # name -> row length in tokens (None: no rows)
@@ -46,11 +49,13 @@ FOREIGN_JSON = {"config.json", "params.json", "model.safetensors.index.json", "t
 
 # ---- model loading: one instance per (backend, model) per process ------------------------
 
-def _is_official_folder(model: str | None) -> bool:
+def _is_official_folder(model: str | AllowedFolder | None) -> bool:
+    if isinstance(model, AllowedFolder):
+        return True
     return model is not None and Path(model).is_dir() and detect_layout(Path(model)) is not None
 
 
-def _torch_only(model: str | None) -> str | None:
+def _torch_only(model: str | AllowedFolder | None) -> str | None:
     return "official weights (no ONNX file ships with them)" if _is_official_folder(model) else None
 
 
@@ -71,13 +76,20 @@ def _card_path(model: str | None) -> Path:
 
 
 @lru_cache(maxsize=4)
-def load_model(backend: str, model: str | None):
+def load_model(backend: str, model: str | AllowedFolder | None):
     """(forward-able model object, model name, defaults). Cached: one instance per process."""
+    official_defaults = {"threshold": OFFICIAL_THRESHOLD, "theta_r": None, "patch_size": None}
+    if isinstance(model, AllowedFolder):
+        from blt_core.entropy.official import load_official
+        from blt_core.entropy.torch_scorer import TorchEntropyModel
+
+        m = TorchEntropyModel(load_official(model.folder, root=model.root, label=model.name)[0])
+        return m, f"official:{model.name}", official_defaults
     if _is_official_folder(model):
         from blt_core.entropy.torch_scorer import TorchEntropyModel
 
         m = TorchEntropyModel.from_official(model)
-        return m, f"official:{Path(model).name}", {"threshold": OFFICIAL_THRESHOLD, "theta_r": None, "patch_size": None}
+        return m, f"official:{Path(model).name}", official_defaults
     card = load_card(_card_path(model))
     if backend == "onnx":
         from blt_core.entropy.onnx_scorer import OnnxEntropyModel
@@ -93,7 +105,7 @@ def load_model(backend: str, model: str | None):
 # ---- the two steps -----------------------------------------------------------------------
 
 def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, backend: str = "auto",
-          model: str | None = None, chunking: str = "continuous",
+          model: str | AllowedFolder | None = None, chunking: str = "continuous",
           progress: Callable[[int, int], None] | None = None) -> Scores:
     """Run the entropy model over `data` (any bytes). Raises ValueError on bad input."""
     raw = to_bytes(data)
@@ -103,8 +115,9 @@ def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, bac
         raise ValueError(f"top_k must be an integer from 0 to 260, got {top_k!r}")
     if chunking not in CHUNKINGS:
         raise ValueError(f"unknown chunking {chunking!r}; choose one of {', '.join(CHUNKINGS)}")
-    name = resolve_backend(backend, torch_only=_torch_only(None if model is None else str(model)))
-    m, model_name, defaults = load_model(name, None if model is None else str(model))
+    model = model if model is None or isinstance(model, AllowedFolder) else str(model)
+    name = resolve_backend(backend, torch_only=_torch_only(model))
+    m, model_name, defaults = load_model(name, model)
     s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k,
                     row_tokens=CHUNKINGS[chunking], progress=progress, stack=getattr(m, "stack_pasts", np.stack))
     return Scores(data=raw, entropies=s.entropies, surprisal=s.surprisal, top_k_bytes=s.top_ids,
@@ -183,7 +196,7 @@ def patch_scores(scores: Scores, *, mode: str = "entropy", threshold: float | No
 def analyze(data: bytes | str, *, mode: str = "entropy", threshold: float | None = None,
             theta_r: float | None = None, patch_size: int | None = None, target_patch_size: float | None = None,
             max_patch_length: int | None = None, newline_reset: bool = False, top_k: int = 0,
-            backend: str = "auto", model: str | None = None, chunking: str = "continuous",
+            backend: str = "auto", model: str | AllowedFolder | None = None, chunking: str = "continuous",
             progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Score `data` with the entropy model and cut it into patches.
 

@@ -35,6 +35,13 @@ def write_consolidated(folder, model, dtype):
     (folder / "params.json").write_text(json.dumps({"entropy_model": PARAMS, "data": {"patcher_args": {}}}))
 
 
+def write_tiny_official(folder, *, seed=0):
+    """A tiny random official folder (params.json + consolidated.pth, float32) at `folder`, created if needed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_consolidated(folder, EntropyModel(official_config(PARAMS)).init_weights(seed=seed).eval(), torch.float32)
+    return folder
+
+
 def write_blt_entropy(folder, model, dtype):
     args = dict(PARAMS, head_dim=None, n_kv_heads=None, attn_impl="xformers", attn_bias_type="local_block_causal",
                 init_std_factor="disabled", weight_tying=False, seed=42, eos_id=2)

@@ -14,7 +14,9 @@ all the same network as `EntropyModel`, in float32 or bfloat16:
   names (`self_attn.q_proj`, `mlp.gate_proj`, `embed_tokens`, `lm_head`).
 
 A facebook/blt root folder (the generator's `config.json`) is read through its `entropy_model/`.
-Detection reads only JSON, never torch, so the ONNX serving path stays torch-free:
+Detection reads only JSON, never torch, so the ONNX serving path stays torch-free. Every file is
+read through one `FileGuard` per load (regular files only, bounded bytes and time, and, for a
+folder a page offers, nothing outside its allowed root); messages name the folder by its label:
 
 >>> detect_layout(Path("no/such/folder")) is None
 True
@@ -23,10 +25,12 @@ True
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blt_core.checkpoints import WeightsError
+from blt_core.file_guard import MAX_FILE_BYTES, MAX_JSON_BYTES, FileGuard
 from blt_core.constants import OFFICIAL_WINDOW, VOCAB_SIZE
 
 if TYPE_CHECKING:
@@ -48,16 +52,16 @@ TRANSFORMERS_NAMES = {
 PATCHER_PREFIXES = ("model.patcher.", "patcher.", "")  # BltForCausalLM, BltModel, a bare BltPatcher
 
 
-def _read_json(path: Path) -> dict | None:
+def _read_json(path: Path, guard: FileGuard) -> dict | None:
     """The JSON object in `path`, None when there is no such file; WeightsError when it is not an object."""
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise WeightsError(f"cannot read {path}: {e}") from None
+        data = json.loads(guard.read_bytes(path, max_bytes=MAX_JSON_BYTES))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WeightsError(f"cannot read {guard.name(path)}: {e}") from None
     if not isinstance(data, dict):
-        raise WeightsError(f"{path} is not a JSON object")
+        raise WeightsError(f"{guard.name(path)} is not a JSON object")
     return data
 
 
@@ -66,36 +70,39 @@ def _is_generator(config: dict | None) -> bool:
     return isinstance(args, dict) and any(k in args for k in GENERATOR_ARGS)
 
 
-def detect_layout(folder: Path) -> tuple[str, Path] | None:
+def detect_layout(folder: Path, guard: FileGuard | None = None) -> tuple[str, Path] | None:
     """(layout, folder holding it) for an official entropy model, or None when `folder` holds none.
 
-    One of a layout's files is enough to name it, so that a half-copied folder is told which
-    file it lacks rather than that it is unknown.
+    One of a layout's files is enough to name it (a name present is enough, whatever it is), so
+    that a half-copied folder is told which file it lacks, or what is wrong with it, rather than
+    that it is unknown.
     """
-    if (folder / "params.json").is_file() or (folder / "consolidated.pth").is_file():
+    guard = guard or FileGuard(folder)
+    if os.path.lexists(folder / "params.json") or os.path.lexists(folder / "consolidated.pth"):
         return CONSOLIDATED, folder
-    config = _read_json(folder / "config.json")
+    config = _read_json(folder / "config.json", guard)
     if config is not None and config.get("model_type") in ("blt", "blt_patcher"):
         return TRANSFORMERS, folder
     if config is not None and isinstance(config.get("args"), dict) and not _is_generator(config):
         return BLT_ENTROPY, folder
     if folder.name != "entropy_model" and (folder / "entropy_model").is_dir():
-        return detect_layout(folder / "entropy_model")
+        return detect_layout(folder / "entropy_model", guard)
     return None
 
 
-def unsupported_message(folder: Path) -> str:
+def unsupported_message(folder: Path, guard: FileGuard | None = None) -> str:
     """Why `folder` cannot be loaded: what it holds, and the layouts that can."""
+    guard = guard or FileGuard(folder)
     names = sorted(p.name + "/" * p.is_dir() for p in folder.iterdir()) if folder.is_dir() else []
-    config = _read_json(folder / "config.json")
+    config = _read_json(folder / "config.json", guard)
     if config is not None and "model_type" in config:
         names[names.index("config.json")] = f"config.json (model_type {config['model_type']!r})"
     found = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") or "nothing"
     supported = "; ".join(LAYOUTS.values()) + "; or a model card (*.json) of this project"
     if _is_generator(config):
-        return (f"model folder {folder} holds a BLT generator (facebook/blt layout), not an entropy model, and lacks "
+        return (f"model folder {guard.label} holds a BLT generator (facebook/blt layout), not an entropy model, and lacks "
                 f"the entropy_model/ folder that ships beside it (found: {found}); supported: {supported}")
-    return f"model folder {folder} lacks the files of every supported layout (found: {found}); supported: {supported}"
+    return f"model folder {guard.label} lacks the files of every supported layout (found: {found}); supported: {supported}"
 
 
 def official_config(params: dict) -> "EntropyModelConfig":
@@ -148,78 +155,99 @@ def transformers_config(config: dict) -> "EntropyModelConfig":
     )
 
 
-def _safetensors_files(folder: Path, layout: str) -> list[Path]:
+def _safetensors_files(folder: Path, layout: str, guard: FileGuard) -> list[Path]:
     """The weight files of a Hugging Face style folder: one model.safetensors, or the shards its index names."""
-    index = _read_json(folder / "model.safetensors.index.json")
+    index = _read_json(folder / "model.safetensors.index.json", guard)
     if index is not None:
-        return [folder / name for name in sorted(set(index.get("weight_map", {}).values()))]
-    if not (folder / "model.safetensors").is_file():
-        raise WeightsError(f"{layout} folder {folder} lacks model.safetensors")
+        names = sorted(set((index.get("weight_map") or {}).values()))
+        if any(not isinstance(n, str) or Path(n).name != n or n in ("", ".", "..") for n in names):
+            raise WeightsError(f"{guard.name(folder / 'model.safetensors.index.json')} names a shard outside its folder")
+        return [folder / name for name in names]
+    if not os.path.lexists(folder / "model.safetensors"):
+        raise WeightsError(f"{layout} folder {guard.label} lacks model.safetensors")
     return [folder / "model.safetensors"]
 
 
-def _read_tensors(files: list[Path], prefix: str | None = None) -> dict:
+def _read_tensors(files: list[Path], guard: FileGuard, prefix: str | None = None) -> dict:
     """{name without prefix: tensor} of the tensors whose names start with `prefix`; with prefix None,
     the first of PATCHER_PREFIXES that names an embedding is used. Other tensors are never read,
-    so a 7B folder costs only its patcher's bytes."""
-    from safetensors import safe_open
+    so a 7B folder costs only its patcher's bytes (and those count against the per-file cap)."""
+    from contextlib import ExitStack
 
-    try:
-        handles = [safe_open(str(f), framework="pt") for f in files]
-    except Exception as e:  # safetensors raises its own error types for missing, truncated or foreign files
-        raise WeightsError(f"cannot read weights {files[0].parent}: {e}") from None
-    names = {k: h for h in handles for k in h.keys()}
-    if prefix is None:
-        prefix = next((p for p in PATCHER_PREFIXES if p + "embed_tokens.weight" in names), None)
+    from blt_core.entropy.safetensors_read import read_header, read_tensors
+
+    with ExitStack() as stack:
+        opened = [(f, stack.enter_context(guard.open(f, whole=False))) for f in files]
+        headers = [(f, handle, *read_header(handle, guard.name(f))) for f, handle in opened]
+        names = {k for *_, header, _ in headers for k in header}
         if prefix is None:
-            raise WeightsError(f"{files[0].parent} holds no patcher weights (model.patcher.*, patcher.* or "
-                               "embed_tokens.*): the entropy model was not saved with this BLT")
-    return {k[len(prefix):]: h.get_tensor(k) for k, h in names.items() if k.startswith(prefix)}
+            prefix = next((p for p in PATCHER_PREFIXES if p + "embed_tokens.weight" in names), None)
+            if prefix is None:
+                raise WeightsError(f"{guard.label} holds no patcher weights (model.patcher.*, patcher.* or "
+                                   "embed_tokens.*): the entropy model was not saved with this BLT")
+        state = {}
+        for f, handle, header, start in headers:
+            keys = [k for k in header if k.startswith(prefix)]
+            state.update(read_tensors(handle, header, start, keys, guard.name(f), max_bytes=MAX_FILE_BYTES))
+    return {k[len(prefix):]: v for k, v in state.items()}
 
 
-def _load_consolidated(folder: Path) -> tuple["EntropyModelConfig", dict]:
+def _load_consolidated(folder: Path, guard: FileGuard) -> tuple["EntropyModelConfig", dict]:
     import torch
 
     for name in ("params.json", "consolidated.pth"):
-        if not (folder / name).is_file():
-            raise WeightsError(f"official weights folder {folder} lacks {name}")
-    try:
-        state = torch.load(folder / "consolidated.pth", map_location="cpu", weights_only=True)  # never unpickle code
-    except Exception as e:  # torch raises many types for foreign or truncated pickles
-        raise WeightsError(f"cannot read official weights in {folder}: {e}") from None
+        if not os.path.lexists(folder / name):
+            raise WeightsError(f"official weights folder {guard.label} lacks {name}")
+    params = _read_json(folder / "params.json", guard)
+    with guard.open(folder / "consolidated.pth") as f:
+        try:
+            state = torch.load(f, map_location="cpu", weights_only=True)  # never unpickle code
+        except WeightsError:
+            raise
+        except Exception as e:  # torch raises many types for foreign or truncated pickles; its first line says why
+            why = (str(e).splitlines() or [type(e).__name__])[0]
+            raise WeightsError(f"cannot read official weights in {guard.label}: {why}") from None
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
-    return official_config(_read_json(folder / "params.json")), state
+    return official_config(params), state
 
 
-def _load_blt_entropy(folder: Path) -> tuple["EntropyModelConfig", dict]:
-    config = official_config(_read_json(folder / "config.json")["args"])
-    return config, _read_tensors(_safetensors_files(folder, BLT_ENTROPY), prefix="")
+def _load_blt_entropy(folder: Path, guard: FileGuard) -> tuple["EntropyModelConfig", dict]:
+    config = official_config(_read_json(folder / "config.json", guard)["args"])
+    return config, _read_tensors(_safetensors_files(folder, BLT_ENTROPY, guard), guard, prefix="")
 
 
-def _load_transformers(folder: Path) -> tuple["EntropyModelConfig", dict]:
-    config = transformers_config(_read_json(folder / "config.json"))
-    state = _read_tensors(_safetensors_files(folder, TRANSFORMERS))
+def _load_transformers(folder: Path, guard: FileGuard) -> tuple["EntropyModelConfig", dict]:
+    config = transformers_config(_read_json(folder / "config.json", guard))
+    state = _read_tensors(_safetensors_files(folder, TRANSFORMERS, guard), guard)
     return config, {".".join(TRANSFORMERS_NAMES.get(part, part) for part in k.split(".")): v for k, v in state.items()}
 
 
 LOADERS = {CONSOLIDATED: _load_consolidated, BLT_ENTROPY: _load_blt_entropy, TRANSFORMERS: _load_transformers}
 
 
-def load_official(folder: str | Path) -> tuple["EntropyModel", str]:
+def load_official(folder: str | Path, *, root: str | Path | None = None,
+                  label: str | None = None) -> tuple["EntropyModel", str]:
     """(EntropyModel in float32, layout name) from an official folder of any layout; WeightsError
-    naming the layout and what is wrong when it cannot be loaded."""
+    naming the layout and what is wrong when it cannot be loaded.
+
+    root: the allowed folder `folder` must stay inside (a page's choice; None for the CLI's own
+    path). label: how messages name the folder (default: the path as given).
+    """
     from blt_core.backends import check_keys
     from blt_core.entropy.model import EntropyModel
 
-    found = detect_layout(Path(folder))
+    folder = Path(folder)
+    guard = FileGuard(folder, root=root, label=label)
+    guard.check(folder)
+    found = detect_layout(folder, guard)
     if found is None:
-        raise WeightsError(unsupported_message(Path(folder)))
+        raise WeightsError(unsupported_message(folder, guard))
     layout, where = found
-    config, state = LOADERS[layout](where)
+    config, state = LOADERS[layout](where, guard)
     if not isinstance(state, dict):
-        raise WeightsError(f"{layout} weights in {where} are not a dictionary of tensors")
+        raise WeightsError(f"{layout} weights in {guard.label} are not a dictionary of tensors")
     model = EntropyModel(config)
-    state = check_keys(model, state, f"{layout} weights in {where}")
+    state = check_keys(model, state, f"{layout} weights in {guard.label}")
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model, layout
