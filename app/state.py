@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from blt_core import BACKENDS, PATCH_MODES, THRESHOLD_CEILING, TOKENIZERS, to_bytes
+from blt_core import (BACKENDS, PATCH_MODES, THRESHOLD_CEILING, TOKENIZERS, AllowedFolder, allowed_roots,
+                      WeightsError, offered_weights, resolve_weights, to_bytes)
 
 MAX_BYTES = 200_000  # inputs beyond this are cut, and the page says so
 URL_TEXT_MAX = 1_500  # longer text is left out of the URL (browsers and proxies cap URLs)
@@ -172,18 +173,48 @@ def scoring_options() -> dict:
     backend = sb.selectbox("Backend", BACKENDS, key="backend", persist_state="session",
                            help="onnx: ONNX Runtime on CPU; torch: PyTorch; auto: PyTorch on a GPU, else ONNX. "
                                 "Official weights need PyTorch.")
-    source = sb.radio("Model", ["shipped", "official"], key="model_source", persist_state="session",
-                      format_func={"shipped": "shipped model", "official": "official weights (local folder)"}.get)
-    model = None
-    if source == "official":
-        path = sb.text_input("Folder with consolidated.pth (or a model card)", key="model_path",
-                             persist_state="session", placeholder="/path/to/blt-entropy")
-        model = path.strip() or None
-        if model is None:
-            sb.info("Enter a folder path; until then the shipped model is used.")
+    model = official_weights_choice()
     newline_reset = sb.checkbox("Reset context at each newline", key="newline_reset", persist_state="session",
                                 help="Each line is scored as if it started the text (mentioned in the paper).")
     return {"newline_reset": newline_reset, "backend": backend, "model": model}
+
+
+WEIGHTS_SECRET = "weights_dirs"  # .streamlit/secrets.toml key naming allowed folders (as BLT_WEIGHTS_DIRS does)
+
+
+def _weights_secret():
+    """The weights_dirs secret, or None (no secrets file is the usual case, not an error)."""
+    try:
+        return st.secrets.get(WEIGHTS_SECRET) if st.secrets.load_if_toml_exists() else None
+    except Exception:  # a secrets file Streamlit cannot parse: no weights are offered, the page still works
+        return None
+
+
+def official_weights_choice() -> AllowedFolder | None:
+    """The sidebar's model choice: the shipped model, or official weights chosen by folder name.
+
+    Visitors never type a path: the server names allowed folders (BLT_WEIGHTS_DIRS or the
+    weights_dirs secret), and only the weights folders found there are offered, by name. With
+    none, the choice is hidden and the shipped model is used.
+    """
+    ss, sb = st.session_state, st.sidebar
+    roots = allowed_roots(_weights_secret())
+    names = list(offered_weights(roots)) if roots else []
+    if not names:
+        return None
+    if ss.get("model_name") not in names:
+        ss["model_name"] = names[0]
+    source = sb.radio("Model", ["shipped", "official"], key="model_source", persist_state="session",
+                      format_func={"shipped": "shipped model", "official": "official weights"}.get)
+    if source != "official":
+        return None
+    name = sb.selectbox("Official weights", names, key="model_name", persist_state="session",
+                        help="Folders of official BLT entropy weights that this server offers.")
+    try:
+        return resolve_weights(name, roots)
+    except WeightsError as e:  # the folder went away since the list was made
+        sb.error(str(e))
+        return None
 
 
 def unit() -> str:
@@ -242,7 +273,9 @@ def score_or_stop(data: bytes, opts: dict):
     except (ValueError, WeightsError) as e:
         st.error(str(e))
     except Exception as e:  # a broken model file or backend: say so instead of a traceback
-        st.error(f"The entropy model failed ({type(e).__name__}: {e}). Try another backend in the sidebar.")
+        # an official folder's unexpected errors may carry server paths: only their type is shown
+        detail = type(e).__name__ if isinstance(opts["model"], AllowedFolder) else f"{type(e).__name__}: {e}"
+        st.error(f"The entropy model failed ({detail}). Try another backend in the sidebar.")
     st.stop()
 
 

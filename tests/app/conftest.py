@@ -11,18 +11,21 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 BACKEND = os.environ.get("BLT_APP_BACKEND", "auto")
-MODEL = os.environ.get("BLT_APP_MODEL")  # a model folder to use instead of the shipped model
+MODEL = os.environ.get("BLT_APP_MODEL")  # an official weights folder to use instead of the shipped model
 
 
 @pytest.fixture
-def app():
+def app(monkeypatch):
     """An AppTest of the whole app, not yet run; call .run() (and switch_page) in the test."""
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["backend"] = BACKEND
-    if MODEL:
+    if MODEL:  # offered the way a server offers it: its parent folder allowed, chosen by name
+        monkeypatch.setenv("BLT_WEIGHTS_DIRS", str(Path(MODEL).resolve().parent))
         at.session_state["model_source"] = "official"
-        at.session_state["model_path"] = MODEL
+        at.session_state["model_name"] = Path(MODEL).resolve().name
+    else:
+        monkeypatch.delenv("BLT_WEIGHTS_DIRS", raising=False)
     return at
 
 

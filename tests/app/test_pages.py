@@ -236,30 +236,6 @@ def test_generate_page_says_when_no_generator_ships(app, monkeypatch, tmp_path):
     assert not any(b.label == "Generate" for b in app.button)
 
 
-def test_model_picker_loads_official_weights_and_reports_bad_folders(app, tmp_path):
-    """Official original layout from a local folder: the page scores with it (torch backend)."""
-    torch = pytest.importorskip("torch")
-    from blt_core.entropy.model import EntropyModel
-    from blt_core.entropy.official import official_config
-
-    params = {"dim": 64, "n_layers": 1, "n_heads": 1, "multiple_of": 32, "sliding_window": 512}
-    model = EntropyModel(official_config(params)).init_weights(seed=0)
-    torch.save(model.state_dict(), tmp_path / "consolidated.pth")
-    (tmp_path / "params.json").write_text(json.dumps(params))
-
-    app.run()
-    shipped_bpb = _metric(app, "Bits per byte")
-    app.radio(key="model_source").set_value("official").run()
-    app.text_input(key="model_path").set_value(str(tmp_path)).run()
-    assert not app.exception
-    assert _metric(app, "Bits per byte") != shipped_bpb  # a random-init model scores differently
-    assert any("official" in c.value for c in app.caption)
-
-    app.text_input(key="model_path").set_value(str(tmp_path / "nowhere")).run()
-    assert not app.exception
-    assert any(f"model not found: {tmp_path / 'nowhere'}" in e.value for e in app.error)
-
-
 def test_backend_choice_switches_the_engine(app):
     pytest.importorskip("torch")
     app.run()
