@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 import blt_core
@@ -9,9 +10,10 @@ from blt_core import (PERTURBATIONS, TOKENIZERS, byte_patch_starts, noise_report
                       static_patch_starts)
 
 from app import caching, state
-from app.views import charts, lanes as lanes_view
+from app.components.window import windowed_chart
+from app.views import charts, lanes as lanes_view, window as window_view
 from app.views.glyphs import visible
-from app.views.units import fmt_entropy
+from app.views.units import fmt_entropy, to_unit
 
 NOISE_MAX_BYTES = 2_000  # the noise panel perturbs the first 2 KB (each variant is scored by the model)
 TOKENIZER_LABELS = {"llama3": "Llama 3", "o200k": "GPT-4o (o200k)", "cl100k": "GPT-4 (cl100k)", "gpt2": "GPT-2"}
@@ -63,13 +65,9 @@ for t in toks:
 blt_name = f"BLT ({blt.mode})"
 st.caption(f"BLT lane: {_blt_settings(blt, state.unit())}, mean patch {blt.mean_patch_length:.2f} bytes (set on "
            "Explore). Red outline: a token that splits a character.")
-lo = 0
-if n > lanes_view.LANE_WINDOW:
-    w = st.number_input(f"Window ({lanes_view.LANE_WINDOW:,} bytes each)", 1, -(-n // lanes_view.LANE_WINDOW), 1,
-                        key="lane_win")
-    lo = (w - 1) * lanes_view.LANE_WINDOW
-st.plotly_chart(lanes_view.lanes_figure(data, lanes, lo=lo, hi=lo + lanes_view.LANE_WINDOW, marks=marks),
-                config=charts.png_config("blt-lanes"), key="lanes_chart")
+lo, hi = windowed_chart(n, key="lanes", widths=lanes_view.LANE_WIDTHS, default_width=lanes_view.LANE_WIDTH,
+                        chart=lambda lo, hi: lanes_view.lanes_figure(data, lanes, lo=lo, hi=hi, marks=marks),
+                        overview=(np.arange(n), to_unit(scores.entropies, state.unit()), f"entropy ({state.unit()})"))
 st.dataframe(lanes_view.lane_rows(data, lanes, reference=blt_name), hide_index=True)
 st.caption(lanes_view.WHY_THEY_DIFFER)
 
@@ -110,4 +108,7 @@ ns = state.score_or_stop(noisy, opts) if noisy else None
 if ns is not None:
     nb = blt_core.patch_scores(ns, **popts)
     nl = {f"BLT ({blt.mode})": nb.patch_starts, TOKENIZER_LABELS[tok0]: caching.segmentation(noisy, tok0).token_byte_starts}
-    st.plotly_chart(lanes_view.lanes_figure(noisy, nl), config=charts.png_config("blt-noise-lanes"), key="noise_lanes")
+    nlo, nhi = window_view.window_bounds(len(noisy), start=lo, width=hi - lo)  # the window above, as far as it fits
+    st.plotly_chart(lanes_view.lanes_figure(noisy, nl, lo=nlo, hi=nhi), config=charts.png_config("blt-noise-lanes"),
+                    key="noise_lanes")
+    st.caption(f"Perturbed text: {window_view.window_caption(nlo, nhi, len(noisy))} (the window chosen above)")

@@ -8,7 +8,8 @@ import blt_core
 from blt_core import flops
 
 from app import caching, state
-from app.views import charts, compute
+from app.components.window import windowed_chart
+from app.views import compute
 from app.views.units import fmt_entropy
 
 opts, inp, scores = state.open_page("Compute")
@@ -37,13 +38,23 @@ m[2].metric("BLT FLOPs / byte", compute.fmt(cmp.blt_flops_per_byte))
 # a saving reads green and a cost red, with no arrow (an up arrow for a saving misleads)
 m[3].metric(f"{bpe_name} FLOPs / byte", compute.fmt(cmp.bpe_flops_per_byte), delta=compute.share_badge(cmp),
             delta_color="normal" if cmp.blt_to_bpe <= 1 else "inverse", delta_arrow="off")
-labels = [f"({L} bytes)" for L in a.patch_lengths[:compute.MAX_BARS].tolist()]
-st.plotly_chart(compute.flops_figure(cmp.per_patch, labels=labels), config=charts.png_config("blt-flops-per-patch"),
-                key="flops_chart")
-if cmp.n_patches > compute.VISIBLE_BARS:
-    drawn = min(cmp.n_patches, compute.MAX_BARS)
-    st.caption(f"Patches 0–{compute.VISIBLE_BARS - 1} of {cmp.n_patches:,} in view; drag the chart sideways to see "
-               f"the rest{'' if drawn == cmp.n_patches else f' (the first {drawn:,} are drawn)'}. Totals cover all.")
+labels = [f"({L} bytes)" for L in a.patch_lengths.tolist()]
+starts = a.patch_starts
+
+
+def _patches_note(lo: int, hi: int) -> str:
+    first, last = compute.patch_range(starts, lo, hi)
+    return f" Patches {first:,}–{last - 1:,} of {cmp.n_patches:,}" + \
+        (f" (the first {compute.MAX_BARS} of this window)." if last - first == compute.MAX_BARS else ".")
+
+
+def _flops_chart(lo: int, hi: int):
+    first, last = compute.patch_range(starts, lo, hi)
+    return compute.flops_figure(cmp.per_patch, labels=labels, first=first, last=last)
+
+
+windowed_chart(a.n_bytes, key="flops", widths=compute.FLOPS_WIDTHS, default_width=compute.FLOPS_WIDTH, chart=_flops_chart,
+               overview=(starts, cmp.per_patch["total"], "FLOP per patch"), note=_patches_note)
 
 st.subheader("Totals by component")
 st.dataframe(compute.totals_rows(cmp), hide_index=True)

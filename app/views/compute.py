@@ -25,24 +25,39 @@ COMPONENTS = {  # blt_core.flops key -> (label, colour)
     "cross_attention": ("cross-attention", OKABE_ITO["reddish_purple"]),
     "entropy_model": ("entropy model", OKABE_ITO["sky_blue"]),
 }
-MAX_BARS = 400  # patches drawn; totals always cover every patch
-VISIBLE_BARS = 60  # patches in view at first (drag to pan over the rest)
+MAX_BARS = 400  # patches drawn at once; totals always cover every patch
+FLOPS_WIDTHS = (64, 256, 1_024, 4_096)  # byte windows offered; 256 bytes hold about 60 patches of 4.5 bytes
+FLOPS_WIDTH = 256
 
 
-def flops_figure(per_patch: dict[str, np.ndarray], *, labels: list[str] | None = None) -> go.Figure:
-    """One stacked bar per patch (first MAX_BARS), one colour per component."""
+def patch_range(starts: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Patches [first, last) with a byte in [lo, hi), at most MAX_BARS of them.
+
+    >>> patch_range(np.array([0, 4, 9, 12]), 5, 10)
+    (1, 3)
+    """
+    first = max(0, int(np.searchsorted(starts, lo, side="right")) - 1)
+    last = int(np.searchsorted(starts, hi, side="left"))
+    return first, min(last, first + MAX_BARS)
+
+
+def flops_figure(per_patch: dict[str, np.ndarray], *, labels: list[str] | None = None, first: int = 0,
+                 last: int | None = None) -> go.Figure:
+    """One stacked bar per patch in [first, last) (numbered as in the whole text), one colour per component;
+    the x axis is fixed to them, so the window caption always tells the truth."""
     fig = go.Figure()
     for key, (label, colour) in COMPONENTS.items():
         if key not in per_patch:
             continue
-        y = np.asarray(per_patch[key])[:MAX_BARS]
-        x = np.arange(len(y))
-        fig.add_trace(go.Bar(x=x, y=y, name=label, marker_color=colour,
-                             text=None if labels is None else labels[:MAX_BARS],
+        y = np.asarray(per_patch[key])
+        stop = len(y) if last is None else min(last, len(y))
+        fig.add_trace(go.Bar(x=np.arange(first, stop), y=y[first:stop], name=label, marker_color=colour,
+                             text=None if labels is None else labels[first:stop],
                              hovertemplate=f"patch %{{x}} %{{text}}<br>{label}: %{{y:.3s}}FLOP<extra></extra>"))
+        last = stop
     fig.update_layout(barmode="stack", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.05,
-                      legend={"orientation": "h", "y": 1.15}, dragmode="pan",
-                      xaxis={"title": "patch", "range": [-0.5, VISIBLE_BARS - 0.5]},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, dragmode=False,
+                      xaxis={"title": "patch", "range": [first - 0.5, (last or first + 1) - 0.5], "fixedrange": True},
                       yaxis={"title": "forward FLOP per patch (k, M, G = 10³, 10⁶, 10⁹)", "tickformat": "~s"})
     fig.update_traces(textposition="none")
     return fig

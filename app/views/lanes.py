@@ -19,7 +19,8 @@ from app.views.charts import plotly_escape
 from app.views.glyphs import visible
 from app.views.palette import SERIES
 
-LANE_WINDOW = 1_500  # bytes drawn at once; counts and scores always cover the whole input
+LANE_WIDTHS = (40, 80, 160, 400, 1_000)  # window widths offered (bytes); counts and scores cover the whole input
+LANE_WIDTH = 80  # bytes at once by default: about the most whose bar texts stay readable at 1400 px
 
 
 def _tint(hex_colour: str, white: float) -> str:
@@ -35,7 +36,8 @@ def _tint(hex_colour: str, white: float) -> str:
 
 def lanes_figure(data: bytes, lanes: dict[str, np.ndarray], *, lo: int = 0, hi: int | None = None,
                  marks: dict[str, np.ndarray] | None = None) -> go.Figure:
-    """One bar lane per segmentation (starts arrays), top to bottom in dict order, over bytes [lo, hi).
+    """One bar lane per segmentation (starts arrays), top to bottom in dict order, over bytes [lo, hi)
+    exactly: the x axis is fixed, so the window caption (app/views/window.py) always tells the truth.
 
     `marks` (lane -> bool per unit) outlines units that split a character (BPE partial tokens).
     """
@@ -60,9 +62,9 @@ def lanes_figure(data: bytes, lanes: dict[str, np.ndarray], *, lo: int = 0, hi: 
             hovertemplate=f"{plotly_escape(name)} #%{{customdata[0]}}: bytes %{{customdata[1]}}-%{{customdata[2]}}"
                           "<br>%{text}<extra></extra>",
         ))
-    fig.update_layout(barmode="overlay", showlegend=False, height=70 + 42 * len(names), dragmode="pan",
+    fig.update_layout(barmode="overlay", showlegend=False, height=70 + 42 * len(names), dragmode=False,
                       margin={"l": 10, "r": 10, "t": 10, "b": 10}, uniformtext={"minsize": 8, "mode": "hide"},
-                      xaxis={"title": "byte offset", "range": [lo - 0.5, min(hi, lo + 80) - 0.5]},
+                      xaxis={"title": "byte offset", "range": [lo - 0.5, hi - 0.5], "fixedrange": True},
                       yaxis={"autorange": "reversed", "fixedrange": True, "tickangle": 0, "automargin": True})
     return fig
 
