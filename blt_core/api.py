@@ -33,7 +33,7 @@ from blt_core.backends import resolve_backend
 from blt_core.bytes_codec import to_bytes
 from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import DEFAULT_CARD, WeightsError, load_card
-from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION
+from blt_core.constants import OFFICIAL_THRESHOLD, SCHEMA_VERSION, THRESHOLD_CEILING
 from blt_core.patching import PATCH_MODES, patch, patch_lengths
 from blt_core.results import Analysis, Scores
 from blt_core.entropy.official import detect_layout, unsupported_message
@@ -179,8 +179,11 @@ def patch_scores(scores: Scores, *, mode: str = "entropy", threshold: float | No
     if threshold is None:
         threshold = OFFICIAL_THRESHOLD
 
-    starts = patch(mode, e, data, threshold=threshold, theta_r=theta_r, patch_size=patch_size,
-                   max_patch_length=max_patch_length)
+    # A model's entropies lie in [0, ln 260], so every threshold above THRESHOLD_CEILING cuts as the
+    # ceiling does; comparing float32 entropies with the threshold itself would overflow its cast
+    # to float32 (a numpy warning) for a finite threshold such as 1e308.
+    starts = patch(mode, e, data, threshold=min(threshold, THRESHOLD_CEILING), theta_r=theta_r,
+                   patch_size=patch_size, max_patch_length=max_patch_length)
     lengths = patch_lengths(starts, n)
     return Analysis(
         schema_version=SCHEMA_VERSION, data=data, n_bytes=n, entropies=e, surprisal=scores.surprisal,

@@ -20,9 +20,25 @@ from blt_core.constants import OFFSET
 
 
 def to_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
-    """Text is encoded as UTF-8; bytes pass through unchanged: "é" -> b"\\xc3\\xa9"."""
+    """Text is encoded as UTF-8; bytes pass through unchanged: "é" -> b"\\xc3\\xa9".
+
+    Every public function that takes text coerces it here, so every one gives the same message.
+    Lone surrogates U+DC80..U+DCFF are the bytes that surrogateescape decoding kept (undecodable
+    file names, argv), so they turn back into those bytes; any other lone surrogate stands for
+    no bytes at all and is refused:
+
+    >>> to_bytes("a\\udcffb")
+    b'a\\xffb'
+    >>> to_bytes("a\\ud800b")
+    Traceback (most recent call last):
+    ValueError: text holds a lone surrogate U+D800 at index 1: it has no UTF-8 bytes (only U+DC80..U+DCFF stand for bytes)
+    """
     if isinstance(data, str):
-        return data.encode("utf-8", errors="surrogateescape")
+        try:
+            return data.encode("utf-8", errors="surrogateescape")
+        except UnicodeEncodeError as e:  # the only way UTF-8 encoding fails: a surrogate outside DC80..DCFF
+            raise ValueError(f"text holds a lone surrogate U+{ord(data[e.start]):04X} at index {e.start}: it has no "
+                             "UTF-8 bytes (only U+DC80..U+DCFF stand for bytes)") from None
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     raise TypeError(f"expected bytes or str, got {type(data).__name__}")

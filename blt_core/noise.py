@@ -14,6 +14,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from blt_core.bytes_codec import to_bytes
+
 PERTURBATIONS = {"case_flip", "typo", "double_letter", "spacing"}
 
 # Neighbours on a QWERTY keyboard: a typo hits a key next to the intended one.
@@ -109,13 +111,13 @@ def noise_report(
     >>> [(r["kind"], r["tokens_after"]) for r in rows]
     [('case_flip', 5), ('double_letter', 9), ('spacing', 6), ('typo', 5)]
     """
-    before = text.encode("utf-8")
+    before = to_bytes(text)  # the one text -> bytes coercion, and its messages
     if not before:
         raise ValueError("empty input: nothing to perturb")
     tokens0, patches0 = count_tokens(before), count_patches(before)
     rows = []
     for kind in sorted(PERTURBATIONS):
-        after = perturb(text, kind=kind, rate=rate, seed=seed).encode("utf-8")
+        after = to_bytes(perturb(text, kind=kind, rate=rate, seed=seed))
         tokens1, patches1 = count_tokens(after), count_patches(after)
         rows.append({
             "kind": kind,

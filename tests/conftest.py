@@ -48,3 +48,17 @@ def shipped_card() -> Path:
 
 def load_json(p: Path) -> dict:
     return json.loads(Path(p).read_text())
+
+
+@pytest.fixture
+def no_hang():
+    """Fail a test whose I/O blocks (a FIFO with no writer) after 20 s instead of stalling CI."""
+    import signal
+
+    def timeout(*_):
+        raise TimeoutError("a read blocked")
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)

@@ -81,3 +81,18 @@ def test_long_input_reports_progress_on_stderr(model_args):
     err = out.stderr.decode()
     assert "scoring 100% (240,000 / 240,000 bytes)" in err and err.count("scoring") >= 2
     assert json.loads(out.stdout)["n_bytes"] == 240_000
+
+
+def test_a_huge_finite_threshold_prints_no_warning(model_args):
+    out = cli("--text", "abc", "--threshold", "1e308", *model_args)
+    assert out.returncode == 0 and out.stderr.decode() == ""  # no numpy overflow warning
+    assert "3 bytes, 1 patches" in out.stdout.decode()
+
+
+def test_a_fifo_without_writer_and_a_long_pipe_end_quickly(tmp_path):
+    """In a real process: a FIFO nobody writes is refused, not waited on; a pipe past --max-bytes is cut off."""
+    os.mkfifo(tmp_path / "fifo")
+    out = cli(str(tmp_path / "fifo"))
+    assert out.returncode == 2 and out.stderr.decode() == f"error: not a file: {tmp_path / 'fifo'} is a FIFO (named pipe)\n"
+    out = cli("-", "--max-bytes", "1000", stdin=b"x" * 5000)
+    assert out.returncode == 2 and "input too large: stdin holds more than 1,000 bytes" in out.stderr.decode()

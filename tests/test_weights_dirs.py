@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import struct
 
 import pytest
@@ -19,6 +18,8 @@ from blt_core.file_guard import MAX_FILE_BYTES, FileGuard  # noqa: E402
 from blt_core.weights_dirs import ENV_VAR, allowed_roots, offered_weights, parse_setting, resolve_weights  # noqa: E402
 from tests.test_official_formats import PARAMS, TEXT, write_tiny_official  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("no_hang")  # a blocking read fails the test, never stalls CI
+
 
 @pytest.fixture
 def root(tmp_path):
@@ -29,18 +30,6 @@ def root(tmp_path):
     (r / "notes" / "readme.txt").write_text("not weights")
     write_tiny_official(tmp_path / "outside")
     return r
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    """Every case here must finish in seconds: a FIFO that blocked would fail the test, not stall CI."""
-    def timeout(*_):
-        raise TimeoutError("a weights read blocked")
-    old = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
 
 
 def _refusal(root, name, tmp_path) -> str:
