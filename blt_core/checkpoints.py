@@ -103,11 +103,13 @@ class Card:
     @classmethod
     def load(cls, path: str | os.PathLike = DEFAULT_CARD) -> "Card":
         """Read a card; a clear WeightsError when it is missing, not JSON, or lacks 'config' or 'files'."""
+        from blt_core.file_guard import MAX_JSON_BYTES, FileGuard  # it imports WeightsError from here
+
         path = Path(path)
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise WeightsError(f"model card not found: {path}")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+        try:  # a regular file of at most 1 MiB: a FIFO or device given as --model is refused, not read
+            data = json.loads(FileGuard(path.parent).read_bytes(path, max_bytes=MAX_JSON_BYTES).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise WeightsError(f"model card {path} is not valid JSON: {e}") from None
         if (problem := _problem(data)) is not None:

@@ -96,3 +96,5 @@ def test_a_fifo_without_writer_and_a_long_pipe_end_quickly(tmp_path):
     assert out.returncode == 2 and out.stderr.decode() == f"error: not a file: {tmp_path / 'fifo'} is a FIFO (named pipe)\n"
     out = cli("-", "--max-bytes", "1000", stdin=b"x" * 5000)
     assert out.returncode == 2 and "input too large: stdin holds more than 1,000 bytes" in out.stderr.decode()
+    out = cli("--text", "abc", "--model", str(tmp_path / "fifo"))  # a model card is read the same careful way
+    assert out.returncode == 2 and out.stderr.decode() == f"error: {tmp_path / 'fifo'} is a FIFO (named pipe), not a regular file\n"
