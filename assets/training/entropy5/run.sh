@@ -4,7 +4,8 @@
 #   train_docs.npy,heldout.bin,heldout_docs.npy} and, for CALL 2, .carry/s192 from call 1)
 # Call 1: s192 (the shipped size, 192x4) for the first half of an 900 s schedule on GPU 0 and
 #         s256 (256x4) for a whole 450 s schedule on GPU 1.
-# Call 2: s192 resumed from its checkpoint for the second half, s384 (384x6) 450 s on GPU 1.
+# Call 2: s192 resumed from its checkpoint for the second half, s384 (384x6) 450 s on GPU 1,
+#         both with 30% copy rows.
 # One process per GPU, batch 512 x 512 bytes (the global batch of entropy4), lr 3e-3, 2% random
 # rows, 15% rows with a copied span, 5% rows with a byte run (blt_core/train/augment.py).
 set -euo pipefail
@@ -25,7 +26,8 @@ train() {  # GPU NAME ARGS...
 if [ "$CALL" = 1 ]; then
   train 0 s192 --hidden-size 192 --layers 4 --heads 3 --intermediate-size 512 --total-seconds 900 &
   train 1 s256 --hidden-size 256 --layers 4 --heads 4 --intermediate-size 704 --total-seconds 450 &
-else
+else  # second half: copy share raised to 30% (s192 after call 1 still paid 0.75 nats on a repeated paragraph)
+  common+=(--copy-frac 0.3)
   cp -r .carry/s192 /tmp/runs/s192
   train 0 s192 --hidden-size 192 --layers 4 --heads 3 --intermediate-size 512 --total-seconds 900 &
   train 1 s384 --hidden-size 384 --layers 6 --heads 6 --intermediate-size 1024 --total-seconds 450 &
