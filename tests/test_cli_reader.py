@@ -114,3 +114,12 @@ def test_docstring_examples():
     import doctest
 
     assert doctest.testmod(reader).failed == 0
+
+
+def test_a_bad_backend_reads_the_same_in_every_subcommand(capsys):
+    """Names are checked by the library, not by argparse choices, so the message is the library's everywhere."""
+    errors = set()
+    for argv in (["analyze", "--text", "x"], ["generate", "--prompt", "x"]):
+        assert main([*argv, "--backend", "bogus"]) == 2
+        errors.add(capsys.readouterr().err)
+    assert errors == {"error: unknown backend 'bogus'; choose one of auto, onnx, torch\n"}

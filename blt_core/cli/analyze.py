@@ -30,10 +30,11 @@ def add_parser(sub) -> None:
     p.add_argument("--max-patch-length", type=int)
     p.add_argument("--newline-reset", action="store_true", help="restart the entropy context at each newline")
     p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--backend", default="auto", choices=BACKENDS)
+    # names are checked by the library, not argparse, so a bad one reads the same in every subcommand
+    p.add_argument("--backend", default="auto", help=f"one of {', '.join(BACKENDS)}")
     p.add_argument("--model", help="model card (.json) or official weights folder")
-    p.add_argument("--chunking", default="continuous", choices=list(CHUNKINGS),
-                   help="continuous: one sliding-window pass (default); official: independent 8,192-token rows, "
+    p.add_argument("--chunking", default="continuous",
+                   help=f"one of {', '.join(CHUNKINGS)}. continuous: one sliding-window pass (default); official: independent 8,192-token rows, "
                         "as facebookresearch/blt's entropy preprocessing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
