@@ -78,13 +78,13 @@ def _offered(folder: str, root: str) -> bool:
 def offered_weights(roots: Sequence[str]) -> dict[str, AllowedFolder]:
     """{name: AllowedFolder} of every root and immediate subfolder that holds official weights.
 
-    Names are folder names; where two roots offer the same name, the first root's wins. A
-    subfolder that is a symlink leading out of its root is not offered.
+    Names are folder names; where two roots offer the same name, the first root's wins. Hidden
+    folders (.cache, ...) and a subfolder that is a symlink leading out of its root are not offered.
     """
     found: dict[str, AllowedFolder] = {}
     for root in roots:
         try:
-            entries = sorted(e.name for e in os.scandir(root))[:MAX_SUBFOLDERS]
+            entries = sorted(e.name for e in os.scandir(root) if not e.name.startswith("."))[:MAX_SUBFOLDERS]
         except OSError:
             continue
         for name, folder in [(Path(root).name, root)] + [(e, os.path.realpath(os.path.join(root, e))) for e in entries]:

@@ -74,6 +74,7 @@ def test_traversal_and_unknown_names_are_refused(root, tmp_path, name):
 def test_a_symlinked_folder_leading_out_is_not_offered(root, tmp_path):
     (root / "escape").symlink_to(tmp_path / "outside", target_is_directory=True)
     (root / "inner").symlink_to(root / "tiny", target_is_directory=True)  # a link that stays inside is fine
+    write_tiny_official(root / ".hidden")
     assert sorted(offered_weights([str(root.resolve())])) == ["inner", "tiny"]
     assert "offered" in _refusal(root, "escape", tmp_path)
 
