@@ -5,9 +5,15 @@
 
 The graph is `EntropyModel.forward_chunk` on the block-wise sliding-window path, so the
 input length must be a multiple of the window (scoring pads on the right, which never
-changes earlier outputs). Inputs: `ids` (B, T) int64, `start_pos` () int64, `past_kv`
-(layers, 2, B, heads, window, head_dim) float32, `has_past` (B,) bool. Outputs: `logits`
-(B, T, 260) float32 and `present_kv` (the past of the next chunk).
+changes earlier outputs). Inputs: `ids` (B, T) int64, `positions` (B, T) int64 (each token's
+RoPE position: start_pos + t for a plain chunk, from 0 in each segment of a packed row),
+`segments` (B, T) int64 (a token sees only earlier tokens of its own segment: the
+block-diagonal mask of packed rows; all zero for a plain chunk), `past_kv` (layers, 2, B,
+heads, window, head_dim) float32, `has_past` (B,) bool. Outputs: `logits` (B, T, 260)
+float32 and `present_kv` (the past of the next chunk).
+
+A retrained model (same architecture, new weights) is re-exported with the command above;
+then its card's onnx entry gets the new file's sha256 (checkpoints.file_entry).
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ class _Blocked(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, ids, start_pos, past_kv, has_past):
-        return self.model.forward_chunk(ids, blocked=True, start_pos=start_pos, past_kv=past_kv, has_past=has_past)
+    def forward(self, ids, positions, segments, past_kv, has_past):
+        return self.model.forward_chunk(ids, blocked=True, past_kv=past_kv, has_past=has_past, positions=positions,
+                                        segments=segments)
 
 
 def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
@@ -42,11 +49,15 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
     model = model.eval().float()
     c = model.config
     W = c.window
-    sample = (torch.randint(4, 260, (2, 3 * W)), torch.tensor(W * 3),
+    positions = torch.arange(3 * W).repeat(2, 1) + W * 3
+    segments = (torch.arange(3 * W) >= W).long().repeat(2, 1)
+    sample = (torch.randint(4, 260, (2, 3 * W)), positions, segments,
               torch.randn(c.num_hidden_layers, 2, 2, c.num_attention_heads, W, c.head_dim), torch.tensor([True, False]))
     batch, blocks = Dim("batch", min=1), Dim("blocks", min=1)
-    dynamic = {"ids": {0: batch, 1: W * blocks}, "past_kv": {2: batch}, "has_past": {0: batch}}
-    return export_graph(_Blocked(model), sample, out, input_names=["ids", "start_pos", "past_kv", "has_past"],
+    tokens = {0: batch, 1: W * blocks}
+    dynamic = {"ids": tokens, "positions": tokens, "segments": tokens, "past_kv": {2: batch}, "has_past": {0: batch}}
+    return export_graph(_Blocked(model), sample, out,
+                        input_names=["ids", "positions", "segments", "past_kv", "has_past"],
                         output_names=["logits", "present_kv"], dynamic_shapes=dynamic, opset=opset)
 
 

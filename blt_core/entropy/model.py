@@ -97,21 +97,29 @@ class EntropyModel(nn.Module):
         return logits[:, :T] if pad else logits
 
     def forward_chunk(self, ids: torch.Tensor, *, blocked: bool = True, start_pos: torch.Tensor | int = 0,
-                      past_kv: torch.Tensor | None = None, has_past: torch.Tensor | None = None):
+                      past_kv: torch.Tensor | None = None, has_past: torch.Tensor | None = None,
+                      positions: torch.Tensor | None = None, segments: torch.Tensor | None = None):
         """One chunk of a long input: (logits, present_kv).
 
         past_kv / present_kv: (layers, 2, B, H, window, D), keys and values of the last window
         positions before / of this chunk; has_past (B,) bool says which rows have a past.
         start_pos is the chunk's first position (RoPE is relative, so it only has to be
         consistent with the past). With blocked=True, T must be a multiple of the window.
+        Packed rows (scoring.pack_rows) instead give each token its own position, positions
+        (B, T) (replacing start_pos), and its segment, segments (B, T): a token sees only its
+        own segment's earlier tokens, so each segment is scored exactly as if alone.
         """
         x = self.tok_embeddings(ids)  # (B, T, C)
-        pos = torch.arange(ids.shape[1], device=ids.device) + start_pos
-        cos, sin = rope_tables(self.config.head_dim, pos, self.config.rope_theta)
+        if positions is None:
+            pos = torch.arange(ids.shape[1], device=ids.device) + start_pos
+            cos, sin = rope_tables(self.config.head_dim, pos, self.config.rope_theta)  # (T, D/2)
+        else:
+            cos, sin = (t[:, None] for t in rope_tables(self.config.head_dim, positions, self.config.rope_theta))
         presents = []
         for i, layer in enumerate(self.layers):
             past = None if past_kv is None else (past_kv[i, 0], past_kv[i, 1], has_past)
-            x, present = layer.forward_chunk(x, cos, sin, window=self.config.window, blocked=blocked, past=past)
+            x, present = layer.forward_chunk(x, cos, sin, window=self.config.window, blocked=blocked, past=past,
+                                             segments=segments)
             presents.append(torch.stack(present))
         return self.output(self.norm(x)), torch.stack(presents)
 

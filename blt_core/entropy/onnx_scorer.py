@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
 from blt_core.backends import onnx_session
-from blt_core.checkpoints import Card
+from blt_core.checkpoints import Card, WeightsError
 from blt_core.entropy.scoring import numpy_score_chunk
 
 
@@ -24,6 +25,10 @@ class OnnxEntropyModel:
         self.session = onnx_session(path, threads=threads)
         self.window = window
         self.device = "cpu"
+        names = {i.name for i in self.session.get_inputs()}
+        if "positions" not in names:  # graphs exported before packed rows took start_pos instead
+            raise WeightsError(f"{Path(path).name} is an entropy graph without positions and segments inputs: "
+                               "re-export it (python -m blt_core.entropy.export)")
         past = next(i for i in self.session.get_inputs() if i.name == "past_kv")
         self.layers, _, _, self.heads, _, self.head_dim = past.shape  # batch is the only symbolic axis
         self._lock = threading.Lock()  # one run at a time keeps the two cores from thrashing
@@ -33,13 +38,24 @@ class OnnxEntropyModel:
     def from_card(cls, card: Card) -> "OnnxEntropyModel":
         return cls(str(card.verified("onnx")), window=int(card.config["window"]))
 
-    def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray):
-        """One chunk (see scoring.py): ids (B, L), L a multiple of the window -> (logits, present_kv)."""
-        if ids.shape[1] % self.window:
+    def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray, *,
+                      positions: np.ndarray | None = None, segments: np.ndarray | None = None):
+        """One chunk (see scoring.py): ids (B, L), L a multiple of the window -> (logits, present_kv).
+
+        Without positions and segments the rows are plain chunks: positions start_pos, start_pos + 1, ...
+        and one segment per row.
+        """
+        B, L = ids.shape
+        if L % self.window:
             raise ValueError(f"ONNX input length must be a multiple of {self.window}")
         if past_kv is None:
-            past_kv = np.zeros((self.layers, 2, ids.shape[0], self.heads, self.window, self.head_dim), dtype=np.float32)
-        feed = {"ids": np.ascontiguousarray(ids, dtype=np.int64), "start_pos": np.array(start_pos, dtype=np.int64),
+            past_kv = np.zeros((self.layers, 2, B, self.heads, self.window, self.head_dim), dtype=np.float32)
+        if positions is None:
+            positions = np.broadcast_to(np.arange(start_pos, start_pos + L, dtype=np.int64), (B, L))
+            segments = np.zeros((B, L), dtype=np.int64)
+        feed = {"ids": np.ascontiguousarray(ids, dtype=np.int64),
+                "positions": np.ascontiguousarray(positions, dtype=np.int64),
+                "segments": np.ascontiguousarray(segments, dtype=np.int64),
                 "past_kv": np.ascontiguousarray(past_kv, dtype=np.float32), "has_past": np.asarray(has_past, dtype=bool)}
         with self._lock:
             logits, present = self.session.run(["logits", "present_kv"], feed)

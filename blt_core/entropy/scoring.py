@@ -5,14 +5,16 @@ has_past (B,) bool, top_k) -> (entropy (B, L), surprisal (B, L), top (ids, probs
 present_kv)` with L a multiple of the window W (`numpy_score_chunk` builds one from a plain
 `forward_chunk` returning logits; the torch backend reduces on its device instead), where
 past_kv / present_kv hold each layer's keys and values of the last W positions before /
-of the chunk (shape (layers, 2, B, heads, W, head_dim)). Alignment: the model reads
-[BOS, b0, ..., b(n-2)] and output k predicts byte k, so `entropies[k]` sits on the byte it
-predicts (DESIGN.md).
+of the chunk (shape (layers, 2, B, heads, W, head_dim)); keywords positions and segments
+(B, L) int64 mark packed rows (pack_rows: per-token positions, a block-diagonal mask, no past).
+Alignment: the model reads [BOS, b0, ..., b(n-2)] and output k predicts byte k, so
+`entropies[k]` sits on the byte it predicts (DESIGN.md).
 
 Long inputs are cut into chunks of `chunk_tokens`; each chunk attends to the previous
 chunk's last window through past_kv, so chunked scoring equals one full sliding-window
 pass (every layer, not just the first, sees its whole window) and each byte is computed
-exactly once. Independent segments (newline reset, or many documents) are batched.
+exactly once. Independent segments (newline reset, or many documents) are packed several to
+a row (pack_rows), so their cost is their length, not a padded window each.
 
 `row_tokens` instead reproduces the official preprocessing (facebookresearch/blt's
 `calculate_entropies`): the model input [BOS, b0, b1, ...] is cut into rows of 8,192 tokens
@@ -25,6 +27,7 @@ only row 0 starts with BOS and the first bytes of every later row see less than 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -116,10 +119,11 @@ def reduce_logits(logits: np.ndarray, targets: np.ndarray, *, top_k: int) -> tup
 
 
 def numpy_score_chunk(forward_chunk: Callable) -> Callable:
-    """Wrap `forward_chunk(ids, start_pos, past_kv, has_past) -> (logits, present)` into a score_chunk."""
+    """Wrap `forward_chunk(ids, start_pos, past_kv, has_past, *, positions=None, segments=None)
+    -> (logits, present)` into a score_chunk (positions and segments: packed rows, pack_rows)."""
 
-    def score_chunk(ids, targets, start_pos, past_kv, has_past, top_k):
-        logits, present = forward_chunk(ids, start_pos, past_kv, has_past)
+    def score_chunk(ids, targets, start_pos, past_kv, has_past, top_k, **packed):
+        logits, present = forward_chunk(ids, start_pos, past_kv, has_past, **packed)
         B, L, V = logits.shape
         ent, sur, top = reduce_logits(logits.reshape(B * L, V), targets.reshape(-1), top_k=top_k)
         if top is not None:
@@ -129,10 +133,72 @@ def numpy_score_chunk(forward_chunk: Callable) -> Callable:
     return score_chunk
 
 
+def pack_rows(lengths: list[int], *, capacity: int) -> list[list[tuple[int, int]]]:
+    """Pack segments of at most `capacity` tokens into rows: per row, its (segment, offset) pairs.
+
+    Best fit, longest first (a segment goes to the fullest row it still fits in), so rows are
+    nearly full and the padding a packed pass computes stays small:
+    >>> pack_rows([3, 5, 2, 4], capacity=8)
+    [[(1, 0), (0, 5)], [(3, 0), (2, 4)]]
+    """
+    rows: list[list[tuple[int, int]]] = []
+    free: list[tuple[int, int]] = []  # (room left, row), sorted: bisect finds the fullest row that fits
+    for seg in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        n = lengths[seg]
+        if n > capacity:
+            raise ValueError(f"segment {seg} ({n} tokens) is longer than a row ({capacity})")
+        i = bisect.bisect_left(free, (n, -1))
+        if i == len(free):
+            rows.append([])
+            room, r = capacity, len(rows) - 1
+        else:
+            room, r = free.pop(i)
+        rows[r].append((seg, capacity - room))
+        if room - n:
+            bisect.insort(free, (room - n, r))
+    return rows
+
+
+class _Results:
+    """The per-byte outputs of score_bytes, filled slice by slice from batched model calls."""
+
+    def __init__(self, n: int, top_k: int):
+        self.entropies = np.zeros(n, dtype=np.float32)
+        self.surprisal = np.zeros(n, dtype=np.float32)
+        self.top_ids = np.zeros((n, top_k), dtype=np.int16) if top_k else None
+        self.top_probs = np.zeros((n, top_k), dtype=np.float32) if top_k else None
+
+    def put(self, dst: int, out: tuple, b: int, src: int, m: int) -> None:
+        """Bytes dst .. dst+m get row b, positions src .. src+m of one call's (entropy, surprisal, top)."""
+        e_b, s_b, top_b = out
+        self.entropies[dst:dst + m], self.surprisal[dst:dst + m] = e_b[b, src:src + m], s_b[b, src:src + m]
+        if top_b is not None:
+            self.top_ids[dst:dst + m], self.top_probs[dst:dst + m] = top_b[0][b, src:src + m], top_b[1][b, src:src + m]
+
+    def scores(self) -> ByteScores:
+        return ByteScores(self.entropies, self.surprisal, self.top_ids, self.top_probs)
+
+
+def _batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
+    """Indices of equal-length items, longest first, grouped so one call holds ~batch_tokens tokens.
+
+    >>> _batches([8, 4, 8, 8], batch_tokens=16)
+    [[0, 2], [3], [1]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    out: list[list[int]] = []
+    for i in order:
+        if out and lengths[out[-1][0]] == lengths[i] and len(out[-1]) < max(1, batch_tokens // lengths[i]):
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens: int = 4096,
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
                 row_tokens: int | None = None, progress: Callable[[int, int], None] | None = None,
-                stack: Callable = np.stack) -> ByteScores:
+                stack: Callable = np.stack, pack: bool = True) -> ByteScores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
     `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
@@ -140,6 +206,12 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
     keys and values stay on the device between chunks. `row_tokens` (None: one continuous pass
     per segment) scores each segment in independent rows of that many inputs, as the official
     preprocessing does with OFFICIAL_ROW_TOKENS.
+
+    Several segments (newline reset, official rows): those of at most `chunk_tokens` inputs are
+    packed into shared rows (pack_rows), each with its own positions from 0 and a block-diagonal
+    mask, so a 13-byte line costs 13 positions, not a padded window; longer ones are chunked
+    alone as a single segment is. pack=False scores every segment alone (the reference the
+    packed path is tested against).
     """
     n = len(data)
     ids_all = np.frombuffer(data, dtype=np.uint8).astype(np.int64) + OFFSET
@@ -147,22 +219,63 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
     seg_inputs = [np.concatenate([[BOS_ID], ids_all[s:e - 1]]) for s, e in segs]
     if row_tokens is not None:
         segs, seg_inputs = rows(segs, seg_inputs, row_tokens=row_tokens)
-    rounds = plan_chunks([e - s for s, e in segs], window=window, chunk_tokens=chunk_tokens)
-
-    ent = np.zeros(n, dtype=np.float32)
-    sur = np.zeros(n, dtype=np.float32)
-    top_ids = np.zeros((n, top_k), dtype=np.int16) if top_k else None
-    top_p = np.zeros((n, top_k), dtype=np.float32) if top_k else None
-    pasts: dict[int, np.ndarray] = {}  # segment -> (layers, 2, heads, W, head_dim) of its last chunk
+    packed = [i for i, (s, e) in enumerate(segs) if e - s <= chunk_tokens] if pack and len(segs) > 1 else []
+    out = _Results(n, top_k)
     done = 0
+
+    def report(m: int) -> None:
+        nonlocal done
+        done += m
+        if progress is not None:
+            progress(done, n)
+
+    if packed:
+        _score_packed(score_chunk, [segs[i] for i in packed], [seg_inputs[i] for i in packed], ids_all, out,
+                      window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, report=report)
+    alone = sorted(set(range(len(segs))) - set(packed))
+    _score_chunked(score_chunk, [segs[i] for i in alone], [seg_inputs[i] for i in alone], ids_all, out,
+                   window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, stack=stack,
+                   report=report)
+    return out.scores()
+
+
+def _score_packed(score_chunk, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
+                  top_k, report) -> None:
+    """Score segments of at most chunk_tokens inputs packed into rows (one round, no past)."""
+    packing = pack_rows([e - s for s, e in segs], capacity=chunk_tokens)
+    lengths = [-(-max(o + segs[seg][1] - segs[seg][0] for seg, o in row) // window) * window for row in packing]
+    for group in _batches(lengths, batch_tokens):
+        B, L = len(group), lengths[group[0]]
+        batch = np.zeros((B, L), dtype=np.int64)
+        targets = np.full((B, L), OFFSET, dtype=np.int64)
+        positions = np.zeros((B, L), dtype=np.int64)
+        segments = np.full((B, L), -1, dtype=np.int64)  # padding: a segment of its own, seen by nothing real
+        for b, r in enumerate(group):
+            for j, (seg, o) in enumerate(packing[r]):
+                s, e = segs[seg]
+                batch[b, o:o + e - s] = seg_inputs[seg]
+                targets[b, o:o + e - s] = ids_all[s:e]
+                positions[b, o:o + e - s] = np.arange(e - s)
+                segments[b, o:o + e - s] = j
+        e_b, s_b, top_b, _ = score_chunk(batch, targets, 0, None, np.zeros(B, dtype=bool), top_k,
+                                         positions=positions, segments=segments)
+        m = 0
+        for b, r in enumerate(group):
+            for seg, o in packing[r]:
+                s, e = segs[seg]
+                out.put(s, (e_b, s_b, top_b), b, o, e - s)
+                m += e - s
+        report(m)
+
+
+def _score_chunked(score_chunk, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
+                   top_k, stack, report) -> None:
+    """Score each segment alone in chunks of chunk_tokens, carrying the last window between chunks."""
+    rounds = plan_chunks([e - s for s, e in segs], window=window, chunk_tokens=chunk_tokens)
+    pasts: dict[int, np.ndarray] = {}  # segment -> (layers, 2, heads, W, head_dim) of its last chunk
     for r, chunks in enumerate(rounds):
-        chunks = sorted(chunks, key=lambda c: -c[2])
-        i = 0
-        while i < len(chunks):
-            L = chunks[i][2]
-            group = chunks[i:i + max(1, batch_tokens // L)]
-            group = [c for c in group if c[2] == L] or group[:1]
-            i += len(group)
+        for group in (([chunks[i] for i in g]) for g in _batches([c[2] for c in chunks], batch_tokens)):
+            L = group[0][2]
             batch = np.zeros((len(group), L), dtype=np.int64)
             targets = np.full((len(group), L), OFFSET, dtype=np.int64)
             for b, (seg, start, _) in enumerate(group):
@@ -174,16 +287,12 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
             past = stack([pasts.pop(seg) for seg, _, _ in group], axis=2) if r else None
             has_past = np.full(len(group), r > 0)
             e_b, s_b, top_b, present = score_chunk(batch, targets, r * chunk_tokens, past, has_past, top_k)
+            m_all = 0
             for b, (seg, start, _) in enumerate(group):
                 seg_start, seg_end = segs[seg]
                 m = min(chunk_tokens, seg_end - seg_start - start)
-                sl = slice(seg_start + start, seg_start + start + m)
-                ent[sl], sur[sl] = e_b[b, :m], s_b[b, :m]
-                if top_b is not None:
-                    top_ids[sl], top_p[sl] = top_b[0][b, :m], top_b[1][b, :m]
+                out.put(seg_start + start, (e_b, s_b, top_b), b, 0, m)
                 if start + chunk_tokens < seg_end - seg_start:  # more chunks follow: keep the past
                     pasts[seg] = present[:, :, b]
-                done += m
-            if progress is not None:
-                progress(done, n)
-    return ByteScores(entropies=ent, surprisal=sur, top_ids=top_ids, top_probs=top_p)
+                m_all += m
+            report(m_all)

@@ -44,18 +44,28 @@ class TorchEntropyModel:
         """An official folder of any layout (official.LAYOUTS), recognised by its files."""
         return cls(load_official(folder)[0], device=device)
 
+    def _packed(self, positions, segments) -> dict:
+        """The packed-row keywords of EntropyModel.forward_chunk as tensors on the model's device."""
+        if positions is None:
+            return {}
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(self.device)  # noqa: E731
+        return {"positions": t(positions), "segments": t(segments)}
+
     @torch.no_grad()
-    def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray):
+    def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray, *,
+                      positions: np.ndarray | None = None, segments: np.ndarray | None = None):
         """One chunk (see scoring.py), on the block-wise path exactly as the ONNX graph."""
         with self._lock:
             x = torch.from_numpy(np.ascontiguousarray(ids)).to(self.device)
             past = None if past_kv is None else torch.from_numpy(past_kv).to(self.device)
             has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(self.device)
-            logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past, has_past=has)
+            logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
+                                                       has_past=has, **self._packed(positions, segments))
             return logits.float().cpu().numpy(), present.float().cpu().numpy()
 
     @torch.no_grad()
-    def score_chunk(self, ids, targets, start_pos, past_kv, has_past, top_k, *, dtype=torch.float32):
+    def score_chunk(self, ids, targets, start_pos, past_kv, has_past, top_k, *, dtype=torch.float32,
+                    positions=None, segments=None):
         """Like scoring.numpy_score_chunk, but the reductions run on the model's device: on a GPU
         only a few numbers per byte cross to the host, not 260 logits."""
         with self._lock:
@@ -65,7 +75,7 @@ class TorchEntropyModel:
             has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(dev)
             with torch.autocast(torch.device(dev).type, dtype=dtype, enabled=dtype != torch.float32):
                 logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
-                                                           has_past=has)
+                                                           has_past=has, **self._packed(positions, segments))
             logp, ent = log_probs_and_entropy(logits)
             tgt = torch.from_numpy(np.ascontiguousarray(targets)).to(dev)
             sur = -logp.gather(-1, tgt[..., None])[..., 0] / math.log(2)

@@ -83,18 +83,22 @@ class SelfAttention(Projections):
         return self.merge(F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
 
     def forward_chunk(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, *, window: int, blocked: bool,
-                      past: tuple | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+                      past: tuple | None = None,
+                      segments: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """x (B, T, C) -> (y (B, T, C), (k, v) of the last `window` positions, for the next chunk).
 
         blocked: exact sliding window in blocks (T a multiple of the window), with the past
         chunk's keys and values `past` = (k, v, has_past); otherwise T <= window and the window
-        is the whole causal prefix, so fused causal attention applies.
+        is the whole causal prefix, so fused causal attention applies. segments (B, T): packed
+        independent segments, blocked only (functional.blocked_window_attention).
         """
         q, k, v = self._qkv(x, cos, sin)
         if blocked:
             pk, pv, has = past if past is not None else (None, None, None)
-            y = blocked_window_attention(q, k, v, window, pk, pv, has)
+            y = blocked_window_attention(q, k, v, window, pk, pv, has, segments=segments)
         else:
+            if segments is not None:
+                raise ValueError("packed segments need the blocked path")
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return self.merge(y), (k[:, :, -window:], v[:, :, -window:])
 
@@ -165,10 +169,10 @@ class Block(nn.Module):
         x = x + self.attention(self.attention_norm(x), cos, sin, mask)
         return x + self.feed_forward(self.ffn_norm(x))
 
-    def forward_chunk(self, x, cos, sin, *, window: int, blocked: bool, past=None):
+    def forward_chunk(self, x, cos, sin, *, window: int, blocked: bool, past=None, segments=None):
         """-> x, (k, v) of the last window positions (SelfAttention.forward_chunk)."""
         a, present = self.attention.forward_chunk(self.attention_norm(x), cos, sin, window=window, blocked=blocked,
-                                                  past=past)
+                                                  past=past, segments=segments)
         x = x + a
         return x + self.feed_forward(self.ffn_norm(x)), present
 
