@@ -8,9 +8,12 @@ Every page has its own address (/compare, /tune, ...). Explore is the default pa
 hands over to it with the query string intact (a shared /explore?text=... link keeps its text).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 st.set_page_config(page_title="BLT Explorer", page_icon="🧩", layout="wide")
+st.html(Path(__file__).parent / "components" / "phone.css")  # narrow-screen layout; style only, takes no room
 # url_path only keeps "explore" free for the alias: a default page is always served at "/"
 explore = st.Page("app_pages/explore.py", title="Explore", icon=":material/search:", default=True, url_path="home")
 pages = [

@@ -20,18 +20,6 @@ TOKENIZER_LABELS = {"llama3": "Llama 3", "o200k": "GPT-4o (o200k)", "cl100k": "G
 
 
 
-def _script_row(row: dict, toks: list[str]) -> dict:
-    out = {"script": row["script"], "samples": ", ".join(row["samples"]), "bytes": row["n_bytes"],
-           "BLT patches": row["n_patches"], "bytes/patch": round(row["bytes_per_patch"], 2)}
-    for t in toks:
-        name = TOKENIZER_LABELS[t]
-        out[f"{name} tokens"] = row[f"n_tokens_{t}"]
-        out[f"{name} bytes/token"] = round(row[f"bytes_per_token_{t}"], 2)
-        out[f"patch-{name} F1, exact"] = round(row[f"patch_token_f1_{t}"], 3)
-        out[f"patch-{name} F1, whitespace attached"] = round(row[f"patch_token_f1_ws_{t}"], 3)
-    return out
-
-
 def _blt_settings(a: blt_core.Analysis, unit: str) -> str:
     """'mode entropy, θ 1.335 nats': the mode and the thresholds it uses, in the chosen unit."""
     parts = [f"mode {a.mode}"]
@@ -77,7 +65,9 @@ st.caption("Bytes per BLT patch vs bytes per token, and how often patch boundari
 if toks:
     table = caching.script_table(tuple(sorted(popts.items())), tuple(toks), opts["newline_reset"], opts["backend"],
                                opts["model"])
-    st.dataframe([_script_row(row, toks) for row in table], hide_index=True)
+    st.dataframe(lanes_view.script_rows(table, {t: TOKENIZER_LABELS[t] for t in toks}), hide_index=True,
+                 row_height=30, height=38 + 30 * len(table) * len(toks))  # every row on show: no inner scroll
+    st.caption("Samples: " + "; ".join(f"{row['script']}: {', '.join(row['samples'])}" for row in table) + ".")
 else:
     st.info("Choose at least one tokenizer.")
 

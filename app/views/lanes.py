@@ -93,3 +93,19 @@ def lane_rows(data: bytes, lanes: dict[str, np.ndarray], *, reference: str) -> l
                      f"F1 vs {reference}, whitespace attached": round(ws["f1"], 3),
                      "precision, exact": round(m["precision"], 3), "recall, exact": round(m["recall"], 3)})
     return rows
+
+
+def script_rows(table: list[dict], tokenizers: dict[str, str]) -> list[dict]:
+    """The across-scripts table in long form, one row per script and tokenizer (`tokenizers`: key -> label), so
+    its columns stay few and narrow however many tokenizers are chosen.
+
+    >>> row = {"script": "Latin", "n_bytes": 9, "n_patches": 3, "bytes_per_patch": 3.0, "n_tokens_gpt2": 2,
+    ...        "bytes_per_token_gpt2": 4.5, "patch_token_f1_gpt2": 0.5, "patch_token_f1_ws_gpt2": 1.0}
+    >>> script_rows([row], {"gpt2": "GPT-2"})[0]["tokenizer"], script_rows([row], {"gpt2": "GPT-2"})[0]["boundary F1, exact"]
+    ('GPT-2', 0.5)
+    """
+    return [{"script": row["script"], "tokenizer": label, "bytes": row["n_bytes"], "BLT patches": row["n_patches"],
+             "bytes/patch": round(row["bytes_per_patch"], 2), "tokens": row[f"n_tokens_{t}"],
+             "bytes/token": round(row[f"bytes_per_token_{t}"], 2), "boundary F1, exact": round(row[f"patch_token_f1_{t}"], 3),
+             "boundary F1, whitespace attached": round(row[f"patch_token_f1_ws_{t}"], 3)}
+            for row in table for t, label in tokenizers.items()]

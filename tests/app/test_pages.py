@@ -323,7 +323,8 @@ def test_compare_reports_exact_and_whitespace_attached_agreement(app):
     assert exact["BLT (entropy)"] == attached["BLT (entropy)"] == 1.0
     assert any("BPE tokens begin with it" in c.value for c in app.caption)
     scripts = app.dataframe[1].value
-    assert "patch-Llama 3 F1, whitespace attached" in scripts.columns
+    assert {"boundary F1, exact", "boundary F1, whitespace attached"} <= set(scripts.columns)
+    assert set(scripts["tokenizer"]) == {"Llama 3", "GPT-4o (o200k)"}
 
 
 def test_compute_badge_says_the_share_in_words(app):

@@ -5,7 +5,7 @@
 
 const BLT_INK = { line: "#0072B2", surprisal: "#E69F00", theta: "#D55E00", grid: "rgba(128,128,128,0.25)",
                   patch: "rgba(128,128,128,0.35)", window: "rgba(0,114,178,0.18)", bar: "#009E73" };
-const BLT_PAD = { l: 44, r: 10, t: 10, b: 26 };
+const BLT_PAD = { l: 44, r: 10, t: 22, b: 26 };  // the top margin holds the chart's legend, off the curves
 
 function bltCanvas(canvas, cssW, cssH) {
   const dpr = window.devicePixelRatio || 1;
@@ -67,8 +67,8 @@ function bltDrawChart(canvas, s) {
     ctx.fillText(`θ = ${(s.theta * s.unitScale).toFixed(3)} ${s.unit} (drag)`, BLT_PAD.l + 4, y - 5);
   }
   ctx.font = "11px sans-serif";
-  ctx.fillStyle = BLT_INK.line; ctx.fillText("— entropy", s.w - 170, 12);
-  ctx.fillStyle = BLT_INK.surprisal; ctx.fillText("• surprisal", s.w - 100, 12);
+  ctx.fillStyle = BLT_INK.line; ctx.fillText("— entropy", BLT_PAD.l, 12);  // the legend, above the plot area
+  ctx.fillStyle = BLT_INK.surprisal; ctx.fillText("• surprisal of the actual byte", BLT_PAD.l + 70, 12);
   return g;
 }
 

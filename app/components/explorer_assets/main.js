@@ -21,14 +21,15 @@ function bltParsePayload(u8) {
 
 const BLT_HTML = `
 <div class="blt-x">
-  <div class="blt-controls">
-    <label>Mode <select data-c="mode"></select></label>
+  <div class="blt-controls" data-c="controls">
+    <label class="blt-more">Mode <select data-c="mode"></select></label>
     <label class="blt-theta">θ <span data-c="unitlabel"></span>
       <input type="range" data-c="threshold" min="0" step="0.001" aria-label="Threshold θ">
       <output data-c="thetaout"></output></label>
-    <label>θ_r <input type="number" data-c="theta_r" step="0.01"></label>
-    <label>Max length <input type="number" data-c="max_patch_length" min="0" max="4096" step="1"></label>
-    <label>Static size <input type="number" data-c="patch_size" min="1" max="64" step="1"></label>
+    <button class="blt-more-toggle" data-c="more" aria-expanded="false">More ▾</button>
+    <label class="blt-more">θ_r <input type="number" data-c="theta_r" step="0.01"></label>
+    <label class="blt-more">Max length <input type="number" data-c="max_patch_length" min="0" max="4096" step="1"></label>
+    <label class="blt-more">Static size <input type="number" data-c="patch_size" min="1" max="64" step="1"></label>
   </div>
   <div class="blt-counts" data-c="counts"></div>
   <canvas class="blt-overview" data-c="overview" tabindex="0" aria-label="Overview of the whole input: drag or use the arrow keys to move the window"></canvas>

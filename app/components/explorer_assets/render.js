@@ -69,11 +69,16 @@ function bltShowTip(ui, $, x, y) {
     guesses.push(`\`${glyph}\` ${bltPercent(p.topProbs[k * p.k + j])}`);
   }
   const unitText = p.units.text[u], part = p.units.len[u] > 1 ? ` (byte ${k - p.units.start[u] + 1}/${p.units.len[u]})` : "";
-  const tip = $("tip");
-  tip.textContent = `byte ${k}: ${unitText}${part} = ${p.data[k].toString(16).padStart(2, "0")} · entropy ` +
+  bltPlaceTip($, `byte ${k}: ${unitText}${part} = ${p.data[k].toString(16).padStart(2, "0")} · entropy ` +
     `${(p.e[k] * scale).toFixed(3)} ${ui.view.unit} · surprisal ${(p.surprisal[k] * (ui.view.unit === "bits" ? 1 : Math.LN2)).toFixed(2)} ` +
-    `${ui.view.unit} · guesses ${guesses.join(" | ")}`;
+    `${ui.view.unit} · guesses ${guesses.join(" | ")}`, x + 12, $("chart").offsetTop + y + 12);
+}
+
+// The tooltip box, as text (never markup), at (left, top) inside the component, kept on screen.
+function bltPlaceTip($, text, left, top) {
+  const tip = $("tip");
+  tip.textContent = text;
   tip.hidden = false;
-  tip.style.left = Math.min(x + 12, Math.max(0, $("chart").clientWidth - 320)) + "px";
-  tip.style.top = ($("chart").offsetTop + y + 12) + "px";
+  tip.style.left = Math.max(0, Math.min(left, $("chart").clientWidth - tip.offsetWidth)) + "px";
+  tip.style.top = top + "px";
 }

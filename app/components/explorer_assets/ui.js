@@ -74,9 +74,21 @@ function bltCreateUi(root, component) {
     return el;
   };
   $("strip").addEventListener("pointerover", tip);
-  $("strip").addEventListener("click", (ev) => {  // tap or click: the details (tooltips never fire on touch)
+  $("strip").addEventListener("click", (ev) => {  // tap or click: the details (hover titles never fire on touch)
     const el = tip(ev);
-    if (el) $("info").textContent = el.title;
+    if (!el) return;
+    $("info").textContent = el.title;
+    const r = el.getBoundingClientRect(), box = root.querySelector(".blt-x").getBoundingClientRect();
+    bltPlaceTip($, el.title, r.left - box.left, r.bottom - box.top + 4);
+  });
+  $("strip").addEventListener("scroll", () => { $("tip").hidden = true; });
+  root.querySelector(".blt-x").addEventListener("pointerdown", (ev) => {  // a tap anywhere else puts the tooltip away
+    if (!ev.target.closest(".blt-u, .blt-chart")) $("tip").hidden = true;
+  });
+  $("more").addEventListener("click", () => {
+    const open = $("controls").classList.toggle("blt-show-more");
+    $("more").setAttribute("aria-expanded", String(open));
+    $("more").textContent = open ? "Less ▴" : "More ▾";
   });
   bltBindControls(ui, $, set, commit, unitScale);
   bltBindChart(ui, $, set, commit, unitScale);
@@ -157,7 +169,8 @@ function bltBindChart(ui, $, set, commit, unitScale) {
   const release = (ev) => { if (ui.dragging === ev.pointerId) { ui.dragging = null; commit(); } };
   chart.addEventListener("pointerup", release);
   chart.addEventListener("pointercancel", release);
-  chart.addEventListener("pointerleave", () => { if (ui.dragging === null) $("tip").hidden = true; });
+  // a touch pointer "leaves" as the finger lifts: only a mouse leaving puts the tooltip away
+  chart.addEventListener("pointerleave", (ev) => { if (ui.dragging === null && ev.pointerType === "mouse") $("tip").hidden = true; });
   chart.addEventListener("keydown", (ev) => {
     const coarse = ev.shiftKey || ev.key.startsWith("Page");
     const step = { ArrowUp: 1, ArrowRight: 1, PageUp: 1, ArrowDown: -1, ArrowLeft: -1, PageDown: -1 }[ev.key];
