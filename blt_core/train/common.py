@@ -163,6 +163,25 @@ class Clock:
         self.t_last = now
 
 
+class StepClock(Clock):
+    """A Clock whose schedule follows steps out of `total_steps`, not seconds: for runs whose length
+    a training-FLOP budget fixes (blt_core/evidence). A call still stops after budget_seconds."""
+
+    def __init__(self, elapsed: float, *, step: int, total_steps: int, proc: Proc, budget_seconds: float,
+                 max_steps: int | None):
+        super().__init__(elapsed, proc=proc, total_seconds=math.inf, budget_seconds=budget_seconds,
+                         max_steps=max_steps)
+        self.step, self.total_steps = step, total_steps
+
+    @property
+    def progress(self) -> float:
+        return self.step / self.total_steps
+
+    def tick(self) -> None:
+        super().tick()
+        self.step += 1
+
+
 @dataclass
 class Run:
     """A training call's state: counters, the schedule clock, the rank-0 log and the best evaluation."""
@@ -180,6 +199,10 @@ def start_run(out: Path, model: torch.nn.Module, opt, proc: Proc, args) -> Run:
     step, elapsed, tokens = resume(out / "ckpt.pt", model, opt, proc.device)
     if step and proc.rank == 0:
         print(f"resumed at step {step}, {elapsed:.0f}s elapsed", flush=True)
-    clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
-                  max_steps=args.max_steps)
+    if getattr(args, "total_steps", None):
+        clock = StepClock(elapsed, step=step, total_steps=args.total_steps, proc=proc,
+                          budget_seconds=args.budget_seconds, max_steps=args.max_steps)
+    else:
+        clock = Clock(elapsed, proc=proc, total_seconds=args.total_seconds, budget_seconds=args.budget_seconds,
+                      max_steps=args.max_steps)
     return Run(step, tokens, clock, open(out / "log.jsonl", "a") if proc.rank == 0 else None)
