@@ -2,6 +2,11 @@
 
 Scores (the model's output) are cached by the bytes and the scoring options, so moving
 the threshold or changing the mode re-patches in numpy and never re-runs the model.
+
+Bounds (st.cache_data keeps each entry pickled, in memory): a scores entry is ~39 bytes per input
+byte (data, entropies, surprisal, top-5 ids and probabilities), so 7.8 MB at the 200 KB cap and
+SCORES_ENTRIES of them at most ~94 MB; a segmentation is ~1 MB per 200 KB per tokenizer, at most
+SEGMENTATION_ENTRIES of them (~38 MB). Model and tokenizer work runs under the fair pool (turns.py).
 """
 
 from __future__ import annotations
@@ -13,17 +18,21 @@ import streamlit as st
 import blt_core
 from blt_core import SAMPLES_DIR, per_script_table
 
-from app.views.charts import hover_texts
+from app.turns import model_turn
 
 TOP_K = 5  # candidates shown in the entropy chart's hover
+SCORES_ENTRIES = 12  # cached model outputs (see the bounds above)
+SEGMENTATION_ENTRIES = 32  # cached BPE cuts
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=SCORES_ENTRIES, show_spinner=False)
 def scores(data: bytes, newline_reset: bool, backend: str, model: str | None) -> blt_core.Scores:
     """The model's entropies, surprisal and top candidates for `data` (one model run per key).
 
     The progress bar lives inside the cached function (Streamlit replays what a cached
-    function draws, and it ends empty), so a cache hit shows nothing.
+    function draws, and it ends empty), so a cache hit shows nothing. The scoring loop reports
+    after every model call (at most scheduler.CHUNK_BYTES bytes), and there gives the worker
+    slot to any visitor waiting.
     """
     bar = st.progress(0.0, text=f"Scoring {len(data):,} bytes with the entropy model…")
     shown = [0.0]
@@ -33,29 +42,21 @@ def scores(data: bytes, newline_reset: bool, backend: str, model: str | None) ->
         if frac - shown[0] >= 0.05 or done >= total:  # a few updates, not one per chunk
             shown[0] = frac
             bar.progress(frac, text=f"Scoring bytes with the entropy model: {done:,} / {total:,}")
+        turn.between_chunks()
 
     try:
-        return blt_core.score(data, newline_reset=newline_reset, top_k=TOP_K, backend=backend, model=model,
-                              progress=progress)
+        with model_turn() as turn:
+            return blt_core.score(data, newline_reset=newline_reset, top_k=TOP_K, backend=backend, model=model,
+                                  progress=progress)
     finally:
         bar.empty()
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def hover(data: bytes, newline_reset: bool, backend: str, model: str | None, unit: str,
-          _scores: blt_core.Scores) -> list[str]:
-    """Hover labels of the entropy chart for the whole input (built once, sliced per view).
-
-    `_scores` must be scores(data, newline_reset, backend, model); the other arguments key the cache.
-    """
-    s = _scores
-    return hover_texts(data, s.entropies, s.surprisal, s.top_k_bytes, s.top_k_probs, unit=unit)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=SEGMENTATION_ENTRIES, show_spinner=False)
 def segmentation(data: bytes, tokenizer: str):
-    """A BPE tokenizer's cut of `data` (blt_core.bpe.tokenizers Segmentation)."""
-    return blt_core.tokenize(data, tokenizer=tokenizer)
+    """A BPE tokenizer's cut of `data` (blt_core.bpe.tokenizers Segmentation), in one turn of the pool."""
+    with model_turn():
+        return blt_core.tokenize(data, tokenizer=tokenizer)
 
 
 @st.cache_data(show_spinner=False)
