@@ -31,9 +31,13 @@ function bltChartGeom(w, h, lo, hi, ymaxNats) {
   };
 }
 
-// s: {w, h, lo, hi, e, surprisal, starts, theta (nats or null), unitScale, unit, ymax, fg}
-function bltDrawChart(canvas, s) {
-  const ctx = bltCanvas(canvas, s.w, s.h), g = bltChartGeom(s.w, s.h, s.lo, s.hi, s.ymax);
+// The chart's parts that a drag does not move (grid, labels, legend, surprisal dots, entropy line), drawn
+// once per window, size, unit and theme into an offscreen canvas that every frame copies.
+function bltChartLayer(s, g, memo) {
+  const dpr = window.devicePixelRatio || 1, key = [s.lo, s.hi, s.w, s.h, s.unitScale, s.ymax, s.fg, dpr].join();
+  if (memo.layer && memo.layerKey === key && memo.layerE === s.e) return memo.layer;
+  const layer = memo.layer || document.createElement("canvas");
+  const ctx = bltCanvas(layer, s.w, s.h);
   ctx.font = "11px sans-serif"; ctx.fillStyle = s.fg; ctx.strokeStyle = BLT_INK.grid; ctx.lineWidth = 1;
   const top = s.ymax * s.unitScale;
   for (let v = 0; v <= top; v += top > 6 ? 2 : 1) {  // grid and y labels in the chosen unit
@@ -43,13 +47,6 @@ function bltDrawChart(canvas, s) {
   }
   ctx.fillText(`entropy (${s.unit}) · byte ${s.lo.toLocaleString()}–${(s.hi - 1).toLocaleString()}`,
                BLT_PAD.l, s.h - 6);
-  ctx.strokeStyle = BLT_INK.patch;  // patch starts: one faint rule each
-  ctx.beginPath();
-  for (let i = bltUpperBound(s.starts, s.lo - 1); i < s.starts.length && s.starts[i] < s.hi; i++) {
-    const x = g.x(s.starts[i]) - 0.5 * (g.x(1) - g.x(0));
-    ctx.moveTo(x, BLT_PAD.t); ctx.lineTo(x, s.h - BLT_PAD.b);
-  }
-  ctx.stroke();
   ctx.fillStyle = BLT_INK.surprisal;  // surprisal (bits, converted) as dots
   const toNats = Math.LN2;
   for (let k = s.lo; k < s.hi; k++) ctx.fillRect(g.x(k) - 1, g.y(Math.min(s.ymax, s.surprisal[k] * toNats)) - 1, 2, 2);
@@ -57,6 +54,24 @@ function bltDrawChart(canvas, s) {
   ctx.beginPath();
   for (let k = s.lo; k < s.hi; k++) (k === s.lo ? ctx.moveTo : ctx.lineTo).call(ctx, g.x(k), g.y(Math.min(s.ymax, s.e[k])));
   ctx.stroke();
+  ctx.fillStyle = BLT_INK.line; ctx.fillText("— entropy", BLT_PAD.l, 12);  // the legend, above the plot area
+  ctx.fillStyle = BLT_INK.surprisal; ctx.fillText("• surprisal of the actual byte", BLT_PAD.l + 70, 12);
+  Object.assign(memo, { layer, layerKey: key, layerE: s.e });
+  return layer;
+}
+
+// s: {w, h, lo, hi, e, surprisal, starts, theta (nats or null), unitScale, unit, ymax, fg, memo}
+// Per frame: the patch-start rules, the cached layer over them, and the threshold line.
+function bltDrawChart(canvas, s) {
+  const ctx = bltCanvas(canvas, s.w, s.h), g = bltChartGeom(s.w, s.h, s.lo, s.hi, s.ymax);
+  ctx.strokeStyle = BLT_INK.patch; ctx.lineWidth = 1;  // patch starts: one faint rule each
+  ctx.beginPath();
+  for (let i = bltUpperBound(s.starts, s.lo - 1); i < s.starts.length && s.starts[i] < s.hi; i++) {
+    const x = g.x(s.starts[i]) - 0.5 * (g.x(1) - g.x(0));
+    ctx.moveTo(x, BLT_PAD.t); ctx.lineTo(x, s.h - BLT_PAD.b);
+  }
+  ctx.stroke();
+  ctx.drawImage(bltChartLayer(s, g, s.memo), 0, 0, s.w, s.h);
   if (s.theta !== null) {
     const y = g.y(s.theta);
     ctx.strokeStyle = BLT_INK.theta; ctx.lineWidth = 2; ctx.setLineDash([6, 4]);
@@ -66,9 +81,6 @@ function bltDrawChart(canvas, s) {
     ctx.font = "bold 12px sans-serif";
     ctx.fillText(`θ = ${(s.theta * s.unitScale).toFixed(3)} ${s.unit} (drag)`, BLT_PAD.l + 4, y - 5);
   }
-  ctx.font = "11px sans-serif";
-  ctx.fillStyle = BLT_INK.line; ctx.fillText("— entropy", BLT_PAD.l, 12);  // the legend, above the plot area
-  ctx.fillStyle = BLT_INK.surprisal; ctx.fillText("• surprisal of the actual byte", BLT_PAD.l + 70, 12);
   return g;
 }
 
@@ -96,13 +108,21 @@ function bltDrawOverview(canvas, s) {
   ctx.strokeStyle = BLT_INK.line; ctx.lineWidth = 2; ctx.strokeRect(x0 + 1, 1, Math.max(3, x1 - x0) - 2, s.h - 2);
 }
 
-// Patch lengths 1..cap (the last bar counts every length >= cap), integer ticks only.
-function bltDrawHistogram(canvas, s) {
-  const ctx = bltCanvas(canvas, s.w, s.h), cap = 32, counts = new Int32Array(cap + 1);
-  for (let i = 0; i < s.starts.length; i++) {
-    const len = (i + 1 < s.starts.length ? s.starts[i + 1] : s.n) - s.starts[i];
-    counts[Math.min(cap, len)]++;
+const BLT_HIST_CAP = 32;
+
+// Patches per length 1..cap (index cap counts every length >= cap).
+function bltHistCounts(starts, n) {
+  const counts = new Int32Array(BLT_HIST_CAP + 1);
+  for (let i = 0; i < starts.length; i++) {
+    const len = (i + 1 < starts.length ? starts[i + 1] : n) - starts[i];
+    counts[Math.min(BLT_HIST_CAP, len)]++;
   }
+  return counts;
+}
+
+// The patch-length histogram from bltHistCounts, integer ticks only.
+function bltDrawHistogram(canvas, s) {
+  const ctx = bltCanvas(canvas, s.w, s.h), cap = BLT_HIST_CAP, counts = s.counts;
   let top = 1, maxLen = 1;
   for (let L = 1; L <= cap; L++) { if (counts[L] > top) top = counts[L]; if (counts[L]) maxLen = L; }
   const bins = Math.max(8, maxLen), pw = s.w - BLT_PAD.l - BLT_PAD.r, ph = s.h - BLT_PAD.t - BLT_PAD.b;

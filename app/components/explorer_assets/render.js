@@ -1,4 +1,5 @@
-// One frame: counts, chart, overview, strip, histogram and caption from the current state.
+// One frame: counts, chart, overview, strip, histogram and caption from the current state; true when
+// the counts or the strip changed.
 "use strict";
 
 function bltPatchEnd(starts, i, n) { return i + 1 < starts.length ? starts[i + 1] : n; }
@@ -30,8 +31,10 @@ function bltStripUnchanged(ui, lo, hi) {
 function bltRenderAll(ui, $, scale) {
   const p = ui.p, st = ui.starts, n = p.n, unit = ui.view.unit, size = ui.size, fg = ui.fg;
   const mean = st.length ? n / st.length : 0;
-  $("counts").textContent = `${st.length.toLocaleString()} patches · mean ${mean.toFixed(2)} bytes per patch · ` +
+  const counts = `${st.length.toLocaleString()} patches · mean ${mean.toFixed(2)} bytes per patch · ` +
     `${n.toLocaleString()} bytes · mode ${ui.s.mode}`;
+  let changed = counts !== ui.countsText;  // what the user sees change: the counts or the strip
+  if (changed) { $("counts").textContent = counts; ui.countsText = counts; }
   // the window, widened to whole clusters so no character is cut at its edges
   const cl = p.clusters;
   const c0 = Math.max(0, bltUpperBound(cl.start, ui.lo) - 1);
@@ -39,17 +42,42 @@ function bltRenderAll(ui, $, scale) {
   const lo = cl.count ? cl.start[c0] : 0, hi = cl.count ? cl.end[c1 - 1] : 0;
   const uses = ui.s.mode === "entropy" || ui.s.mode === "combined";
   ui.geom = bltDrawChart($("chart"), { w: size.chart, h: 220, lo, hi, e: p.e, surprisal: p.surprisal, starts: st,
-    theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg });
+    theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg, memo: ui });
   $("chart").setAttribute("aria-valuenow", String(ui.s.threshold));
   $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
-  bltDrawOverview($("overview"), { w: size.overview, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling, cache: ui });
-  $("caption").textContent = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
+  const ovKey = [lo, hi, size.overview, ui.view.ceiling].join();
+  if (ui.ovKey !== ovKey || ui.ovE !== p.e) {  // a drag of θ leaves the overview as it is
+    bltDrawOverview($("overview"), { w: size.overview, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling, cache: ui });
+    ui.ovKey = ovKey; ui.ovE = p.e;
+  }
+  const caption = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
     `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%). Drag the blue window above, or use ◀ ▶` : "No bytes";
+  if (caption !== ui.captionText) { $("caption").textContent = caption; ui.captionText = caption; }  // no relayout per frame
   if (!ui.strip || ui.strip.clusters !== cl || ui.strip.c0 !== c0 || ui.strip.c1 !== c1) {
     ui.strip = bltBuildStrip($("strip"), cl, c0, c1); ui.strip.clusters = cl; ui.stripKey = null;
   }
-  if (!bltStripUnchanged(ui, lo, hi)) bltPaintStrip(ui.strip, cl, st, bltColourOf(ui));
-  if (ui.histFor !== st) { bltDrawHistogram($("hist"), { w: size.hist, h: 150, starts: st, n, fg }); ui.histFor = st; }
+  if (!bltStripUnchanged(ui, lo, hi)) { bltPaintStripSoon(ui); changed = true; }
+  if (ui.histFor !== st) {
+    const lengths = bltHistCounts(st, n), last = ui.histCounts;
+    if (!last || last.some((c, L) => c !== lengths[L])) {  // redraw only when some length's count moved
+      bltDrawHistogram($("hist"), { w: size.hist, h: 150, counts: lengths, fg }); ui.histCounts = lengths;
+    }
+    ui.histFor = st;
+  }
+  return changed;
+}
+
+// Repaint the strip: the rows on screen now, the rest once the patches have stopped changing for a
+// moment (a drag repaints a few hundred spans per frame instead of the whole window).
+function bltPaintStripSoon(ui) {
+  const p = ui.p, strip = ui.strip, rows = strip.painted ? bltVisibleSpans(strip, ui.stripBox) : [0, strip.els.length];
+  strip.painted = true;  // a new window is painted whole at once
+  bltPaintStrip(strip, p.clusters, ui.starts, bltColourOf(ui), rows[0], rows[1]);
+  clearTimeout(ui.paintRest);
+  if (rows[0] > 0 || rows[1] < strip.els.length)
+    ui.paintRest = setTimeout(() => {
+      if (ui.strip === strip && ui.p === p) bltPaintStrip(strip, p.clusters, ui.starts, bltColourOf(ui), 0, strip.els.length);
+    }, 150);
 }
 
 function bltPercent(q) {

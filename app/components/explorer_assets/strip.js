@@ -28,7 +28,20 @@ function bltBuildStrip(root, clusters, c0, c1) {
     els.push(g); rtl.push(BLT_RTL.test(text));
   }
   root.replaceChildren(frag);
-  return { root, c0, c1, els, rtl, last: new Array(els.length).fill("") };
+  return { root, c0, c1, els, rtl, last: new Array(els.length).fill(""), tops: null };
+}
+
+// Spans [j0, j1) whose rows are on screen in the strip's scroll box (plus a row above and below). The
+// spans' tops are read once per build or resize (a repaint never moves them); the scroll position and
+// height come from the scroll and resize handlers, so a frame reads no layout.
+function bltVisibleSpans(strip, box) {
+  if (!box.height) return [0, strip.els.length];
+  if (!strip.tops) {
+    const base = strip.root.offsetTop;
+    strip.tops = Float64Array.from(strip.els, (el) => el.offsetTop - base);
+  }
+  const margin = 40, a = box.scrollTop - margin, b = box.scrollTop + box.height + margin;
+  return [bltUpperBound(strip.tops, a - 1e-9), bltUpperBound(strip.tops, b)];
 }
 
 // Style of a split cluster: one colour band per patch over its bytes, and below them a
@@ -51,10 +64,11 @@ function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
          `linear-gradient(${dir}, ${bands.join(", ")});color:${fg}`;
 }
 
-// Repaint the strip for patch starts `starts`: paint-only style changes, written when they differ.
-function bltPaintStrip(strip, clusters, starts, colourOf) {
-  let pi = Math.max(0, bltUpperBound(starts, clusters.start[strip.c0]) - 1);
-  for (let j = 0; j < strip.els.length; j++) {
+// Repaint spans [j0, j1) of the strip for patch starts `starts`: paint-only style changes, written when
+// they differ.
+function bltPaintStrip(strip, clusters, starts, colourOf, j0, j1) {
+  let pi = Math.max(0, bltUpperBound(starts, clusters.start[strip.c0 + j0]) - 1);
+  for (let j = j0; j < j1; j++) {
     const c = strip.c0 + j, cs = clusters.start[c], ce = clusters.end[c];
     while (pi + 1 < starts.length && starts[pi + 1] <= cs) pi++;
     const last = bltUpperBound(starts, ce - 1) - 1, opens = starts[pi] === cs;

@@ -29,11 +29,11 @@ function bltCreateUi(root, component) {
     const p = ui.p;
     if (!p || !ui.s) return;
     if (ui.dirty) {
-      try { ui.starts = bltPatch(ui.s.mode, p.e, p.data, ui.s); } catch (err) { $("counts").textContent = String(err.message); return; }
+      try { ui.starts = bltPatch(ui.s.mode, p.e, p.data, ui.s); } catch (err) { $("counts").textContent = String(err.message); ui.countsText = null; return; }
       ui.dirty = false;
     }
     const t0 = performance.now();
-    bltRenderAll(ui, $, unitScale());
+    if (bltRenderAll(ui, $, unitScale())) BLT_STORE.changed = (BLT_STORE.changed || 0) + 1;  // read by the bench
     BLT_STORE.frames++;
     BLT_STORE.renderMs = (BLT_STORE.renderMs || 0) + performance.now() - t0;  // read by bench/bench_explorer.py
     BLT_STORE.lastFrame = { id: p.header.id, n: p.n, patches: ui.starts.length, threshold: ui.s.threshold, mode: ui.s.mode };
@@ -49,7 +49,7 @@ function bltCreateUi(root, component) {
     if (echo >= 0) ui.sent.splice(0, echo);
     else if (!bltSame(incoming, ui.s)) { ui.s = { ...incoming }; ui.sent = [{ ...incoming }]; ui.dirty = true; }
     bltSyncControls(ui, $, unitScale());
-    ui.stripKey = null; ui.histFor = null;  // unit or colours may have changed
+    ui.stripKey = null; ui.histFor = null; ui.histCounts = null; ui.ovKey = null; ui.layerKey = null;  // unit, colours or theme may have changed
     ui.fg = getComputedStyle($("counts")).color;  // the theme may have changed
     schedule();
   };
@@ -63,10 +63,14 @@ function bltCreateUi(root, component) {
     ui.size = { chart: $("chart").clientWidth || 600, overview: $("overview").clientWidth || 600,
                 hist: $("hist").clientWidth || 600 };
     ui.fg = getComputedStyle($("counts")).color;
-    ui.histFor = null; ui.stripKey = null;
+    ui.stripBox = { scrollTop: $("strip").scrollTop, height: $("strip").clientHeight };
+    if (ui.strip) ui.strip.tops = null;  // a new width wraps the strip's rows anew
+    ui.histFor = null; ui.histCounts = null; ui.stripKey = null; ui.ovKey = null;
     schedule();
   };
-  new ResizeObserver(measure).observe($("chart"));
+  const resized = new ResizeObserver(measure);
+  resized.observe($("chart"));
+  resized.observe($("strip"));
   measure();
   const tip = (ev) => {
     const el = ev.target.closest(".blt-u");
@@ -81,7 +85,10 @@ function bltCreateUi(root, component) {
     const r = el.getBoundingClientRect(), box = root.querySelector(".blt-x").getBoundingClientRect();
     bltPlaceTip($, el.title, r.left - box.left, r.bottom - box.top + 4);
   });
-  $("strip").addEventListener("scroll", () => { $("tip").hidden = true; });
+  $("strip").addEventListener("scroll", () => {  // rows scrolled into view get painted in the next frame
+    $("tip").hidden = true;
+    ui.stripBox.scrollTop = $("strip").scrollTop; ui.stripKey = null; schedule();
+  }, { passive: true });
   root.querySelector(".blt-x").addEventListener("pointerdown", (ev) => {  // a tap anywhere else puts the tooltip away
     if (!ev.target.closest(".blt-u, .blt-chart")) $("tip").hidden = true;
   });
