@@ -17,11 +17,25 @@ e[k] - e[k-1] = [-2.8, -0.1, 2.4, -2.1, 1.1] -> starts [0, 3, 5].
 
 from __future__ import annotations
 
+import numbers
 from typing import Callable
 
 import numpy as np
 
 PATCH_MODES = ("entropy", "monotonic", "combined", "static", "space", "byte")
+
+
+def _count(name: str, value, *, minimum: int) -> int:
+    """`value` as an int of at least `minimum`; ValueError otherwise (a float n would allocate without bound).
+
+    >>> _count("n_bytes", 2.5, minimum=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_bytes must be an integer >= 0, got 2.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _starts_from_flags(flags: np.ndarray) -> np.ndarray:
@@ -84,14 +98,13 @@ def static_patch_starts(n_bytes: int, *, patch_size: int) -> np.ndarray:
     >>> static_patch_starts(10, patch_size=4).tolist()
     [0, 4, 8]
     """
-    if patch_size < 1:
-        raise ValueError(f"patch_size must be at least 1, got {patch_size}")
-    return np.arange(0, n_bytes, patch_size, dtype=np.int64)
+    return np.arange(0, _count("n_bytes", n_bytes, minimum=0), _count("patch_size", patch_size, minimum=1),
+                     dtype=np.int64)
 
 
 def byte_patch_starts(n_bytes: int) -> np.ndarray:
     """Every byte its own patch (what a byte-level model such as ByT5 steps over)."""
-    return np.arange(n_bytes, dtype=np.int64)
+    return np.arange(_count("n_bytes", n_bytes, minimum=0), dtype=np.int64)
 
 
 def spacelike(data: bytes) -> np.ndarray:
