@@ -23,6 +23,7 @@ pages = [
     st.Page("app_pages/compute.py", title="Compute", icon=":material/calculate:"),
     st.Page("app_pages/learn.py", title="Learn", icon=":material/menu_book:"),
     st.Page("app_pages/generate.py", title="Generate", icon=":material/edit_note:"),
+    st.Page("app_pages/evidence.py", title="Evidence", icon=":material/science:"),
 ]
 
 
