@@ -41,3 +41,25 @@ def test_same_generator_seed_same_rows():
     a = augment_rows(x, torch.Generator().manual_seed(3), copy_frac=0.3, run_frac=0.3)
     b = augment_rows(x, torch.Generator().manual_seed(3), copy_frac=0.3, run_frac=0.3)
     assert torch.equal(a, b) and not torch.equal(a, x)
+
+
+def test_random_rows_stay_uniform_noise():
+    """Rows replaced by random bytes carry no copies or runs (augmentation comes first)."""
+    import numpy as np
+
+    from blt_core.train.train_entropy import sample_batch
+
+    raw = torch.tensor(np.frombuffer(b"abcab " * 4000, dtype=np.uint8).copy())
+    docs = torch.tensor([0, 12000])
+    x, _ = sample_batch(raw, docs, batch=400, seq_len=256, gen=torch.Generator().manual_seed(0),
+                        random_frac=0.5, copy_frac=1.0, run_frac=1.0)
+    text_bytes = set((np.frombuffer(b"abc ", dtype=np.uint8) + OFFSET).tolist())
+    noise_rows = [r for r in x if len(set(r[1:].tolist()) - text_bytes) > 10]
+    assert 150 < len(noise_rows) < 250
+    for r in noise_rows:  # no run of 16 equal bytes in uniform noise (chance ~1e-36)
+        same = (r[1:] == r[:-1]).int()
+        longest, cur = 0, 0
+        for v in same.tolist():
+            cur = cur + 1 if v else 0
+            longest = max(longest, cur)
+        assert longest < 8
