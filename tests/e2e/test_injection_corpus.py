@@ -1,0 +1,77 @@
+"""The injection corpus in a real browser: through ?text= on every page, an upload (contents and file names)
+and the Generate prompt, nothing runs and nothing renders as markup; the text shows literally.
+
+Payloads are joined into a few page loads per channel; bench/bench_injection.py runs each one alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import url
+from tests.e2e.injection_helpers import LITERAL, joined, payloads, problems
+from tests.e2e.test_browser import wait_idle
+
+TIMEOUT = 120_000
+PAGES = ["explore", "compare", "tune", "compute", "learn"]
+
+
+def _watch(page) -> list[str]:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return dialogs
+
+
+def _settle(page) -> None:
+    page.wait_for_selector("h1", timeout=TIMEOUT)
+    wait_idle(page)
+    page.mouse.move(300, 400)  # hover handlers get their chance
+    page.mouse.move(700, 900)
+    page.wait_for_timeout(300)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_text_link_on_every_page(page, server, path):
+    dialogs = _watch(page)
+    text = joined()[0]
+    page.goto(url(server, path, text=text))
+    _settle(page)
+    if path == "explore":  # the explorer component draws the bytes: wait for its strip
+        page.locator(".blt-patches .blt-u").first.wait_for(timeout=TIMEOUT)
+    assert problems(page, dialogs) == []
+    if path in ("explore", "learn"):  # pages that show the text itself show it literally
+        from tests.e2e.injection_helpers import inspect
+
+        assert LITERAL in inspect(page)["text"].replace("·", " ")
+
+
+def test_upload_contents_and_file_names(page, server):
+    dialogs = _watch(page)
+    page.goto(url(server))
+    _settle(page)
+    body = "\n".join(joined()).encode("utf-8", errors="surrogateescape")
+    for name in payloads()["file_names"]:
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            files=[{"name": name, "mimeType": "text/plain", "buffer": body}])
+        page.get_by_text(name[-6:], exact=False).first.wait_for(timeout=TIMEOUT)  # the name shows as text
+        _settle(page)
+        assert problems(page, dialogs) == [], name
+
+
+def test_generate_prompt(page, server):
+    from blt_core.generator.generate import DEFAULT_GENERATOR_CARD
+
+    if not DEFAULT_GENERATOR_CARD.exists():
+        pytest.skip("no generator card shipped")
+    dialogs = _watch(page)
+    page.goto(url(server, "generate", gen_max=2))
+    _settle(page)
+    for prompt in joined(limit=1500):
+        box = page.get_by_label("Prompt")
+        box.fill(prompt)
+        box.press("Control+Enter")
+        wait_idle(page, quiet_ms=500)
+        page.get_by_role("button", name="Generate").click()
+        page.locator('span[title^="patch "]').first.wait_for(timeout=TIMEOUT)
+        _settle(page)
+        assert problems(page, dialogs) == []
