@@ -25,7 +25,8 @@ _LAZY = {  # name -> module that defines it
     "tokenize": "blt_core.bpe", "count_tokens": "blt_core.bpe", "TOKENIZERS": "blt_core.bpe",
     "generate": "blt_core.generator.generate", "generate_stream": "blt_core.generator.generate",
     "load_generator": "blt_core.generator.generate", "DEFAULT_GENERATOR_CARD": "blt_core.generator.generate",
-    "GenerationTrace": "blt_core.generator.generate", "flops": "blt_core.flops",
+    "GenerationTrace": "blt_core.generator.generate", "MAX_PROMPT_BYTES": "blt_core.generator.generate",
+    "flops": "blt_core.flops",
 }
 
 __all__ = ["Analysis", "Generation", "Scores", "Segmentation", "analyze", "score", "patch_scores", "BACKENDS",

@@ -66,11 +66,14 @@ def _name_dynamic_axes(model: onnx.ModelProto, dynamic_shapes: dict) -> onnx.Mod
 
 def export_graph(module: torch.nn.Module, args: tuple[torch.Tensor, ...], out: str | Path, *,
                  input_names: list[str], output_names: list[str], dynamic_shapes: dict | None = None,
-                 opset: int = 18, half: bool = False, meta: dict[str, str] | None = None) -> Path:
+                 opset: int = 18, half: bool = False, meta: dict[str, str] | None = None,
+                 strip_node_metadata: bool = False) -> Path:
     """Write `module` called on `args` to `out` and return its path.
 
     dynamic_shapes: {input name: {axis: torch.export.Dim}}, as `torch.export.export` takes them
     (inputs not named there are fully static). half: float16 weight storage (`half_storage`).
+    strip_node_metadata: drop the exporter's per-node notes (stack traces, FX nodes), which are
+    most of a graph without weights.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +91,9 @@ def export_graph(module: torch.nn.Module, args: tuple[torch.Tensor, ...], out: s
     model = _name_dynamic_axes(program.model_proto, dynamic_shapes or {})
     if half:
         half_storage(model)
+    if strip_node_metadata:
+        for node in model.graph.node:
+            del node.metadata_props[:]
     for k, v in (meta or {}).items():
         model.metadata_props.add(key=k, value=v)
     onnx.save(model, str(out))

@@ -13,6 +13,7 @@ from app.views import charts, compute
 from app.views import generate as gv
 
 REFRESH_S = 0.15  # redraw at most this often while streaming (drawing is slower than decoding)
+MAX_OUT = 1000  # the Max bytes slider's top: with the prompt cap, one run's work is bounded
 
 state.heading("Generate")
 unit = state.unit_control()
@@ -23,30 +24,41 @@ if not blt_core.DEFAULT_GENERATOR_CARD.exists():
 
 c = st.columns([3, 1])
 prompt = c[0].text_area("Prompt", "The byte latent transformer ", key="gen_prompt", height=90)
+prompt_bytes = len(prompt.encode("utf-8", errors="surrogateescape"))
+c[0].caption(gv.prompt_caption(prompt_bytes, blt_core.MAX_PROMPT_BYTES, MAX_OUT))
+too_long = prompt_bytes > blt_core.MAX_PROMPT_BYTES
+if too_long:
+    c[0].error(gv.prompt_over_cap(prompt_bytes, blt_core.MAX_PROMPT_BYTES))
 with c[1]:
-    max_bytes = st.slider("Max bytes", 1, 1000, 200, key="gen_max", bind="query-params")
+    max_bytes = st.slider("Max bytes", 1, MAX_OUT, 200, key="gen_max", bind="query-params")
     backend = st.selectbox("Backend", blt_core.BACKENDS, key="gen_backend", bind="query-params")
 c = st.columns(3)
 temperature = c[0].slider("Temperature", 0.0, 2.0, 0.7, 0.05, key="gen_temp", bind="query-params")
 top_k = c[1].number_input("Top-k (0 = all)", 0, 256, 0, key="gen_topk")
 seed = c[2].number_input("Seed", 0, 1_000_000, 0, key="gen_seed")
 b = st.columns([1, 1, 3])
-go_clicked = b[0].button("Generate", type="primary", key="gen_go")
-# Clicking Stop reruns the page, which interrupts the streaming loop; the partial output stays.
+go_clicked = b[0].button("Generate", type="primary", key="gen_go", disabled=too_long)
+# Clicking Stop (or any widget, or Streamlit's own stop) reruns the page, which interrupts the
+# streaming loop between two bytes; the partial output stays.
 b[1].button("Stop", key="gen_stop")
 
+progress_box = st.empty()
 counters = st.empty()
 text_box = st.empty()
 chart_box = st.empty()
 
 
-def show(res: dict) -> None:
+def show(res: dict, *, live: bool = False) -> None:
     tr = res["trace"]
     data = bytes(tr.data)
     shown = data[:gv.complete_prefix_len(data)]
     starts = [s for s in tr.patch_starts if s < len(shown)] or [0]
     flops = blt_core.flops.generator_patch_flops(res["config"], res["entropy_config"], tr.patch_starts, len(data)) if data else []
     out_bytes = len(tr.output)
+    if live:  # while the loop runs: output bytes so far against Max bytes
+        progress_box.progress(min(out_bytes / res["max_bytes"], 1.0), text=f"{out_bytes:,} / {res['max_bytes']:,} bytes")
+    else:
+        progress_box.empty()
     with counters.container():
         m = st.columns(5)
         m[0].metric("Bytes out", f"{out_bytes:,}")
@@ -65,8 +77,9 @@ def show(res: dict) -> None:
 if go_clicked:
     try:
         gen = blt_core.load_generator(backend=backend)
-        res = {"trace": blt_core.GenerationTrace(len(prompt.encode("utf-8"))), "seconds": 0.0, "config": gen.config,
-               "entropy_config": gen.entropy_config, "threshold": gen.config.patch_threshold, "status": "running"}
+        res = {"trace": blt_core.GenerationTrace(prompt_bytes), "seconds": 0.0, "config": gen.config,
+               "entropy_config": gen.entropy_config, "threshold": gen.config.patch_threshold, "status": "running",
+               "max_bytes": int(max_bytes)}
         st.session_state["gen_result"] = res
         t0 = last = time.perf_counter()
         with turns.model_turn() as turn:  # one fair-pool turn per model call: other visitors' work goes between
@@ -75,7 +88,7 @@ if go_clicked:
                 res["trace"].add(ev)
                 res["seconds"] = time.perf_counter() - t0
                 if res["seconds"] and time.perf_counter() - last > REFRESH_S:
-                    show(res)
+                    show(res, live=True)
                     last = time.perf_counter()
                 turn.between_chunks()
         res["status"] = "done"

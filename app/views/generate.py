@@ -18,6 +18,25 @@ from app.views.palette import OKABE_ITO, SERIES, text_colour_on
 from app.views.units import fmt_entropy, to_unit
 
 
+def prompt_caption(n_bytes: int, cap: int, max_out: int) -> str:
+    """The caps, stated under the prompt before anything runs.
+
+    >>> prompt_caption(27, 2048, 1000)
+    'Prompt: 27 / 2,048 bytes. Output: at most 1,000 bytes. Stop interrupts a run and keeps what was written.'
+    """
+    return (f"Prompt: {n_bytes:,} / {cap:,} bytes. Output: at most {max_out:,} bytes. "
+            "Stop interrupts a run and keeps what was written.")
+
+
+def prompt_over_cap(n_bytes: int, cap: int) -> str:
+    """The page's error for a prompt past the cap (the library says the same in its ValueError).
+
+    >>> prompt_over_cap(3000, 2048)
+    'The prompt is 3,000 bytes; prompts are capped at 2,048 bytes. Shorten it to generate.'
+    """
+    return f"The prompt is {n_bytes:,} bytes; prompts are capped at {cap:,} bytes. Shorten it to generate."
+
+
 def complete_prefix_len(data: bytes) -> int:
     """Length of the longest prefix that ends on a whole character (or an invalid byte)."""
     n = len(data)

@@ -57,6 +57,11 @@ class Stepper(Protocol):
     def global_step(self, close: np.ndarray, patch_start: np.ndarray, pos: int, patch_index: np.ndarray) -> None:
         """Close the patches [patch_start, pos) of rows where close (B,) is True; patch_index: theirs."""
 
+    # optional, both or neither (decode's prefill):
+    # prefill_entropy(tokens (B, m)) -> (B, m) entropies of positions 0 .. m-1, caches filled to m-1;
+    # prefill(tokens (B, m), patch_ids (B, m)) -> None: the local and global caches filled to m-1,
+    # with every patch below a row's patch of token m-1 closed
+
 
 class Passthrough:
     """A Stepper that hands every call to `inner`; a wrapper overrides only what it watches or
@@ -189,60 +194,115 @@ class DecodeResult:
     seconds: float
 
 
+class _Rows:
+    """The loop's state of every row, and the two decisions it takes at each position."""
+
+    def __init__(self, prompts: list[bytes], max_bytes: int, max_ngram: int):
+        B = len(prompts)
+        self.prompts = prompts
+        self.need = [len(p) + max_bytes for p in prompts]  # bytes each row will decide at most
+        self.window = np.full((B, max_ngram), BOE_ID, dtype=np.int64)
+        self.tokens = np.full(B, BOS_ID, dtype=np.int64)
+        self.patch_index = np.zeros(B, dtype=np.int64)
+        self.patch_start = np.zeros(B, dtype=np.int64)
+        self.opens_next = np.zeros(B, dtype=bool)  # does token pos open a patch (decided with its byte)
+        self.done = np.array([n == 0 for n in self.need])
+        self.n_bytes = np.zeros(B, dtype=np.int64)
+        self.global_steps = np.zeros(B, dtype=np.int64)
+
+    def open_patches(self, pos: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Token pos opens a patch in some rows: (close, patch_start, patch_index) of the patches
+        it closes, for the global step; None where none does. Then token pos joins the window."""
+        closing_ = None
+        if pos > 0 and self.opens_next.any():
+            close = self.opens_next.copy()
+            closing_ = (close, self.patch_start.copy(), self.patch_index.copy())
+            self.global_steps += close
+            self.patch_index += close
+            self.patch_start[close] = pos
+        self.window = np.concatenate([self.window[:, 1:], self.tokens[:, None]], axis=1)
+        return closing_
+
+    def decide(self, pos: int, entropy: np.ndarray, logits: np.ndarray | None, *, threshold: float,
+               max_patch_length: int, temperature: float, top_k: int | None, rngs) -> list[ByteEvent]:
+        """Each row's byte at position pos: the prompt's, or sampled from logits; EOS ends a row."""
+        high = exceeds(entropy, threshold)
+        events = []
+        for r in range(len(self.prompts)):
+            if self.done[r]:
+                continue
+            k = int(self.n_bytes[r])  # index of the byte decided now
+            if k < len(self.prompts[r]):
+                nxt, is_prompt = self.prompts[r][k] + OFFSET, True
+            else:
+                nxt, is_prompt = sample_next(logits[r], temperature=temperature, top_k=top_k, rng=rngs[r]), False
+            if nxt == EOS_ID:
+                self.done[r] = True
+                self.tokens[r], self.opens_next[r] = EOS_ID, False
+                continue
+            opens = k == 0 or high[r] or (max_patch_length > 0 and pos + 1 - self.patch_start[r] >= max_patch_length)
+            self.tokens[r], self.opens_next[r] = nxt, opens
+            self.n_bytes[r] += 1
+            events.append(ByteEvent(r, k, nxt - OFFSET, float(entropy[r]), bool(opens), is_prompt,
+                                    int(self.global_steps[r]), pos + 1))
+            if self.n_bytes[r] >= self.need[r]:
+                self.done[r] = True
+        self.opens_next &= ~self.done
+        return events
+
+
+def prompt_tokens(prompts: list[bytes], m: int) -> np.ndarray:
+    """(B, m) tokens 0 .. m-1 of every row: BOS, then its prompt's first m - 1 bytes.
+
+    >>> prompt_tokens([b"ab", b"xyz"], 2).tolist()
+    [[1, 101], [1, 124]]
+    """
+    return np.array([[BOS_ID, *(b + OFFSET for b in p[:m - 1])] for p in prompts], dtype=np.int64)
+
+
 def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold: float, max_patch_length: int,
-           temperature: float, top_k: int | None, seed: int, max_ngram: int) -> Iterator[list[ByteEvent]]:
-    """Yield, per position, the ByteEvents of the rows that decided a byte there."""
+           temperature: float, top_k: int | None, seed: int, max_ngram: int,
+           prefill: bool = True) -> Iterator[list[ByteEvent]]:
+    """Yield, per position, the ByteEvents of the rows that decided a byte there.
+
+    prefill: where the stepper has `prefill_entropy` and `prefill` (both steppers with caches),
+    the positions where every row still reads its prompt are run in one batched pass of each
+    model, then the loop steps on from there; the decisions are the same as stepping.
+    """
     validate(temperature=temperature, top_k=top_k)
     if max_bytes < 0:
         raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
     B = len(prompts)
     rngs = [np.random.default_rng([seed, r]) if B > 1 else np.random.default_rng(seed) for r in range(B)]
-    need = [len(p) + max_bytes for p in prompts]  # bytes each row will decide at most
-    if max(need, default=0) == 0:
+    rows = _Rows(prompts, max_bytes, max_ngram)
+    if rows.done.all():
         return
     stepper.start(B)
-    window = np.full((B, max_ngram), BOE_ID, dtype=np.int64)
-    tokens = np.full(B, BOS_ID, dtype=np.int64)
-    patch_index = np.zeros(B, dtype=np.int64)
-    patch_start = np.zeros(B, dtype=np.int64)
-    opens_next = np.zeros(B, dtype=bool)  # does token pos open a patch (decided with its byte)
-    done = np.array([n == 0 for n in need])
-    n_bytes = np.zeros(B, dtype=np.int64)
-    global_steps = np.zeros(B, dtype=np.int64)
+    rule = dict(threshold=threshold, max_patch_length=max_patch_length, temperature=temperature, top_k=top_k,
+                rngs=rngs)
     pos = 0
-    while not done.all():
-        pending = stepper.entropy_step(tokens.copy(), pos)  # needs nothing below: may run beside it
-        if pos > 0 and opens_next.any():
-            close = opens_next.copy()
-            stepper.global_step(close, patch_start.copy(), pos, patch_index.copy())
-            global_steps += close
-            patch_index += close
-            patch_start[close] = pos
-        window = np.concatenate([window[:, 1:], tokens[:, None]], axis=1)
-        logits = stepper.local_step(window.copy(), pos, patch_index.copy())
+    m = min(len(p) for p in prompts) if prefill and callable(getattr(stepper, "prefill", None)) else 0
+    if m > 0:  # positions 0 .. m-1 only read prompt bytes: their decisions need no logits
+        tokens = prompt_tokens(prompts, m)
+        entropies = np.asarray(stepper.prefill_entropy(tokens))  # (B, m): position t's entropy of byte t
+        patch_ids = np.zeros((B, m), dtype=np.int64)
+        decided = []
+        for pos in range(m):
+            rows.open_patches(pos)
+            patch_ids[:, pos] = rows.patch_index
+            decided.append(rows.decide(pos, entropies[:, pos], None, **rule))
+        stepper.prefill(tokens, patch_ids)
+        yield from decided
+        pos = m
+    while not rows.done.all():
+        pending = stepper.entropy_step(rows.tokens.copy(), pos)  # needs nothing below: may run beside it
+        closes = rows.open_patches(pos)
+        if closes is not None:
+            close, patch_start, patch_index = closes
+            stepper.global_step(close, patch_start, pos, patch_index)
+        logits = stepper.local_step(rows.window.copy(), pos, rows.patch_index.copy())
         entropy = np.asarray(pending.result() if isinstance(pending, Future) else pending)
-        high = exceeds(entropy, threshold)
-        events = []
-        for r in range(B):
-            if done[r]:
-                continue
-            k = int(n_bytes[r])  # index of the byte decided now
-            if k < len(prompts[r]):
-                nxt, is_prompt = prompts[r][k] + OFFSET, True
-            else:
-                nxt, is_prompt = sample_next(logits[r], temperature=temperature, top_k=top_k, rng=rngs[r]), False
-            if nxt == EOS_ID:
-                done[r] = True
-                tokens[r], opens_next[r] = EOS_ID, False
-                continue
-            opens = k == 0 or high[r] or (max_patch_length > 0 and pos + 1 - patch_start[r] >= max_patch_length)
-            tokens[r], opens_next[r] = nxt, opens
-            n_bytes[r] += 1
-            events.append(ByteEvent(r, k, nxt - OFFSET, float(entropy[r]), bool(opens), is_prompt,
-                                    int(global_steps[r]), pos + 1))
-            if n_bytes[r] >= need[r]:
-                done[r] = True
-        opens_next &= ~done
+        events = rows.decide(pos, entropy, logits, **rule)
         pos += 1
         yield events
 

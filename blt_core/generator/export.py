@@ -28,10 +28,14 @@ from torch.export import Dim
 from blt_core.generator.steps import (EntropyStep, GlobalStep, LocalStep, entropy_cache_shapes, global_cache_shapes,
                                 local_cache_shapes)
 from blt_core.generator.model import BLT
+from blt_core.generator.prefill import Prefill
+from blt_core.generator.prefill_caches import prefill_block
 from blt_core.entropy.model import EntropyModel
 from blt_core.onnx_export import export_graph
 
 STEP_FILES = {"entropy_step": "entropy_step.onnx", "local_step": "local_step.onnx", "global_step": "global_step.onnx"}
+PREFILL_FILE = "prefill.onnx"
+PREFILL_INPUTS = ["tokens", "patch_ids", "token_pos", "patch_pos"]
 
 
 def round_to_half(module: torch.nn.Module) -> torch.nn.Module:
@@ -93,3 +97,71 @@ def export_steps(blt: BLT, entropy_model: EntropyModel, out_dir: str | Path, *, 
                                    input_names=names_in, output_names=names_out, dynamic_shapes=dynamic,
                                    opset=opset, half=halves[name], meta=metas.get(name))
     return paths
+
+
+class _WeightsAsInputs(torch.nn.Module):
+    """Prefill with the BLT's parameters as graph inputs (named as in its state dict), so the
+    graph file holds no weights: the stepper feeds those of the card's safetensors."""
+
+    def __init__(self, blt: BLT):
+        super().__init__()
+        self.prefill = Prefill(blt)
+        self.names = list(dict(blt.named_parameters()))
+
+    def forward(self, tokens, patch_ids, token_pos, patch_pos, *weights):
+        params = {"model." + n: w for n, w in zip(self.names, weights)}
+        return torch.func.functional_call(self.prefill, params, (tokens, patch_ids, token_pos, patch_pos))
+
+
+def export_prefill(blt: BLT, out: str | Path, *, opset: int = 18) -> Path:
+    """Write the Prefill graph (prefill.py) to `out`: inputs tokens, patch_ids (B, T), token_pos (T,),
+    patch_pos (P,) and every BLT parameter by name; outputs h, g and the keys and values
+    (enc_k0, enc_v0, ..., dec_k0, ..., glob_k0, ...). T and P are dynamic multiples of a quarter of
+    the local and global windows (prefill_caches.prefill_block), the batch is dynamic; the file is
+    small (no weights in it)."""
+    blt = blt.eval().float()
+    cfg = blt.config
+    module = _WeightsAsInputs(blt)
+    weights = [p.detach() for p in blt.parameters()]
+    T, P = 2 * cfg.local_window, 2 * cfg.global_window  # two windows each: no size the export could specialise
+    patch_ids = torch.clamp(torch.arange(T) // 3, max=P - 1).repeat(2, 1)
+    args = (torch.randint(4, 260, (2, T)), patch_ids, torch.arange(T), torch.arange(P), *weights)
+    batch, tb, pb = Dim("batch", min=1), Dim("token_blocks", min=1), Dim("patch_blocks", min=1)
+    tokens = {0: batch, 1: prefill_block(cfg.local_window) * tb}
+    dynamic = {"tokens": tokens, "patch_ids": tokens, "token_pos": {0: prefill_block(cfg.local_window) * tb},
+               "patch_pos": {0: prefill_block(cfg.global_window) * pb}}
+    kv = lambda part, n: [f"{part}_{kv}{i}" for i in range(n) for kv in "kv"]  # noqa: E731
+    outputs = ["h", "g", *kv("enc", cfg.num_encoder_layers), *kv("dec", cfg.num_decoder_layers),
+               *kv("glob", cfg.num_global_layers)]
+    return export_graph(module, args, out, input_names=[*PREFILL_INPUTS, *module.names], output_names=outputs,
+                        dynamic_shapes=dynamic, opset=opset, strip_node_metadata=True)
+
+
+def add_prefill(card_path: str | Path) -> dict:
+    """Export the prefill graph of a finalized generator card beside it and list both prefill graphs
+    in the card (sha256-checked), for cards finalized before prefill existed or after new weights."""
+    from blt_core.backends import load_card_weights
+    from blt_core.checkpoints import Card, file_entry, write_card
+    from blt_core.generator.config import BLTConfig
+
+    card = Card.load(card_path)
+    folder = Path(card_path).parent
+    blt = load_card_weights(BLT(BLTConfig.from_dict(card.config)), card, "safetensors")
+    ent_card = Card.load(folder / "entropy_model.json")
+    if ent_card.files["safetensors"].sha256 != card.files["entropy_safetensors"].sha256:
+        raise SystemExit("the entropy card's weights are not the generator's entropy model: re-finalize instead")
+    data = card.to_json()
+    data["files"]["onnx_prefill"] = file_entry(export_prefill(blt, folder / ("blt_" + PREFILL_FILE)), relative_to=folder)
+    data["files"]["onnx_entropy_prefill"] = file_entry(ent_card.verified("onnx"), relative_to=folder)
+    write_card(card_path, data)
+    return {k: data["files"][k] for k in ("onnx_prefill", "onnx_entropy_prefill")}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description="Export the prompt prefill graph of a generator card: "
+                                             "python -m blt_core.generator.export --card assets/blt_generator.json")
+    ap.add_argument("--card", required=True)
+    print(json.dumps(add_prefill(ap.parse_args().card), indent=2))

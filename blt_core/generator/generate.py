@@ -14,7 +14,9 @@ prediction of byte k of prompt + output, given BOS and bytes 0..k-1; byte k > 0 
 patch when entropies[k] > the card's threshold, byte 0 always does.
 
 Weights: the card `assets/blt_generator.json` lists the generator's safetensors, the
-entropy model's safetensors and the three ONNX step graphs, each checked by sha256.
+entropy model's safetensors, the three ONNX step graphs and the two ONNX prefill graphs (the
+entropy model's scoring graph and prefill.onnx, which reads its weights from the safetensors),
+each checked by sha256. A prompt is prefilled in one pass of each model (decoding.decode).
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ from blt_core.checkpoints import ASSETS, Card, WeightsError
 from blt_core.results import Generation
 
 DEFAULT_GENERATOR_CARD = ASSETS / "blt_generator.json"
+# the longest prompt one request may give: its prefill is one pass of each model (under 0.5 s on two
+# CPU cores at this length, bench/results/prefill_cpu.json), and the local window it fills is 512 bytes
+MAX_PROMPT_BYTES = 2048
 GenerationTrace = Trace  # the public name of the one fold of ByteEvents
 ONNX_KINDS = {"entropy_step": "onnx_entropy_step", "local_step": "onnx_local_step", "global_step": "onnx_global_step"}
 
 __all__ = ["Generation", "GenerationTrace", "ByteEvent", "generate", "generate_stream", "load_generator",
-           "DEFAULT_GENERATOR_CARD"]
+           "DEFAULT_GENERATOR_CARD", "MAX_PROMPT_BYTES"]
 
 
 class _Loaded:
@@ -51,8 +56,9 @@ class _Loaded:
             from blt_core.generator.onnx_stepper import OnnxStepper, make_session
 
             sessions = {k: make_session(card.verified(kind)) for k, kind in ONNX_KINDS.items()}
+            prefill = _onnx_prefill(card)
             self.name = "onnx"
-            self.new_stepper = lambda no_cache: OnnxStepper(sessions)
+            self.new_stepper = lambda no_cache: OnnxStepper(sessions, prefill=prefill)
         else:
             import torch
 
@@ -69,6 +75,19 @@ class _Loaded:
             steps = step_functions(blt, ent)  # built once, shared by every stepper of this model
             self.new_stepper = lambda no_cache: (NoCacheStepper(blt, ent, device=device) if no_cache
                                                  else TorchStepper(blt, ent, device=device, steps=steps))
+
+
+def _onnx_prefill(card: Card):
+    """The ONNX prompt prefill of a card that lists its graphs (older cards step through prompts)."""
+    if not {"onnx_prefill", "onnx_entropy_prefill"} <= set(card.files):
+        return None
+    from blt_core.backends import onnx_session
+    from blt_core.generator.numpy_weights import read_safetensors
+    from blt_core.generator.onnx_stepper import OnnxPrefill
+
+    # all cores: one long pass, unlike the one-token steps (backends.onnx_session)
+    return OnnxPrefill(onnx_session(card.verified("onnx_entropy_prefill")), onnx_session(card.verified("onnx_prefill")),
+                       read_safetensors(card.verified("safetensors")))
 
 
 _LOCK = threading.Lock()
@@ -89,11 +108,23 @@ def load_generator(*, card: str | Path | None = None, backend: str = "auto", no_
 
 
 def _prompt_bytes(prompt: str | bytes) -> bytes:
+    """The prompt's bytes; ValueError beyond MAX_PROMPT_BYTES.
+
+    >>> _prompt_bytes("x" * 3000)
+    Traceback (most recent call last):
+    ...
+    ValueError: the prompt is 3,000 bytes; prompts are capped at 2,048 bytes (MAX_PROMPT_BYTES): shorten it
+    """
     if isinstance(prompt, str):
-        return prompt.encode("utf-8", errors="surrogateescape")
-    if isinstance(prompt, (bytes, bytearray, memoryview)):
-        return bytes(prompt)
-    raise TypeError(f"prompt must be str or bytes, got {type(prompt).__name__}")
+        data = prompt.encode("utf-8", errors="surrogateescape")
+    elif isinstance(prompt, (bytes, bytearray, memoryview)):
+        data = bytes(prompt)
+    else:
+        raise TypeError(f"prompt must be str or bytes, got {type(prompt).__name__}")
+    if len(data) > MAX_PROMPT_BYTES:
+        raise ValueError(f"the prompt is {len(data):,} bytes; prompts are capped at {MAX_PROMPT_BYTES:,} bytes "
+                         "(MAX_PROMPT_BYTES): shorten it")
+    return data
 
 
 def _check(max_bytes: int, temperature: float, top_k: int | None, seed: int) -> None:

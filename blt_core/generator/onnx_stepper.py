@@ -16,8 +16,12 @@ import numpy as np
 import onnxruntime as ort
 
 from blt_core.backends import onnx_session
+from blt_core.entropy.scoring import reduce_logits
 from blt_core.generator.decoding import closing, in_background, write_slots
 from blt_core.generator.last_ngrams import last_ngram_buckets
+from blt_core.generator.prefill_caches import keep_prefill, left_padded, prefill_inputs, present_to_ring
+
+PREFILL_INPUTS = ("tokens", "patch_ids", "token_pos", "patch_pos")  # then the weights (generator/export.py)
 
 
 def make_session(path: str | Path, *, threads: int = 1) -> ort.InferenceSession:
@@ -47,8 +51,37 @@ class _Step:
         return out[: len(out) - self.n_cache], out[len(out) - self.n_cache:]
 
 
+class OnnxPrefill:
+    """The prompt's one pass on ONNX Runtime: the entropy model's scoring graph and the Prefill
+    graph (generator/export.py), whose weights are inputs fed from the card's safetensors."""
+
+    def __init__(self, entropy: ort.InferenceSession, prefill: ort.InferenceSession, weights: dict[str, np.ndarray]):
+        self.entropy, self.session = entropy, prefill
+        past = next(i for i in entropy.get_inputs() if i.name == "past_kv")
+        self.past_shape = past.shape  # (layers, 2, batch, heads, window, head_dim), batch symbolic
+        self.window = past.shape[4]
+        names = [i.name for i in prefill.get_inputs() if i.name not in PREFILL_INPUTS]
+        self.weights = {n: np.ascontiguousarray(weights[n], dtype=np.float32) for n in names}
+
+    def entropies(self, tokens: np.ndarray, caches: list[np.ndarray]) -> np.ndarray:
+        m = tokens.shape[1]
+        ids, positions, segments = left_padded(tokens, window=self.window)
+        L, two, _, H, W, D = self.past_shape
+        feeds = {"ids": ids, "positions": positions, "segments": segments,
+                 "past_kv": np.zeros((L, two, len(ids), H, W, D), dtype=np.float32),
+                 "has_past": np.zeros(len(ids), dtype=bool)}
+        logits, present = self.entropy.run(["logits", "present_kv"], feeds)
+        present_to_ring(caches, present, m)
+        B, _, V = logits.shape
+        ent = reduce_logits(logits[:, -m:].reshape(B * m, V), np.zeros(B * m, dtype=np.int64), top_k=0)[0]
+        return ent.reshape(B, m)
+
+    def run(self, inputs: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        return self.session.run(None, {**dict(zip(PREFILL_INPUTS, inputs)), **self.weights})
+
+
 class OnnxStepper:
-    def __init__(self, sessions: dict[str, ort.InferenceSession]):
+    def __init__(self, sessions: dict[str, ort.InferenceSession], *, prefill: OnnxPrefill | None = None):
         self.entropy = _Step(sessions["entropy_step"])
         self.local = _Step(sessions["local_step"])
         self.glob = _Step(sessions["global_step"])
@@ -57,6 +90,11 @@ class OnnxStepper:
         self.hash_sizes = tuple(int(n) for n in meta["hash_ngram_sizes"].split(","))
         self.hash_buckets = int(meta["hash_buckets"])
         self.global_hidden = mem.shape[1]
+        self.windows = {"local_window": self.local.cache_inputs[0].shape[2] + 1,
+                        "global_window": self.glob.cache_inputs[0].shape[2] + 1}
+        if prefill is not None:  # decoding.decode prefills a prompt where a stepper has these two
+            self.pre = prefill
+            self.prefill_entropy, self.prefill = self._prefill_entropy, self._prefill
 
     @classmethod
     def from_files(cls, paths: dict[str, str | Path], *, threads: int = 1) -> "OnnxStepper":
@@ -91,6 +129,14 @@ class OnnxStepper:
         write_slots(self.local_cache, new, pos % self.local_cache[0].shape[2], slice(None))
         self.states.append(state)
         return logits
+
+    def _prefill_entropy(self, tokens: np.ndarray) -> np.ndarray:
+        """(1, m) tokens 0 .. m-1 -> (1, m) entropies in one pass; the entropy cache as if stepped."""
+        return self.pre.entropies(tokens, self.ent_cache)
+
+    def _prefill(self, tokens: np.ndarray, patch_ids: np.ndarray) -> None:
+        h, g, *kv = self.pre.run(prefill_inputs(tokens, patch_ids, **self.windows))
+        keep_prefill(self, h, g, kv, patch_ids)
 
     def global_step(self, close, patch_start, pos, patch_index):
         c = closing(close, patch_start, pos)

@@ -26,7 +26,10 @@ from blt_core.generator.decoding import closing, in_background, write_slots
 from blt_core.generator.last_ngrams import last_ngram_buckets
 from blt_core.generator.masks import token_entropies
 from blt_core.generator.model import BLT
+from blt_core.generator.prefill import Prefill
+from blt_core.generator.prefill_caches import keep_prefill, left_padded, prefill_inputs, present_to_ring
 from blt_core.entropy.model import EntropyModel
+from blt_core.nn import entropy_nats
 
 
 Steps = tuple[EntropyStep, LocalStep, GlobalStep]
@@ -49,6 +52,7 @@ class TorchStepper:
         self.device = torch.device(device)
         self.blt, self.entropy_model = blt.eval(), entropy_model.eval()
         self.entropy, self.local, self.glob = steps or step_functions(blt, entropy_model)
+        self.prefill_module = Prefill(self.blt)
 
     def _t(self, a, dtype=torch.long) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a), dtype=dtype, device=self.device)
@@ -88,6 +92,24 @@ class TorchStepper:
         write_slots(self.local_cache, new, pos % self.local_cache[0].shape[2], slice(None))
         self.states.append(h)
         return logits.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def prefill_entropy(self, tokens):
+        """(B, m) tokens 0 .. m-1 -> (B, m) entropies, in one blocked pass (decoding.decode's prefill)."""
+        m = tokens.shape[1]
+        ids, positions, segments = left_padded(tokens, window=self.entropy_model.config.window)
+        logits, present = self.entropy_model.forward_chunk(self._t(ids), positions=self._t(positions),
+                                                           segments=self._t(segments))
+        present_to_ring(self.ent_cache, present, m)
+        return entropy_nats(logits[:, -m:]).float().cpu().numpy()
+
+    @torch.inference_mode()
+    def prefill(self, tokens, patch_ids):
+        """Local and global caches, memory and open-patch states as if tokens 0 .. m-1 had been stepped."""
+        cfg = self.blt.config
+        inputs = prefill_inputs(tokens, patch_ids, local_window=cfg.local_window, global_window=cfg.global_window)
+        h, g, *kv = self.prefill_module(*(self._t(a) for a in inputs))
+        keep_prefill(self, h, g, kv, patch_ids)
 
     @torch.inference_mode()
     def global_step(self, close, patch_start, pos, patch_index):

@@ -4,8 +4,9 @@ Names follow Llama and the official BLT checkpoints (`attention.wq`, `feed_forwa
 `attention_norm`, `ffn_norm`), so official weights load unchanged. Every attention has up to
 three entry points computing the same function: `forward` over a whole sequence with a
 boolean mask (training), `forward_chunk` over a long input in windowed blocks with the past
-window's keys and values (the entropy model's scoring), and `step` for one new position
-against a ring KV cache (generation).
+window's keys and values (the entropy model's scoring), `step` for one new position
+against a ring KV cache (generation), and `prefill` for a whole prompt at once, returning
+every position's key and value for those caches.
 
 >>> blk = Block(8, 2, 16, 1e-5)
 >>> cos, sin = rope_tables(4, torch.arange(3), 10000.0)
@@ -107,6 +108,12 @@ class SelfAttention(Projections):
         q, k, v = self._qkv(x, cos, sin)
         return self.merge(attend_step(q, k, v, cache_k, cache_v, valid)), k, v
 
+    def prefill(self, x, cos, sin, *, window: int):
+        """x (B, T, C) from position 0, T a multiple of the window -> y (B, T, C) and every position's
+        key and value (B, H, T, D): what `step` would have stored, position by position."""
+        q, k, v = self._qkv(x, cos, sin)
+        return self.merge(blocked_window_attention(q, k, v, window)), k, v
+
 
 class MemoryAttention(Projections):
     """Each position attends to its own small set of k memory vectors (no mask needed).
@@ -182,6 +189,12 @@ class Block(nn.Module):
         x = x + a
         return x + self.feed_forward(self.ffn_norm(x)), k, v
 
+    def prefill(self, x, cos, sin, *, window: int):
+        """-> x (B, T, C), every position's key and value (SelfAttention.prefill)."""
+        a, k, v = self.attention.prefill(self.attention_norm(x), cos, sin, window=window)
+        x = x + a
+        return x + self.feed_forward(self.ffn_norm(x)), k, v
+
 
 class DecoderBlock(Block):
     """A Block preceded by cross-attention to the previous patch's global output."""
@@ -198,3 +211,7 @@ class DecoderBlock(Block):
     def step(self, x, cos, sin, cache_k, cache_v, valid, memory):
         x = x + self.cross_attention(self.cross_norm(x), memory)
         return super().step(x, cos, sin, cache_k, cache_v, valid)
+
+    def prefill(self, x, cos, sin, *, window: int, memory):
+        x = x + self.cross_attention(self.cross_norm(x), memory)
+        return super().prefill(x, cos, sin, window=window)

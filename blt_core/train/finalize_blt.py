@@ -7,6 +7,8 @@ entropy model's card (default assets/entropy_model.json, whose weights must be t
 run trained with: their sha256 is checked). Writes into --assets:
   blt_generator.safetensors  (float16; the ONNX graphs hold the same rounded numbers)
   blt_entropy_step.onnx, blt_local_step.onnx, blt_global_step.onnx
+  blt_prefill.onnx           the prompt prefill (weights read from the safetensors); its entropy part
+                             is the entropy card's onnx graph (blt_entropy_prefill.onnx if it has none)
   blt_generator.json         the card: config, files + sha256, training, held-out bits per byte
                              per language for the generator and the entropy model on the same
                              texts (assets/eval/heldout_eval.jsonl, when present), mean patch length.
@@ -27,7 +29,7 @@ from safetensors.torch import save_file
 from blt_core.generator.config import BLTConfig, num_parameters
 from blt_core.generator.masks import patch_starts, token_entropies
 from blt_core.generator.model import BLT
-from blt_core.generator.export import export_steps, round_to_half
+from blt_core.generator.export import PREFILL_FILE, export_prefill, export_steps, round_to_half
 from blt_core.backends import load_card_weights, load_weights
 from blt_core.checkpoints import ASSETS, archive_run, Card, DEFAULT_CARD, file_entry, sha256_file, write_card
 from blt_core.constants import BOS_ID, OFFSET
@@ -115,7 +117,8 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
     paths = export_steps(blt, ent, assets, prefix="blt_", half={"entropy_step": False, "local_step": True,
                                                                 "global_step": True})
     files = {"safetensors": st, "entropy_safetensors": ent_path, "onnx_entropy_step": paths["entropy_step"],
-             "onnx_local_step": paths["local_step"], "onnx_global_step": paths["global_step"]}
+             "onnx_local_step": paths["local_step"], "onnx_global_step": paths["global_step"],
+             **prefill_files(blt, ent, ecard, assets)}
     for kind, p in files.items():
         if kind != "entropy_safetensors" and p.stat().st_size > MAX_FILE_BYTES:
             raise SystemExit(f"{p} is {p.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit: shrink the config")
@@ -139,6 +142,15 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
         "heldout": heldout,
     }
     return write_card(assets / "blt_generator.json", card)
+
+
+def prefill_files(blt: BLT, ent: EntropyModel, ecard: Card, assets: Path) -> dict[str, Path]:
+    """The prompt prefill's two graphs: prefill.onnx (no weights inside) and the entropy model's
+    scoring graph, the entropy card's own when it has one (not stored twice), else exported here."""
+    from blt_core.entropy.export import export
+
+    ent_onnx = ecard.path_of("onnx") if "onnx" in ecard.files else export(ent, assets / "blt_entropy_prefill.onnx")
+    return {"onnx_prefill": export_prefill(blt, assets / ("blt_" + PREFILL_FILE)), "onnx_entropy_prefill": ent_onnx}
 
 
 def main(argv=None) -> None:

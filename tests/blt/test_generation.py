@@ -140,3 +140,17 @@ def test_cli_json(tiny_card):
 def test_cli_bad_input_exit_2_without_traceback(tiny_card, args):
     out = cli("--prompt", "x", "--card", str(tiny_card), *args)
     assert out.returncode == 2 and "Traceback" not in out.stderr and "error" in out.stderr
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_prompt_cap_is_a_clear_error(tiny_card, backend):
+    """MAX_PROMPT_BYTES (2,048) bytes pass, one more is refused before any model runs, in bytes (not characters)."""
+    import blt_core
+
+    assert blt_core.MAX_PROMPT_BYTES == 2048
+    ok = generate("é" * 1024, max_bytes=1, backend=backend, card=tiny_card)  # 2,048 bytes
+    assert len(ok.entropies) == 2049
+    for call in (lambda p: generate(p, card=tiny_card, backend=backend),
+                 lambda p: list(generate_stream(p, card=tiny_card, backend=backend))):
+        with pytest.raises(ValueError, match="capped at 2,048 bytes"):
+            call("é" * 1024 + "x")
