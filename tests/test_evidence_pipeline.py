@@ -99,7 +99,7 @@ def test_pipeline_end_to_end(corpus, entropy_card, tmp_path, monkeypatch, one_th
     (ev / "evalset.json").write_text(json.dumps(es, ensure_ascii=False))
     for r in p["runs"]:
         out = runs / r["name"]
-        train.main(["--plan", str(plan_path), "--run", r["name"], "--data", str(corpus), "--tokens", str(tokens),
+        train.main(["--plan", str(plan_path), "--name", r["name"], "--data", str(corpus), "--tokens", str(tokens),
                     "--out", str(out), "--eval-every", "1", "--log-every", "1", "--eval-batches", "1"])
         evaluate.main(["--run", str(out), "--evalset", str(ev / "evalset.json")])
     results = collect.collect(p, runs, ev / "results.json")

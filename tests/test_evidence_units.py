@@ -84,7 +84,7 @@ def test_budgeted_run_resumes_and_stops_at_its_steps(tmp_path, one_thread):
             "model": cfg.to_dict(), "seq_len": 32, "batch_size": 2, "total_steps": 4, "warmup_frac": 0.25,
             "min_lr_ratio": 0.1, "weight_decay": 0.1, "patching": {"mode": "space"}}
     (tmp_path / "plan.json").write_text(json.dumps({"runs": [spec]}))
-    args = ["--plan", str(tmp_path / "plan.json"), "--run", "r", "--data", str(tmp_path), "--out",
+    args = ["--plan", str(tmp_path / "plan.json"), "--name", "r", "--data", str(tmp_path), "--out",
             str(tmp_path / "run"), "--log-every", "1", "--eval-every", "2", "--eval-batches", "1"]
     train.main([*args, "--max-steps", "2"])
     assert not json.loads((tmp_path / "run" / "config.json").read_text())["done"]

@@ -216,7 +216,7 @@ def commands(plan: dict, *, plan_path: str, runs_dir: str, evalset: str, data: s
         out = f"{runs_dir}/{r['name']}"
         lines += [f"# {r['role']}: {r['arch']} at {r['budget_flops']:.0e} FLOPs, ~{r['estimated_seconds']:.0f} s",
                   f"torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan {plan_path} "
-                  f"--run {r['name']} --data {data} --tokens {tokens} --out {out} --compile",
+                  f"--name {r['name']} --data {data} --tokens {tokens} --out {out} --compile",
                   f"python -m blt_core.evidence.evaluate --run {out} --evalset {evalset}"]
     lines.append(f"python -m blt_core.evidence.collect --plan {plan_path} --runs {runs_dir} "
                  f"--out assets/evidence/results.json")

@@ -1,7 +1,7 @@
 """Train one run of the plan, BPE or BLT, until its training-FLOP budget (the plan's steps) is spent.
 
     torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json \
-        --run bpe-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 \
+        --name bpe-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 \
         --out runs/evidence/bpe-C6e14-lr0.002-s0 --compile
 
 The one training loop (blt_core/train/loop.py) runs both families: resumable from `ckpt.pt` (a call
@@ -125,7 +125,7 @@ def heldout_bpb(model, *, forward, stream, bos, lengths, args) -> float:
 def parse_args(argv=None) -> Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--plan", required=True)
-    p.add_argument("--run", required=True, help="a run name of the plan")
+    p.add_argument("--name", required=True, help="a run name of the plan (not --run: torchrun would take it for --run-path)")
     p.add_argument("--data", required=True, help="byte corpus (train.bin, heldout.bin, *_docs.npy)")
     p.add_argument("--tokens", help="pretokenized folder (BPE runs)")
     p.add_argument("--out", required=True)
@@ -151,7 +151,7 @@ def loop_args(spec: dict, a: Namespace, world: int) -> Namespace:
 
 def main(argv=None) -> None:
     a = parse_args(argv)
-    spec = run_spec(a.plan, a.run)
+    spec = run_spec(a.plan, a.name)
     if spec["family"] == "bpe" and not a.tokens:
         raise SystemExit("a BPE run needs --tokens (blt_core.evidence.pretokenize's folder)")
     torch.backends.cuda.enable_cudnn_sdp(False)  # as train_blt.py: cuDNN's bf16 attention backward goes non-finite
