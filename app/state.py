@@ -246,7 +246,8 @@ def heading(title: str) -> None:
 
 
 def input_caption(inp: Input) -> str:
-    return f"Analyzing the {inp.source}: {len(inp.data):,} bytes. Change the input on the Explore page."
+    return (f"Analyzing the {inp.source}: {len(inp.data):,} bytes (inputs are capped at {MAX_BYTES // 1000} KB). "
+            "Change the input on the Explore page.")
 
 
 def patch_options(scores) -> dict:

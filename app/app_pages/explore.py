@@ -55,7 +55,8 @@ samples = caching.samples()
 c1, c2 = st.columns([2, 1])
 c2.selectbox("Sample", list(samples), index=None, key="sample", on_change=_load_sample,
              placeholder="Pick a sample…", format_func=lambda k: f"{samples[k]['label']} ({samples[k]['script']})")
-c2.file_uploader("Or upload any file (binary too)", key="upload", on_change=_store_upload)
+c2.file_uploader(f"Or upload any file (binary too; the first {state.MAX_BYTES // 1000} KB are analyzed)", key="upload",
+                 on_change=_store_upload)
 c1.text_area("Text", key="text", height=100, persist_state="session",
              help=f"Inputs over {state.MAX_BYTES // 1000} KB are cut to their first {state.MAX_BYTES // 1000} KB.")
 inp = state.current_input()
