@@ -18,6 +18,7 @@ import streamlit as st
 import blt_core
 from blt_core import SAMPLES_DIR, per_script_table
 
+from app.scheduler import CHUNK_BYTES
 from app.turns import model_turn
 
 TOP_K = 5  # candidates shown in the entropy chart's hover
@@ -42,7 +43,8 @@ def scores(data: bytes, newline_reset: bool, backend: str, model: str | None) ->
         if frac - shown[0] >= 0.05 or done >= total:  # a few updates, not one per chunk
             shown[0] = frac
             bar.progress(frac, text=f"Scoring bytes with the entropy model: {done:,} / {total:,}")
-        turn.between_chunks()
+        if done < total:  # after the last call there is nothing left to queue for
+            turn.between_chunks()
 
     try:
         with model_turn() as turn:
@@ -54,7 +56,13 @@ def scores(data: bytes, newline_reset: bool, backend: str, model: str | None) ->
 
 @st.cache_data(max_entries=SEGMENTATION_ENTRIES, show_spinner=False)
 def segmentation(data: bytes, tokenizer: str):
-    """A BPE tokenizer's cut of `data` (blt_core.bpe.tokenizers Segmentation), in one turn of the pool."""
+    """A BPE tokenizer's cut of `data` (blt_core.bpe.tokenizers Segmentation).
+
+    Up to a chunk's worth of bytes it runs at once (milliseconds, less than a wait in the queue
+    would cost); a bigger input takes one turn of the pool (200 KB: about 1.5 s on 2 cores).
+    """
+    if len(data) <= CHUNK_BYTES:
+        return blt_core.tokenize(data, tokenizer=tokenizer)
     with model_turn():
         return blt_core.tokenize(data, tokenizer=tokenizer)
 

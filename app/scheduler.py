@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Hashable, Iterator
@@ -30,6 +31,7 @@ CALL_THREADS = min(os.cpu_count() or 1, 8)
 SLOTS = int(os.environ.get("BLT_WORKER_SLOTS") or max(1, (os.cpu_count() or 1) // CALL_THREADS))
 CHUNK_BYTES = 16_384  # the most bytes one model call scores (score_bytes' batch_tokens; 4,096 for one long input)
 POLL_S = 0.25  # how often a waiting visitor's "N ahead" is refreshed
+TRACE_PATH = os.environ.get("BLT_POOL_TRACE")  # bench/bench_load.py: a file that gets one line per queue event
 
 
 class Ticket:
@@ -51,7 +53,7 @@ class FairPool:
     Ties go to the older request.
     """
 
-    def __init__(self, slots: int = SLOTS):
+    def __init__(self, slots: int = SLOTS, *, trace: Callable[[str], None] | None = None):
         if slots < 1:
             raise ValueError(f"a pool needs at least one slot, got {slots}")
         self.slots = slots
@@ -61,7 +63,8 @@ class FairPool:
         self._clock = 0  # the grant count of the visitor served last
         self._queues: dict[Hashable, deque[Ticket]] = {}  # waiting tickets per visitor, oldest first
         self._active: dict[Hashable, list[int]] = {}  # visitor -> [grants so far, slots held now]
-        self.grants: list[Hashable] = []  # visitors in the order slots were granted (tests and benches read it)
+        self.grants: deque[Hashable] = deque(maxlen=10_000)  # the latest grants' visitors, oldest first (tests read it)
+        self._trace = trace
 
     # ---- the queue -------------------------------------------------------------------------
 
@@ -86,6 +89,8 @@ class FairPool:
         t = Ticket(visitor, self._seq)
         self._active.setdefault(visitor, [self._clock, 0])
         self._queues.setdefault(visitor, deque()).append(t)
+        if self._trace is not None:
+            self._trace(f"{time.time():.6f} enqueue {t.seq} {visitor}")
         return t
 
     @staticmethod
@@ -105,6 +110,8 @@ class FairPool:
             self._running += 1
             t.granted = True
             self.grants.append(v)
+            if self._trace is not None:
+                self._trace(f"{time.time():.6f} grant {t.seq} {v}")
             self._cv.notify_all()
 
     def ahead(self, t: Ticket) -> int:
@@ -224,4 +231,10 @@ class Turn:
             self.on_wait(0)  # no wait now
 
 
-POOL = FairPool()  # the process's one pool: every page's model work goes through it
+def file_trace(path: str) -> Callable[[str], None]:
+    """A trace that appends each event as a line to `path` (line-buffered, so a reader sees it at once)."""
+    f = open(path, "a", buffering=1, encoding="utf-8")
+    return lambda line: print(line, file=f)
+
+
+POOL = FairPool(trace=file_trace(TRACE_PATH) if TRACE_PATH else None)  # the process's one pool: all model work

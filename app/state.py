@@ -14,6 +14,8 @@ import streamlit as st
 from blt_core import (BACKENDS, PATCH_MODES, THRESHOLD_CEILING, TOKENIZERS, AllowedFolder, allowed_roots,
                       WeightsError, offered_weights, resolve_weights, to_bytes)
 
+from app.views.literal import md_literal
+
 MAX_BYTES = 200_000  # inputs beyond this are cut, and the page says so
 URL_TEXT_MAX = 1_500  # longer text is left out of the URL (browsers and proxies cap URLs)
 DEFAULT_TEXT = ("Byte Latent Transformer reads raw bytes, not tokens. Entropy decides where a patch ends: "
@@ -140,7 +142,7 @@ def current_input() -> Input:
     up = ss.get("uploaded")
     if up is not None:
         name, raw = up
-        source = f"file {name}"
+        source = f"file {md_literal(name)}"  # shown in captions: a name with markup stays text
     else:
         raw = to_bytes(ss.get("text") or "")
         source = "text box"
