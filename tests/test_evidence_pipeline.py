@@ -37,15 +37,13 @@ def one_thread():
     torch.set_num_threads(n)
 
 
-@pytest.fixture(scope="module")
-def entropy_card(tmp_path_factory) -> Path:
-    """A tiny random entropy model's card (safetensors only: the pipeline never needs its ONNX)."""
+def write_entropy_card(d: Path) -> Path:
+    """A tiny random entropy model's card in `d` (safetensors only: the pipeline never needs its ONNX)."""
     from safetensors.torch import save_file
 
     from blt_core.checkpoints import file_entry, write_card
     from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
-    d = tmp_path_factory.mktemp("entropy")
     cfg = EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=1, intermediate_size=64,
                              window=32)
     model = EntropyModel(cfg).init_weights(seed=1)
@@ -56,6 +54,11 @@ def entropy_card(tmp_path_factory) -> Path:
     write_card(d / "card.json", {"name": "tiny", "config": cfg.to_dict(),
                                  "files": {"safetensors": file_entry(d / "m.safetensors", relative_to=d)}})
     return d / "card.json"
+
+
+@pytest.fixture(scope="module")
+def entropy_card(tmp_path_factory) -> Path:
+    return write_entropy_card(tmp_path_factory.mktemp("entropy"))
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ import torch
 from blt_core import flops
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.evidence import costs, plan, train
-from blt_core.evidence.patch_rules import space_starts
+from blt_core.evidence.patch_rules import space_starts, starts_function
 from blt_core.patching import space_patch_starts
 from blt_core.train.train_blt import masked_loss
 
-from .test_evidence_pipeline import one_thread  # noqa: F401 (a fixture)
+from .test_evidence_pipeline import one_thread, write_entropy_card  # noqa: F401 (one_thread: a fixture)
 
 
 @pytest.mark.parametrize("text", ["hi, you", "été à Paris", "敏捷的狐狸", "a  b\n\nc", "x"])
@@ -29,6 +29,16 @@ def test_space_rule_on_ids_matches_patching(text):
     ids = torch.tensor([[BOS_ID, *(b + OFFSET for b in data)]])
     got = torch.nonzero(space_starts(ids)[0, 1:]).flatten().tolist()  # byte k is token k + 1
     assert got == space_patch_starts(data).tolist()
+
+
+def test_entropy_patching_refuses_a_replaced_entropy_model(tmp_path):
+    card = write_entropy_card(tmp_path)
+    sha = json.loads(card.read_text())["files"]["safetensors"]["sha256"]
+    ok = {"mode": "entropy", "threshold": 1.0, "entropy_card": str(card), "entropy_sha256": sha}
+    ids = torch.tensor([[BOS_ID, *(b + OFFSET for b in b"hello there")]])
+    assert starts_function(ok, torch.device("cpu"))(ids).shape == ids.shape
+    with pytest.raises(ValueError, match="rerun calibrate"):
+        starts_function({**ok, "entropy_sha256": "0" * 64}, torch.device("cpu"))
 
 
 def test_nats_per_byte_equals_masked_loss_for_bytes():

@@ -63,11 +63,15 @@ def load_entropy_model(card_path: str | Path, device: torch.device) -> tuple[Ent
 
 
 def starts_function(patching: dict, device: torch.device):
-    """A run's `patching` entry ({"mode": "space"} or {"mode": "entropy", "threshold", "entropy_card"})
-    -> ids -> starts."""
+    """A run's `patching` entry ({"mode": "space"} or {"mode": "entropy", "threshold", "entropy_card",
+    "entropy_sha256"}) -> ids -> starts; ValueError when the card's weights are not the calibrated ones."""
     if patching["mode"] == "space":
         return space_starts
     if patching["mode"] != "entropy":
         raise ValueError(f"unknown patching {patching['mode']!r}; choose one of {', '.join(PATCHINGS)}")
-    model, _ = load_entropy_model(patching["entropy_card"], device)
+    model, card = load_entropy_model(patching["entropy_card"], device)
+    if patching.get("entropy_sha256") not in (None, card.files["safetensors"].sha256):
+        # the thresholds belong to the model they were calibrated with; the card has been replaced since
+        raise ValueError(f"{patching['entropy_card']} now holds another entropy model than the plan was calibrated "
+                         f"with (sha256 {patching['entropy_sha256'][:12]}...): rerun calibrate, then plan")
     return lambda ids: entropy_starts(model, ids, patching["threshold"])
