@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blt_core.evidence import bpe, calibrate, collect, evalset, evaluate, plan, pretokenize, train
+from blt_core.evidence import bpe, calibrate, collect, evalset, evaluate, launch, plan, pretokenize, train
 
 TEXTS = {  # script -> a sentence; documents repeat them with numbers so the splits differ
     "Latin": "The quick brown fox jumps over the lazy dog number {}. ",
@@ -116,6 +116,14 @@ def test_pipeline_end_to_end(corpus, entropy_card, tmp_path, monkeypatch, one_th
         assert (ev / "runs" / row["name"] / "log.jsonl").is_file()
     log = [json.loads(x) for x in (runs / p["runs"][0]["name"] / "log.jsonl").read_text().splitlines()]
     assert all(np.isfinite(x["heldout_bpb"]) for x in log)
+
+    # the launcher skips evaluated runs and finishes a trained one (here: its evaluation, in a subprocess)
+    sweep_run = next(r["name"] for r in p["runs"] if r["role"] == "lr_sweep")
+    (runs / sweep_run / "results.json").unlink()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    launch.main(["--plan", str(plan_path), "--gpus", "1", "--roles", "lr_sweep", "--runs", str(runs), "--data",
+                 str(corpus), "--tokens", str(tokens), "--evalset", str(ev / "evalset.json")])
+    assert json.loads((runs / sweep_run / "results.json").read_text())["name"] == sweep_run
 
     # the sweep is read back: each family's main runs take the LR whose sweep run scored best
     plan.main([*plan_args, "--lr-from", str(runs)])

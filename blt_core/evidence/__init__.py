@@ -9,6 +9,7 @@ One stage per module, each a `python -m blt_core.evidence.<stage>` command (READ
 - costs.py: inference FLOPs per byte of both families (from `blt_core.flops`) and the matched global model;
 - plan.py: budgets -> sizes, training bytes, steps, LR sweep and seeds -> assets/evidence/plan.json;
 - train.py: one training entry point for both families, stopping at the plan's FLOP budget;
+- launch.py: the plan's runs side by side, one GPU each, resumable (train, then evaluate);
 - evalset.py / evaluate.py: the held-out subset, clean and noised, tokenized once; bits per byte per run;
 - collect.py: every run's results -> assets/evidence/results.json (what the Evidence page draws).
 """
