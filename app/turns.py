@@ -1,7 +1,8 @@
 """The app's side of the fair pool (scheduler.py): who is asking, and the page's "waiting" note.
 
 A visitor is the client's address (so many tabs of one visitor share one turn); without one
-(AppTest, or a proxy that hides it) each session counts as its own visitor.
+(AppTest, or a visit through localhost, where Streamlit gives none) each session is its own
+visitor. Behind a proxy every visitor has the proxy's address: turns then go by request.
 """
 
 from __future__ import annotations

@@ -260,8 +260,8 @@ def main() -> None:
         out["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
                           "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                           "worker_slots": os.environ.get("BLT_WORKER_SLOTS", "default (cores // ONNX threads)"),
-                          "note": "every session connects from 127.0.0.1, so the pool sees one visitor: turns "
-                                  "alternate by request (oldest first), not by visitor"}
+                          "note": "Streamlit gives no client address for local connections, so the pool "
+                                  "takes turns by session here (each session one visitor)"}
         out["args"] = {k: v for k, v in vars(ARGS).items() if k != "out"}
         out["seconds"] = round(time.time() - t0, 1)
     finally:

@@ -49,8 +49,8 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                            "the per-pair ratios)",
     "load": "python bench/bench_load.py --sessions 5 10 20 --requests 2 --distinct 500 (one server, sessions over "
             "Streamlit's websocket protocol without a browser, 2 KB texts through ?text= on Explore, ONNX; the shared "
-            "2-core machine, busy with other jobs: see machine.load_average_at_end). All sessions come from "
-            "127.0.0.1, so the pool takes turns by request there, as behind a proxy that hides client addresses.",
+            "2-core machine, busy with other jobs: see machine.load_average_at_end). Streamlit gives no client "
+            "address for local connections, so there the pool takes turns by session.",
     "injection": "python bench/bench_injection.py (every payload alone, on every page and channel, headless Chromium)",
 }
 HOSTING_TARGETS = {  # load.json verdict key -> (target in words, comparison)

@@ -62,8 +62,8 @@ def test_text_box(app, page):
     _check(app)
 
 
-@pytest.mark.parametrize("name", payloads()["file_names"])
-def test_upload_names(app, name):
+def test_upload_names(app):
+    name = " ".join(payloads()["file_names"])  # every file-name payload in one name
     app.session_state["uploaded"] = (name, "\n".join(joined()).encode("utf-8", errors="surrogateescape"))
     app.run()
     _check(app)
