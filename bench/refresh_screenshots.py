@@ -20,14 +20,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "assets" / "screenshots"
-# The browser tests that save pictures (light and dark theme, phone width, a live generation).
-SCREENSHOT_TESTS = "screenshot or switch_every_page or phone or dark or generate_streams"
+# The browser tests that save pictures (light and dark theme, a live generation, and Explore's first
+# screen on a phone from tests/e2e/test_phone.py; test_browser's full-width phone checks save no README image).
+SCREENSHOT_TESTS = "screenshot or switch_every_page or (phone and strip) or dark or generate_streams"
+FILES = ["tests/e2e/test_browser.py", "tests/e2e/test_phone.py"]
 
 
 def main(argv: list[str]) -> int:
     env = {**os.environ, "BLT_SCREENSHOT_DIR": str(OUT)}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e/test_browser.py",
-           "-k", SCREENSHOT_TESTS, *argv]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FILES, "-k", SCREENSHOT_TESTS, *argv]
     code = subprocess.call(cmd, cwd=ROOT, env=env)
     print(f"screenshots in {OUT.relative_to(ROOT)}:", ", ".join(sorted(p.name for p in OUT.glob("*.png"))))
     return code

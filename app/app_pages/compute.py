@@ -31,7 +31,7 @@ tokenizer = flops.BPE_TOKENIZER[bpe_name]
 n_tokens = caching.segmentation(inp.data, tokenizer).n_tokens if tokenizer else None
 cmp = flops.compare_text(a.patch_lengths, blt=blt, bpe=flops.BPE_CONFIGS[bpe_name], n_tokens=n_tokens)
 
-m = st.columns(4)
+m = st.columns([1, 0.8, 1.2, 1.5])  # room for "1.37 GFLOP" and for all the words of the share badge
 m[0].metric("Patches (global steps)", f"{cmp.n_patches:,}")
 m[1].metric(f"{bpe_name} tokens", f"{cmp.n_tokens:,.0f}", help=compute.bytes_per_token_md(cmp))
 m[2].metric("BLT FLOPs / byte", compute.fmt(cmp.blt_flops_per_byte))

@@ -97,7 +97,8 @@ def curve_figure(thresholds: np.ndarray, curves: dict[str, np.ndarray], *, curre
                    label=f"target {target:g}", colour=OKABE_ITO["vermillion"], dash="dot", at=1)
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend=LEGEND_BELOW,
                       xaxis={"title": f"threshold θ ({unit})"},
-                      yaxis={"title": "mean patch length (bytes)", "type": "log"})
+                      yaxis={"title": "mean patch length (bytes)", "type": "log",  # whole numbers, not "2 5" minor labels
+                             "tickvals": [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], "tickformat": ",d"})
     return fig
 
 

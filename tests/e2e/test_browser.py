@@ -77,6 +77,9 @@ def test_switch_every_page(page, server, shots, name):
     page.get_by_role("link", name=re.compile(name)).first.click()
     page.wait_for_selector(f'h1:has-text("{name}")', timeout=TIMEOUT)
     wait_idle(page)
+    charts = {"Compare": 3, "Tune": 2, "Compute": 1, "Learn": 2}.get(name, 0)  # the screenshot shows them drawn
+    page.wait_for_function("""(n) => { const cs = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+        return cs.length >= n && cs.every(c => c.querySelector('.main-svg')); }""", arg=charts, timeout=TIMEOUT)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(shots / f"{name.lower()}.png"))
 

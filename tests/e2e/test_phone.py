@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.explorer_helpers import TIMEOUT, ctl, open_explore
+from tests.e2e.test_browser import wait_idle
 from tests.e2e.test_pages_ux import PHONE, open_page
 
 TEXT = "Tap a patch to read it: 日本語のテキストも、English words too."
@@ -34,7 +35,8 @@ def test_explore_strip_on_the_first_screen_and_tooltips_on_tap(phone, server, sh
     first_row = page.locator(".blt-patches .blt-u").first.bounding_box()
     assert first_row["y"] + first_row["height"] <= SCREEN_HEIGHT, f"strip at {strip['y']:.0f} px"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
-    page.screenshot(path=str(shots / "explore-phone-first-screen.png"))
+    wait_idle(page)
+    page.screenshot(path=str(shots / "explore-phone.png"))  # the README's phone picture: the first screen
     # the extra controls fold away and come back on a tap
     assert not ctl(page, "theta_r").is_visible()
     ctl(page, "more").tap()

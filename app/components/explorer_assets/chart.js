@@ -60,7 +60,7 @@ function bltChartLayer(s, g, memo) {
   return layer;
 }
 
-// s: {w, h, lo, hi, e, surprisal, starts, theta (nats or null), unitScale, unit, ymax, fg, memo}
+// s: {w, h, lo, hi, e, surprisal, starts, theta (nats or null), unitScale, unit, ymax, fg, bg, memo}
 // Per frame: the patch-start rules, the cached layer over them, and the threshold line.
 function bltDrawChart(canvas, s) {
   const ctx = bltCanvas(canvas, s.w, s.h), g = bltChartGeom(s.w, s.h, s.lo, s.hi, s.ymax);
@@ -79,7 +79,13 @@ function bltDrawChart(canvas, s) {
     ctx.fillStyle = BLT_INK.theta;
     ctx.fillRect(s.w - BLT_PAD.r - 14, y - 7, 14, 14);  // the handle
     ctx.font = "bold 12px sans-serif";
-    ctx.fillText(`θ = ${(s.theta * s.unitScale).toFixed(3)} ${s.unit} (drag)`, BLT_PAD.l + 4, y - 5);
+    const label = `θ = ${(s.theta * s.unitScale).toFixed(3)} ${s.unit} (drag)`;
+    if (s.bg) {  // a backdrop in the page colour keeps the label readable over the curve
+      ctx.globalAlpha = 0.8; ctx.fillStyle = s.bg;
+      ctx.fillRect(BLT_PAD.l + 2, y - 18, ctx.measureText(label).width + 4, 15);
+      ctx.globalAlpha = 1; ctx.fillStyle = BLT_INK.theta;
+    }
+    ctx.fillText(label, BLT_PAD.l + 4, y - 5);
   }
   return g;
 }

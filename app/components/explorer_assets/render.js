@@ -42,7 +42,7 @@ function bltRenderAll(ui, $, scale) {
   const lo = cl.count ? cl.start[c0] : 0, hi = cl.count ? cl.end[c1 - 1] : 0;
   const uses = ui.s.mode === "entropy" || ui.s.mode === "combined";
   ui.geom = bltDrawChart($("chart"), { w: size.chart, h: 220, lo, hi, e: p.e, surprisal: p.surprisal, starts: st,
-    theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg, memo: ui });
+    theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg, bg: ui.bg, memo: ui });
   $("chart").setAttribute("aria-valuenow", String(ui.s.threshold));
   $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
   const ovKey = [lo, hi, size.overview, ui.view.ceiling].join();

@@ -50,7 +50,7 @@ function bltCreateUi(root, component) {
     else if (!bltSame(incoming, ui.s)) { ui.s = { ...incoming }; ui.sent = [{ ...incoming }]; ui.dirty = true; }
     bltSyncControls(ui, $, unitScale());
     ui.stripKey = null; ui.histFor = null; ui.histCounts = null; ui.ovKey = null; ui.layerKey = null;  // unit, colours or theme may have changed
-    ui.fg = getComputedStyle($("counts")).color;  // the theme may have changed
+    ui.fg = getComputedStyle($("counts")).color; ui.bg = bltPageColour($);  // the theme may have changed
     schedule();
   };
   ui.setPayload = (p) => {
@@ -62,7 +62,7 @@ function bltCreateUi(root, component) {
   const measure = () => {
     ui.size = { chart: $("chart").clientWidth || 600, overview: $("overview").clientWidth || 600,
                 hist: $("hist").clientWidth || 600 };
-    ui.fg = getComputedStyle($("counts")).color;
+    ui.fg = getComputedStyle($("counts")).color; ui.bg = bltPageColour($);
     ui.stripBox = { scrollTop: $("strip").scrollTop, height: $("strip").clientHeight };
     if (ui.strip) ui.strip.tops = null;  // a new width wraps the strip's rows anew
     ui.histFor = null; ui.histCounts = null; ui.stripKey = null; ui.ovKey = null;
@@ -138,7 +138,7 @@ function bltBindControls(ui, $, set, commit, unitScale) {
   $("png").addEventListener("click", () => {  // the chart as drawn, for slides and notes
     const chart = $("chart"), out = document.createElement("canvas"), ctx = out.getContext("2d");
     out.width = chart.width; out.height = chart.height;  // on the theme's background, not transparent
-    ctx.fillStyle = getComputedStyle($("counts")).getPropertyValue("--st-background-color").trim() || "#ffffff";
+    ctx.fillStyle = bltPageColour($) || "#ffffff";
     ctx.fillRect(0, 0, out.width, out.height);
     ctx.drawImage(chart, 0, 0);
     const a = document.createElement("a");
@@ -205,4 +205,9 @@ function bltBindOverview(ui, $) {
     const d = { ArrowLeft: -1, ArrowRight: 1, PageUp: -1, PageDown: 1 }[ev.key];
     if (d) { ev.preventDefault(); bltMoveWindow(ui, d * (ev.key.startsWith("Page") ? BLT_WINDOW : BLT_WINDOW / 4)); }
   });
+}
+
+// The page's background colour (Streamlit's theme variable), or "" outside a themed page.
+function bltPageColour($) {
+  return getComputedStyle($("counts")).getPropertyValue("--st-background-color").trim();
 }
