@@ -115,3 +115,23 @@ def test_page_says_when_there_are_no_results(tmp_path, monkeypatch):
                            default_timeout=60).run()
     assert not at.exception and "No results yet" in at.info[0].value
     assert len(at.dataframe) == 2  # only the paper's two tables
+
+
+
+def test_both_families_start_rows_at_the_same_documents():
+    """Same seed, same documents: the rows drawn at a document start open the same documents in the byte
+    stream and in the token stream, step after step (the sampler's draws do not depend on the units)."""
+    from blt_core.train.train_blt import sample_batch
+
+    byte_lengths_ = np.array([50, 80, 65, 120, 90, 70]) * 20  # long: a random row rarely lands on a BOS
+    opened = []
+    for lengths, seq in ((byte_lengths_, 32), (byte_lengths_ // 3, 10)):  # about three bytes per token
+        bos = np.concatenate([[0], np.cumsum(lengths + 2)])[:-1]  # BOS doc EOS per document
+        stream = torch.arange(int(np.sum(lengths + 2)))  # each position holds its own index
+        gen = torch.Generator().manual_seed(7)
+        docs = []
+        for _ in range(5):
+            x, _ = sample_batch(stream, torch.from_numpy(bos), batch=8, seq_len=seq, gen=gen)
+            docs.append([int(np.searchsorted(bos, p)) for p in x[:, 0].tolist() if p in set(bos.tolist())])
+        opened.append(docs)
+    assert opened[0] == opened[1] and sum(map(len, opened[0])) > 5

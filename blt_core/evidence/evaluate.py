@@ -22,6 +22,7 @@ from blt_core.backends import load_weights
 from blt_core.checkpoints import sha256_file
 from blt_core.constants import BOS_ID, OFFSET
 from blt_core.evidence.evalset import SCRIPTS
+from blt_core.evidence.patch_rules import starts_function
 from blt_core.evidence.train import WEIGHTS, build_model
 from blt_core.train.common import autocast
 
@@ -52,12 +53,10 @@ def document_bits(forward, model, ids: list[int], seq_len: int, device: torch.de
     return bits, steps
 
 
-def counting_forward(spec: dict, model, device):
+def counting_forward(spec: dict, device: torch.device):
     """forward(model, x) -> (logits, global steps over x's units): patches for a BLT, tokens for BPE."""
     if spec["family"] == "bpe":
         return lambda m, x: (m(x), int((x != BOS_ID).sum()))
-    from blt_core.evidence.patch_rules import starts_function
-
     starts = starts_function(spec["patching"], device)
 
     def fwd(m, x):
@@ -72,7 +71,7 @@ def evaluate(run_dir: Path, evalset: dict, *, device: torch.device | None = None
     summary = json.loads((run_dir / "config.json").read_text())
     spec = summary["run"]
     model = load_weights(build_model(spec), run_dir / WEIGHTS).to(device).eval()
-    forward = counting_forward(spec, model, device)
+    forward = counting_forward(spec, device)
     totals: dict[str, dict[str, list[float]]] = {}
     for doc in evalset["docs"]:
         for name, variant in doc["variants"].items():
