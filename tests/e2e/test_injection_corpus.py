@@ -75,3 +75,13 @@ def test_generate_prompt(page, server):
         page.locator('span[title^="patch "]').first.wait_for(timeout=TIMEOUT)
         _settle(page)
         assert problems(page, dialogs) == []
+
+
+def test_the_probe_sees_a_payload_that_runs(page):
+    """The checks can fail: on a page that renders the corpus raw, they report it."""
+    dialogs = _watch(page)
+    page.set_content("<html><body>" + joined()[0] + "</body></html>")
+    page.mouse.move(10, 10)
+    page.wait_for_timeout(300)
+    found = problems(page, dialogs)
+    assert any("a payload ran" in p for p in found) and any("class pwn" in p for p in found), found
