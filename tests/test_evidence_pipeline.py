@@ -109,7 +109,7 @@ def test_pipeline_end_to_end(corpus, entropy_card, tmp_path, monkeypatch, one_th
     (ev / "results.json").write_text(json.dumps(results))
     assert not results["missing"] and len(results["runs"]) == len(p["runs"])
     for row in results["runs"]:
-        assert row["done"] and row["steps"] == row["total_steps"]
+        assert row["done"] and row["steps"] == row["total_steps"] and row["matches_plan"]
         assert set(row["bpb"]) == {"clean", *evalset.NOISE_KINDS}
         assert all(0 < v < 20 for v in row["bpb"].values()), row["bpb"]
         assert set(row["bpb_by_script"]["clean"]) == set(TEXTS)

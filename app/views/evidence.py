@@ -133,7 +133,7 @@ def runs_table(results: dict) -> list[dict]:
             "inference FLOPs/byte": r["inference_flops_per_byte"],
             "inference FLOPs/byte incl. entropy model": r["inference_flops_per_byte_with_entropy"],
             "bytes per patch or token": r["bytes_per_unit_measured"], "steps": r["steps"],
-            "bpb clean": r["bpb"]["clean"],
+            "bpb clean": r["bpb"]["clean"], "as planned": r.get("matches_plan", True),
             **{f"bpb {k}": v for k, v in r["bpb"].items() if k != "clean"},
         })
     return rows

@@ -8,7 +8,8 @@ spent training FLOPs, inference FLOPs per byte with and without the entropy mode
 patch or token (planned on the training split, measured on the evaluation set), and bits per
 byte clean, per noise kind and per script. Each run's `log.jsonl` and `config.json` are copied to
 `<out folder>/runs/<name>/` (weights stay out of the repository). Runs not yet evaluated are
-listed under `missing`.
+listed under `missing`; a row whose run was trained from another version of its plan entry says
+so (`matches_plan: false`).
 
 >>> row({"name": "r", "train_flops": 30.0, "total_steps": 3, "inference_flops_per_byte": 1.0,
 ...      "inference_flops_per_byte_with_entropy": 2.0, "bytes_per_unit": 4.0}, {"steps": 2, "done": False,
@@ -51,7 +52,10 @@ def collect(plan: dict, runs_dir: Path, out: Path) -> dict:
             missing.append(spec["name"])
             continue
         summary = json.loads((run / "config.json").read_text())
-        rows.append(row(spec, json.loads((run / "results.json").read_text()), summary))
+        # the row describes the run as it was trained (its own copy of the plan's entry); a plan
+        # regenerated since (new thresholds, a new LR) is flagged, never silently mixed in
+        rows.append({**row(summary["run"], json.loads((run / "results.json").read_text()), summary),
+                     "matches_plan": summary["run"] == spec})
         logs = out.parent / "runs" / spec["name"]
         logs.mkdir(parents=True, exist_ok=True)
         for f in ("log.jsonl", "config.json", "results.json"):
