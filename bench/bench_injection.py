@@ -100,7 +100,7 @@ def main() -> None:
     out = {"cases": len(todo), "failures": failures, "errors": errors, "seconds": round(time.time() - t0, 1),
            "limit": args.limit, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
     Path(args.out).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
-    print(json.dumps({k: (len(v) if isinstance(v, list) else v) for k, v in out.items()}))
+    print(json.dumps({k: (len(v) if k in ("failures", "errors") else v) for k, v in out.items()}))
 
 
 if __name__ == "__main__":

@@ -91,3 +91,31 @@ def test_the_score_cache_is_bounded_so_memory_stays_flat(monkeypatch, fresh_cach
         caching.scores(_text(i, 100_000), False, "onnx", None)
     growth = _rss_mb() - before
     assert growth < 40, f"RSS grew {growth:.0f} MB over 40 distinct inputs after warm-up"
+
+
+def test_a_page_says_when_it_waits(monkeypatch):
+    """While another visitor holds the pool's slot, a page's model turn shows 'Waiting ... 1 ahead', then goes on."""
+    from streamlit.testing.v1 import AppTest
+
+    shown: list[int] = []
+    real = turns.waiting_text
+    monkeypatch.setattr(turns, "waiting_text", lambda ahead: (shown.append(ahead), real(ahead))[1])
+
+    def page():
+        import streamlit as st
+
+        from app.turns import model_turn
+
+        with model_turn():
+            st.write("model work done")
+
+    held = POOL.enqueue("another visitor")
+    assert held.granted
+    timer = threading.Timer(1.5, POOL.release, args=("another visitor",))
+    timer.start()
+    at = AppTest.from_function(page, default_timeout=30).run()
+    timer.join()
+    assert not at.exception
+    assert shown and shown[0] == 1, shown
+    assert at.markdown[0].value == "model work done"
+    assert not at.get("alert"), "the waiting note is cleared once the turn comes"
