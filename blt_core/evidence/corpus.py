@@ -33,13 +33,33 @@ def documents(data: Path, split: str) -> list[np.ndarray]:
     return [raw[a:b] for a, b in zip(starts[:-1], starts[1:])]
 
 
-def sample_documents(data: Path, *, max_bytes: int, seed: int = 0, split: str = "train") -> list[np.ndarray]:
-    """Whole documents in a seeded random order until at least `max_bytes` bytes (or all of them)."""
+def is_text(doc: np.ndarray) -> bool:
+    """Valid UTF-8 with no NUL byte: prose, code and tables, not the split's binaries or random bytes.
+
+    >>> is_text(np.frombuffer("naïve code()".encode(), np.uint8)), is_text(np.frombuffer(b"ELF\\x00\\xff", np.uint8))
+    (True, False)
+    """
+    raw = bytes(doc)
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def sample_documents(data: Path, *, max_bytes: int, seed: int = 0, split: str = "train",
+                     text_only: bool = False) -> list[np.ndarray]:
+    """Whole documents in a seeded random order until at least `max_bytes` bytes (or all of them);
+    with `text_only`, only documents that `is_text`."""
     docs = documents(data, split)
     out, total = [], 0
     for i in np.random.default_rng(seed).permutation(len(docs)):
         if total >= max_bytes:
             break
+        if text_only and not is_text(docs[i]):
+            continue
         out.append(docs[i])
         total += len(docs[i])
     return out
