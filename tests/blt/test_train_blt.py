@@ -67,7 +67,7 @@ def test_train_resume_and_finalize(tmp_path):
     (assets / "eval" / "heldout_eval.jsonl").write_text(json.dumps({"lang": "en", "script": "Latin", "text": "hello"}) + "\n")
     card = finalize(out, assets, entropy_card=assets / "entropy_model.json")
     assert set(card.files) == {"safetensors", "entropy_safetensors", "onnx_entropy_step", "onnx_local_step",
-                               "onnx_global_step"}
+                               "onnx_global_step", "onnx_prefill", "onnx_entropy_prefill"}
     heldout = card.data["heldout"]
     assert heldout["by_lang"]["en"]["bytes"] == 5 and card.data["training"]["steps"] == 6
     assert heldout["bits_per_byte"] > 0 and heldout["entropy_model_bits_per_byte"] > 0
