@@ -21,6 +21,8 @@ TEXT_FUNCTIONS = {
     "tokenize": lambda t: blt_core.tokenize(t, tokenizer="gpt2"),
     "count_tokens": lambda t: blt_core.count_tokens(t, tokenizer="gpt2"),
     "noise_report": lambda t: blt_core.noise_report(t, count_tokens=len, count_patches=len),
+    "generate": lambda t: blt_core.generate(t, max_bytes=1),
+    "generate_stream": lambda t: next(iter(blt_core.generate_stream(t, max_bytes=1))),
 }
 
 

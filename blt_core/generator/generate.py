@@ -30,6 +30,7 @@ from typing import Iterator
 from blt_core.flops import generator_patch_flops
 from blt_core.generator.config import BLTConfig
 from blt_core.generator.decoding import ByteEvent, Trace, decode
+from blt_core.bytes_codec import to_bytes
 from blt_core.backends import load_card_weights, resolve_backend, torch_device
 from blt_core.checkpoints import ASSETS, Card, WeightsError
 from blt_core.results import Generation
@@ -115,10 +116,8 @@ def _prompt_bytes(prompt: str | bytes) -> bytes:
     ...
     ValueError: the prompt is 3,000 bytes; prompts are capped at 2,048 bytes (MAX_PROMPT_BYTES): shorten it
     """
-    if isinstance(prompt, str):
-        data = prompt.encode("utf-8", errors="surrogateescape")
-    elif isinstance(prompt, (bytes, bytearray, memoryview)):
-        data = bytes(prompt)
+    if isinstance(prompt, (str, bytes, bytearray, memoryview)):
+        data = to_bytes(prompt)  # the library's one coercion: its message for a lone surrogate
     else:
         raise TypeError(f"prompt must be str or bytes, got {type(prompt).__name__}")
     if len(data) > MAX_PROMPT_BYTES:
