@@ -1,17 +1,21 @@
 """Run the plan's runs side by side, one GPU each, resumably: train, then evaluate, skipping finished runs.
 
-    python -m blt_core.evidence.launch --gpus 8 --roles lr_sweep          # first the LR sweep
+    python -m blt_core.evidence.launch --gpus 2 --per-gpu 5 --sweep-only    # first the LR sweep
     python -m blt_core.evidence.plan --tokens data/evidence/bpe_4096/tokens.json --lr-from runs/evidence
-    python -m blt_core.evidence.launch --gpus 8 --roles main seed --deadline-seconds 540
+    python -m blt_core.evidence.launch --gpus 2 --per-gpu 6                 # then everything else
 
-Runs go longest first to the least-loaded GPU (by the plan's estimated seconds). Each training call
-stops after --budget-seconds and saves `ckpt.pt`; calling the launcher again continues every
-unfinished run and evaluates it once its steps are done. No new call starts after
---deadline-seconds, so a session can end on time.
+Runs go longest first to the least-loaded lane (by the plan's estimated seconds); a GPU has
+--per-gpu lanes, because one of these small models leaves an H200 mostly idle (a BLT run at 6e14
+FLOPs reached about 1.5e13 FLOP/s alone, launch-bound), so several side by side finish sooner
+than one after another. Each training call stops after --budget-seconds and saves `ckpt.pt`;
+calling the launcher again continues every unfinished run and evaluates it once its steps are
+done. No new call starts after --deadline-seconds, so a session can end on time.
 
 >>> runs = [{"name": n, "estimated_seconds": s} for n, s in (("a", 30), ("b", 100), ("c", 60), ("d", 40))]
 >>> assign(runs, 2)
 [['b', 'a'], ['c', 'd']]
+>>> [gpu_of(lane, gpus=2) for lane in range(4)]
+[0, 1, 0, 1]
 """
 
 from __future__ import annotations
@@ -37,6 +41,26 @@ def assign(runs: list[dict], n_gpus: int) -> list[list[str]]:
     return queues
 
 
+def gpu_of(lane: int, *, gpus: int) -> int:
+    """The GPU a lane runs on, round robin: `assign` fills lanes longest run first, so the longest
+    runs land on different GPUs."""
+    return lane % gpus
+
+
+def sweep_runs(plan: dict) -> list[dict]:
+    """The runs `plan.best_lrs` reads: the smallest budget, first seed, each family's sweep architecture.
+
+    >>> plan = {"rules": {"budgets": [1, 2], "seeds": [0, 1]}, "sweep_archs": {"bpe": "bpe"}, "runs": [
+    ...     {"name": "a", "budget_flops": 1, "seed": 0, "arch": "bpe", "family": "bpe"},
+    ...     {"name": "b", "budget_flops": 2, "seed": 0, "arch": "bpe", "family": "bpe"}]}
+    >>> [r["name"] for r in sweep_runs(plan)]
+    ['a']
+    """
+    rules = plan["rules"]
+    return [r for r in plan["runs"] if r["budget_flops"] == rules["budgets"][0] and r["seed"] == rules["seeds"][0]
+            and r["arch"] == plan["sweep_archs"][r["family"]]]
+
+
 def _status(out: Path) -> str:
     """"evaluated", "trained" (steps done, not evaluated) or "todo"."""
     if (out / "results.json").is_file():
@@ -46,7 +70,8 @@ def _status(out: Path) -> str:
 
 
 def _worker(gpu: int, names: list[str], a: argparse.Namespace, t0: float) -> None:
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": str(gpu)}
+    # each process compiles with a few threads, so many lanes do not fight over the host's cores
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": str(gpu), "TORCHINDUCTOR_COMPILE_THREADS": "4"}
     for name in names:
         out = Path(a.runs) / name
         if _status(out) == "todo" and time.time() - t0 < a.deadline_seconds:
@@ -63,6 +88,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--plan", default="assets/evidence/plan.json")
     p.add_argument("--gpus", type=int, default=1)
+    p.add_argument("--per-gpu", type=int, default=1, help="runs side by side on each GPU")
+    p.add_argument("--sweep-only", action="store_true", help="only the runs the LR choice reads (plan.best_lrs)")
     p.add_argument("--roles", nargs="+", default=["lr_sweep", "seed", "main"])
     p.add_argument("--runs", default="runs/evidence")
     p.add_argument("--data", default="data/corpus")
@@ -73,14 +100,17 @@ def main(argv=None) -> None:
     p.add_argument("--no-compile", dest="compile", action="store_false")
     p.add_argument("--dry-run", action="store_true", help="print each GPU's queue and stop")
     a = p.parse_args(argv)
-    runs = [r for r in json.loads(Path(a.plan).read_text())["runs"] if r["role"] in a.roles]
-    queues = assign(runs, a.gpus)
-    for gpu, names in enumerate(queues):
-        print(f"gpu {gpu}: {', '.join(f'{n} ({_status(Path(a.runs) / n)})' for n in names)}", flush=True)
+    plan = json.loads(Path(a.plan).read_text())
+    runs = [r for r in (sweep_runs(plan) if a.sweep_only else plan["runs"]) if r["role"] in a.roles]
+    queues = assign(runs, a.gpus * a.per_gpu)
+    for lane, names in enumerate(queues):
+        print(f"gpu {gpu_of(lane, gpus=a.gpus)}: {', '.join(f'{n} ({_status(Path(a.runs) / n)})' for n in names)}",
+              flush=True)
     if a.dry_run:
         return
     t0 = time.time()
-    threads = [threading.Thread(target=_worker, args=(g, names, a, t0)) for g, names in enumerate(queues)]
+    threads = [threading.Thread(target=_worker, args=(gpu_of(lane, gpus=a.gpus), names, a, t0))
+               for lane, names in enumerate(queues)]
     for t in threads:
         t.start()
     for t in threads:
