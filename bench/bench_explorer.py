@@ -6,10 +6,11 @@ Needs Debian's chromium at /usr/bin/chromium and the playwright package; starts 
 Streamlit server. Writes bench/results/explorer.json and prints a table. Medians of --runs.
 
 - drag: the input is uploaded (10 KB and 100 KB of mixed text); the threshold line is swept up and down
-  for 3 s by pointer events dispatched inside the page, one per animation frame (a requestAnimationFrame
-  loop in page.evaluate: no CDP round trip per event, which capped Playwright's mouse at ~11 events/s
-  on this machine); re-patches drawn per second = frames in which the counts or the patch strip
-  actually changed / seconds. Also: all frames rendered per second and the component's render time.
+  for 3 s between the input's lowest and highest entropy (above the highest nothing can re-patch) by
+  pointer events dispatched inside the page, one per animation frame (a requestAnimationFrame loop in
+  page.evaluate: no CDP round trip per event, which capped Playwright's mouse at ~11 events/s on this
+  machine); re-patches drawn per second = frames in which the counts or the patch strip actually
+  changed / seconds. Also: all frames rendered per second and the component's render time.
 - paste: with the page loaded and the model warm, a new 4 KB text is typed into the box and
   applied (Ctrl+Enter); time until the component has drawn patches for those 4,096 bytes.
 - page switch: with Explore open on 4 KB, a click on Compute until its first metric is drawn, and
@@ -68,6 +69,10 @@ DRAG_JS = """([seconds]) => new Promise((done) => {
     new PointerEvent(type, {bubbles: true, clientX: x, clientY: y, pointerId: 7, pointerType: "mouse", isPrimary: true}));
   chart.setPointerCapture = () => {};  // synthetic pointers cannot be captured
   ev("pointerdown", r.top + ui.geom.y(ui.s.threshold));
+  // the sweep spans the input's entropies, lowest to highest: above the highest no patch can change
+  let eMin = Infinity, eMax = -Infinity;
+  for (const x of ui.p.e) { if (x < eMin) eMin = x; if (x > eMax) eMax = x; }
+  const yTop = r.top + ui.geom.y(Math.min(eMax, ui.view.ceiling)), yBottom = r.top + ui.geom.y(Math.max(eMin, 0));
   const f0 = S.frames, c0 = S.changed || 0, ms0 = S.renderMs || 0, t0 = performance.now();
   let k = 0;
   const step = () => {
@@ -77,7 +82,7 @@ DRAG_JS = """([seconds]) => new Promise((done) => {
       done({frames: S.frames - f0, changed: (S.changed || 0) - c0, renderMs: (S.renderMs || 0) - ms0, ms: t, events: k});
       return;
     }
-    ev("pointermove", r.top + 20 + Math.abs(((k++ * 0.03) % 2) - 1) * (r.height - 50));  // a triangle wave
+    ev("pointermove", yTop + Math.abs(((k++ * 0.03) % 2) - 1) * (yBottom - yTop));  // a triangle wave
     requestAnimationFrame(step);
   };
   requestAnimationFrame(step);

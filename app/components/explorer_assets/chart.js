@@ -9,14 +9,21 @@ const BLT_PAD = { l: 44, r: 10, t: 22, b: 26 };  // the top margin holds the cha
 
 function bltCanvas(canvas, cssW, cssH) {
   const dpr = window.devicePixelRatio || 1;
-  if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
-    canvas.width = Math.round(cssW * dpr); canvas.height = Math.round(cssH * dpr);
-    canvas.style.height = cssH + "px";
-  }
   const ctx = canvas.getContext("2d");
+  if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
+    canvas.width = Math.round(cssW * dpr); canvas.height = Math.round(cssH * dpr);  // resets the context's state
+    canvas.style.height = cssH + "px";
+    ctx.bltFont = null;
+  }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, cssW, cssH);
   return ctx;
+}
+
+// Setting a canvas font makes Chromium resolve it against the page's style, recalculating that style
+// first when a DOM write has left it dirty (a forced style recalc per frame): set it only when it changes.
+function bltFont(ctx, font) {
+  if (ctx.bltFont !== font) { ctx.font = font; ctx.bltFont = font; }
 }
 
 // Geometry of the entropy chart: byte <-> x, value (nats) <-> y.
@@ -38,7 +45,7 @@ function bltChartLayer(s, g, memo) {
   if (memo.layer && memo.layerKey === key && memo.layerE === s.e) return memo.layer;
   const layer = memo.layer || document.createElement("canvas");
   const ctx = bltCanvas(layer, s.w, s.h);
-  ctx.font = "11px sans-serif"; ctx.fillStyle = s.fg; ctx.strokeStyle = BLT_INK.grid; ctx.lineWidth = 1;
+  bltFont(ctx, "11px sans-serif"); ctx.fillStyle = s.fg; ctx.strokeStyle = BLT_INK.grid; ctx.lineWidth = 1;
   const top = s.ymax * s.unitScale;
   for (let v = 0; v <= top; v += top > 6 ? 2 : 1) {  // grid and y labels in the chosen unit
     const y = g.y(v / s.unitScale);
@@ -78,7 +85,7 @@ function bltDrawChart(canvas, s) {
     ctx.beginPath(); ctx.moveTo(BLT_PAD.l, y); ctx.lineTo(s.w - BLT_PAD.r, y); ctx.stroke(); ctx.setLineDash([]);
     ctx.fillStyle = BLT_INK.theta;
     ctx.fillRect(s.w - BLT_PAD.r - 14, y - 7, 14, 14);  // the handle
-    ctx.font = "bold 12px sans-serif";
+    bltFont(ctx, "bold 12px sans-serif");
     const label = `θ = ${(s.theta * s.unitScale).toFixed(3)} ${s.unit} (drag)`;
     if (s.bg) {  // a backdrop in the page colour keeps the label readable over the curve
       ctx.globalAlpha = 0.8; ctx.fillStyle = s.bg;
@@ -138,7 +145,7 @@ function bltDrawHistogram(canvas, s) {
     const bh = (counts[L] / top) * ph;
     ctx.fillRect(BLT_PAD.l + (L - 1) * bw + 1, BLT_PAD.t + ph - bh, Math.max(1, bw - 2), bh);
   }
-  ctx.fillStyle = s.fg; ctx.font = "11px sans-serif";
+  ctx.fillStyle = s.fg; bltFont(ctx, "11px sans-serif");
   const every = Math.ceil(bins / 16);
   for (let L = 1; L <= bins; L += every)
     ctx.fillText(L === cap ? `≥${cap}` : String(L), BLT_PAD.l + (L - 0.5) * bw - 4, s.h - 12);

@@ -4,11 +4,12 @@
 
 function bltPatchEnd(starts, i, n) { return i + 1 < starts.length ? starts[i + 1] : n; }
 
-function bltColourOf(ui) {
-  const p = ui.p, st = ui.starts, cols = ui.view.colours, vmax = ui.view.colour_max;
+// Patch i -> its step in the colour table (by its mean entropy).
+function bltColourIndex(ui) {
+  const p = ui.p, st = ui.starts, steps = ui.view.colours.length, vmax = ui.view.colour_max;
   return (i) => {
     const s = st[i], e = bltPatchEnd(st, i, p.n), mean = (p.cum[e] - p.cum[s]) / Math.max(1, e - s);
-    return cols[Math.min(cols.length - 1, Math.max(0, Math.round((mean / vmax) * (cols.length - 1))))];
+    return Math.min(steps - 1, Math.max(0, Math.round((mean / vmax) * (steps - 1))));
   };
 }
 
@@ -28,13 +29,10 @@ function bltStripUnchanged(ui, lo, hi) {
   return same;
 }
 
+// Canvases first, DOM writes after: a canvas draw never waits for a style recalculation that an
+// earlier write in the same frame would have made due.
 function bltRenderAll(ui, $, scale) {
   const p = ui.p, st = ui.starts, n = p.n, unit = ui.view.unit, size = ui.size, fg = ui.fg;
-  const mean = st.length ? n / st.length : 0;
-  const counts = `${st.length.toLocaleString()} patches · mean ${mean.toFixed(2)} bytes per patch · ` +
-    `${n.toLocaleString()} bytes · mode ${ui.s.mode}`;
-  let changed = counts !== ui.countsText;  // what the user sees change: the counts or the strip
-  if (changed) { $("counts").textContent = counts; ui.countsText = counts; }
   // the window, widened to whole clusters so no character is cut at its edges
   const cl = p.clusters;
   const c0 = Math.max(0, bltUpperBound(cl.start, ui.lo) - 1);
@@ -43,20 +41,11 @@ function bltRenderAll(ui, $, scale) {
   const uses = ui.s.mode === "entropy" || ui.s.mode === "combined";
   ui.geom = bltDrawChart($("chart"), { w: size.chart, h: 220, lo, hi, e: p.e, surprisal: p.surprisal, starts: st,
     theta: uses ? ui.s.threshold : null, unitScale: scale, unit, ymax: ui.view.ceiling, fg, bg: ui.bg, memo: ui });
-  $("chart").setAttribute("aria-valuenow", String(ui.s.threshold));
-  $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
   const ovKey = [lo, hi, size.overview, ui.view.ceiling].join();
   if (ui.ovKey !== ovKey || ui.ovE !== p.e) {  // a drag of θ leaves the overview as it is
     bltDrawOverview($("overview"), { w: size.overview, h: 34, e: p.e, lo, hi, ymax: ui.view.ceiling, cache: ui });
     ui.ovKey = ovKey; ui.ovE = p.e;
   }
-  const caption = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
-    `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%). Drag the blue window above, or use ◀ ▶` : "No bytes";
-  if (caption !== ui.captionText) { $("caption").textContent = caption; ui.captionText = caption; }  // no relayout per frame
-  if (!ui.strip || ui.strip.clusters !== cl || ui.strip.c0 !== c0 || ui.strip.c1 !== c1) {
-    ui.strip = bltBuildStrip($("strip"), cl, c0, c1); ui.strip.clusters = cl; ui.stripKey = null;
-  }
-  if (!bltStripUnchanged(ui, lo, hi)) { bltPaintStripSoon(ui); changed = true; }
   if (ui.histFor !== st) {
     const lengths = bltHistCounts(st, n), last = ui.histCounts;
     if (!last || last.some((c, L) => c !== lengths[L])) {  // redraw only when some length's count moved
@@ -64,6 +53,24 @@ function bltRenderAll(ui, $, scale) {
     }
     ui.histFor = st;
   }
+  const mean = st.length ? n / st.length : 0;
+  const counts = `${st.length.toLocaleString()} patches · mean ${mean.toFixed(2)} bytes per patch · ` +
+    `${n.toLocaleString()} bytes · mode ${ui.s.mode}`;
+  let changed = counts !== ui.countsText;  // what the user sees change: the counts or the strip
+  if (changed) { $("counts").textContent = counts; ui.countsText = counts; }
+  const thetaText = (ui.s.threshold * scale).toFixed(3), slider = $("threshold");
+  if (thetaText !== ui.thetaText) { $("thetaout").textContent = thetaText; ui.thetaText = thetaText; }
+  // the slider follows a drag of the line (and is left alone while it is the one moving)
+  if (Math.abs(Number(slider.value) - ui.s.threshold * scale) > 1e-9) slider.value = String(ui.s.threshold * scale);
+  $("chart").setAttribute("aria-valuenow", String(ui.s.threshold));
+  $("chart").setAttribute("aria-valuetext", `${(ui.s.threshold * scale).toFixed(3)} ${unit}: ${st.length} patches`);
+  const caption = n ? `Showing bytes ${lo.toLocaleString()}–${(hi - 1).toLocaleString()} of ` +
+    `${n.toLocaleString()} (${Math.round((100 * (hi - lo)) / n)}%). Drag the blue window above, or use ◀ ▶` : "No bytes";
+  if (caption !== ui.captionText) { $("caption").textContent = caption; ui.captionText = caption; }  // no relayout per frame
+  if (!ui.strip || ui.strip.clusters !== cl || ui.strip.c0 !== c0 || ui.strip.c1 !== c1) {
+    ui.strip = bltBuildStrip($("strip"), cl, c0, c1); ui.strip.clusters = cl; ui.stripKey = null;
+  }
+  if (!bltStripUnchanged(ui, lo, hi)) { bltPaintStripSoon(ui); changed = true; }
   return changed;
 }
 
@@ -72,11 +79,11 @@ function bltRenderAll(ui, $, scale) {
 function bltPaintStripSoon(ui) {
   const p = ui.p, strip = ui.strip, rows = strip.painted ? bltVisibleSpans(strip, ui.stripBox) : [0, strip.els.length];
   strip.painted = true;  // a new window is painted whole at once
-  bltPaintStrip(strip, p.clusters, ui.starts, bltColourOf(ui), rows[0], rows[1]);
+  bltPaintStrip(strip, p.clusters, ui.starts, bltColourIndex(ui), ui.view.colours, rows[0], rows[1], ui.view);
   clearTimeout(ui.paintRest);
   if (rows[0] > 0 || rows[1] < strip.els.length)
     ui.paintRest = setTimeout(() => {
-      if (ui.strip === strip && ui.p === p) bltPaintStrip(strip, p.clusters, ui.starts, bltColourOf(ui), 0, strip.els.length);
+      if (ui.strip === strip && ui.p === p) bltPaintStrip(strip, p.clusters, ui.starts, bltColourIndex(ui), ui.view.colours, 0, strip.els.length, ui.view);
     }, 150);
 }
 

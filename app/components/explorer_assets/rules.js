@@ -16,14 +16,6 @@ function bltStartsFromFlags(flags, n) {
   return out;
 }
 
-// Entropy mode compares in float32, as numpy does for a float32 array against a Python float
-// (NEP 50: the float is weak, so it is cast to float32 first). Math.fround is that cast.
-function bltEntropyFlags(e, threshold) {
-  const t = Math.fround(threshold), n = e.length, flags = new Uint8Array(n);
-  for (let k = 0; k < n; k++) flags[k] = e[k] > t ? 1 : 0;
-  return flags;
-}
-
 // Monotonic and combined modes cast to float64 first (patching.py does), so no fround here:
 // a Float32Array element read in JS is already its exact float64 value.
 function bltJumpFlags(e, thetaR) {
@@ -43,8 +35,24 @@ function bltRange(start, stop, step) {
   return out;
 }
 
+// Entropy mode compares in float32, as numpy does for a float32 array against a Python float
+// (NEP 50: the float is weak, so it is cast to float32 first). Math.fround is that cast.
+// One pass, without a flags array: a drag re-patches 100 KB on every frame, so the starts go into
+// a scratch buffer kept between calls and only the patches found are copied out.
+let bltScratch = new Int32Array(0);
+function bltEntropyStarts(e, threshold) {
+  const t = Math.fround(threshold), n = e.length;
+  if (n === 0) return new Int32Array(0);
+  if (bltScratch.length < n) bltScratch = new Int32Array(n);
+  const out = bltScratch;
+  let j = 1;
+  out[0] = 0;  // byte 0 always starts a patch
+  for (let k = 1; k < n; k++) if (e[k] > t) out[j++] = k;
+  return out.slice(0, j);
+}
+
 const BLT_PATCHERS = {
-  entropy: (e, data, o) => bltStartsFromFlags(bltEntropyFlags(e, o.threshold), e.length),
+  entropy: (e, data, o) => bltEntropyStarts(e, o.threshold),
   monotonic: (e, data, o) => bltStartsFromFlags(bltJumpFlags(e, o.theta_r), e.length),
   combined: (e, data, o) => {
     const jump = bltJumpFlags(e, o.theta_r);

@@ -15,12 +15,28 @@ function bltHexList(data, s, e) {
   return out.join(" ");
 }
 
-// Spans for clusters [c0, c1) of the whole input: {root, c0, c1, els, rtl, last}.
+// The strip's colours as classes, one per step of the colour table ([background, text] pairs), in a
+// style element of the component's own: a re-patch then changes a span's class, not its inline style,
+// so nothing is parsed and spans of one colour share one computed style.
+function bltColourSheet(root, colours) {
+  let sheet = root.querySelector("style[data-blt-colours]");
+  if (!sheet) {
+    sheet = document.createElement("style");
+    sheet.dataset.bltColours = "";
+    root.appendChild(sheet);
+  }
+  const hex = /^#[0-9a-fA-F]{3,8}$/;  // the table is the server's palette; anything else is dropped
+  sheet.textContent = colours.map(([bg, fg], i) => hex.test(bg) && hex.test(fg) ?
+    `.blt-patches .blt-c${i} { background: ${bg}; color: ${fg}; }` : "").join("\n");
+}
+
+// Spans for clusters [c0, c1) of the whole input: {root, c0, c1, els, base (class), rtl, last, ps, pe}.
 function bltBuildStrip(root, clusters, c0, c1) {
-  const frag = document.createDocumentFragment(), els = [], rtl = [];
+  const frag = document.createDocumentFragment(), els = [], rtl = [], base = [];
   for (let c = c0; c < c1; c++) {
     const g = document.createElement("span"), text = clusters.text[c];
     g.className = "blt-u " + BLT_CLASS[clusters.kind[c]];
+    base.push(g.className);
     g.textContent = text;
     g.dataset.c = c;
     frag.appendChild(g);
@@ -28,7 +44,8 @@ function bltBuildStrip(root, clusters, c0, c1) {
     els.push(g); rtl.push(BLT_RTL.test(text));
   }
   root.replaceChildren(frag);
-  return { root, c0, c1, els, rtl, last: new Array(els.length).fill(""), tops: null };
+  return { root, c0, c1, els, base, rtl, last: new Array(els.length).fill(""), ps: new Int32Array(els.length).fill(-1),
+           pe: new Int32Array(els.length), view: null, tops: null };
 }
 
 // Spans [j0, j1) whose rows are on screen in the strip's scroll box (plus a row above and below). The
@@ -64,29 +81,31 @@ function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
          `linear-gradient(${dir}, ${bands.join(", ")});color:${fg}`;
 }
 
-// Repaint spans [j0, j1) of the strip for patch starts `starts`: paint-only style changes, written when
-// they differ.
-function bltPaintStrip(strip, clusters, starts, colourOf, j0, j1) {
+// Repaint spans [j0, j1) of the strip for patch starts `starts`, paint-only changes. A span that lies
+// in one patch takes that patch's colour class (colourIndex(i): its step in the colour table) and keeps
+// it while the patch's first and next start stay the same, so a drag touches only the spans whose patch
+// changed; `view` (colours) changing repaints every span. A split span gets an inline gradient instead.
+function bltPaintStrip(strip, clusters, starts, colourIndex, colours, j0, j1, view) {
+  if (strip.view !== view) { strip.view = view; strip.ps.fill(-1); strip.last.fill(""); }
   let pi = Math.max(0, bltUpperBound(starts, clusters.start[strip.c0 + j0]) - 1);
   for (let j = j0; j < j1; j++) {
-    const c = strip.c0 + j, cs = clusters.start[c], ce = clusters.end[c];
+    const c = strip.c0 + j, cs = clusters.start[c], ce = clusters.end[c], el = strip.els[j];
     while (pi + 1 < starts.length && starts[pi + 1] <= cs) pi++;
-    const last = bltUpperBound(starts, ce - 1) - 1, opens = starts[pi] === cs;
-    let style;
-    if (last > pi) {
-      style = bltSplitBackground(cs, ce, starts, pi, colourOf, strip.rtl[j]);
-    } else {
-      const [bg, fg] = colourOf(pi);
-      style = `background:${bg};color:${fg}`;
+    const next = pi + 1 < starts.length ? starts[pi + 1] : -1;
+    if (next === -1 || next >= ce) {  // the whole cluster is in patch pi
+      if (strip.ps[j] === starts[pi] && strip.pe[j] === next) continue;
+      if (strip.last[j]) { el.style.cssText = ""; strip.last[j] = ""; }  // it was split
+      el.className = `${strip.base[j]} blt-c${colourIndex(pi)}${starts[pi] === cs ? " blt-open" : ""}`;
+      strip.ps[j] = starts[pi]; strip.pe[j] = next;
+      continue;
     }
-    const cls = (last > pi ? " blt-split" : "") + (opens ? " blt-open" : "");
-    const key = style + cls;
+    const last = bltUpperBound(starts, ce - 1) - 1, opens = starts[pi] === cs;
+    const style = bltSplitBackground(cs, ce, starts, pi, (i) => colours[colourIndex(i)], strip.rtl[j]);
+    const key = style + (opens ? "|open" : "");
     if (strip.last[j] !== key) {
-      const el = strip.els[j];
       el.style.cssText = style;
-      el.classList.toggle("blt-split", last > pi);
-      el.classList.toggle("blt-open", opens);
-      strip.last[j] = key;
+      el.className = `${strip.base[j]} blt-split${opens ? " blt-open" : ""}`;
+      strip.last[j] = key; strip.ps[j] = -1;
     }
     pi = last;
   }

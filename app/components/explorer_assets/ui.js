@@ -42,7 +42,8 @@ function bltCreateUi(root, component) {
 
   ui.update = (view) => {
     ui.view = view;
-    ui.colours = view.colours;
+    const colours = JSON.stringify(view.colours);
+    if (colours !== ui.coloursKey) { bltColourSheet(root.querySelector(".blt-x"), view.colours); ui.coloursKey = colours; }
     // The server echoes each release in a later rerun; by then the user may have moved on, so an
     // echo of anything this view sent is dropped. Anything else (expander, calibrate, URL) applies.
     const incoming = view.settings, echo = ui.sent.findIndex((x) => bltSame(x, incoming));
@@ -98,7 +99,7 @@ function bltCreateUi(root, component) {
     $("more").textContent = open ? "Less ▴" : "More ▾";
   });
   bltBindControls(ui, $, set, commit, unitScale);
-  bltBindChart(ui, $, set, commit, unitScale);
+  bltBindChart(ui, $, set, commit);
   bltBindOverview(ui, $);
   return ui;
 }
@@ -155,12 +156,20 @@ function bltMoveWindow(ui, delta) {
 }
 
 // Threshold by mouse, touch and keyboard; hover (or tap away from the line) shows a byte's tooltip.
-function bltBindChart(ui, $, set, commit, unitScale) {
+function bltBindChart(ui, $, set, commit) {
   const chart = $("chart");
-  const thetaFromY = (y) => { set("threshold", Math.round(ui.geom.valueAt(y) * 1e4) / 1e4); bltSyncControls(ui, $, unitScale()); };
-  const local = (ev) => { const r = chart.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; };
+  // the frame writes the slider and the number (bltRenderAll): an event only moves the state
+  const thetaFromY = (y) => set("threshold", Math.round(ui.geom.valueAt(y) * 1e4) / 1e4);
+  // a drag reads the chart's box once, at pointerdown: reading it on every move would force a layout
+  // each time a frame has left the page dirty
+  let box = null;
+  const local = (ev) => {
+    const r = ui.dragging === ev.pointerId && box ? box : chart.getBoundingClientRect();
+    return [ev.clientX - r.left, ev.clientY - r.top];
+  };
   chart.addEventListener("pointerdown", (ev) => {
     if (!ui.geom) return;
+    box = chart.getBoundingClientRect();
     const [x, y] = local(ev), near = Math.abs(y - ui.geom.y(ui.s.threshold)) < (ev.pointerType === "touch" ? 28 : 14);
     if (ev.pointerType === "touch" && !near) { bltShowTip(ui, $, x, y); return; }
     ui.dragging = ev.pointerId;
@@ -170,8 +179,10 @@ function bltBindChart(ui, $, set, commit, unitScale) {
   });
   chart.addEventListener("pointermove", (ev) => {
     const [x, y] = local(ev);
-    if (ui.dragging === ev.pointerId) thetaFromY(y);
-    else if (ev.pointerType === "mouse") bltShowTip(ui, $, x, y);
+    if (ui.dragging === ev.pointerId) {
+      thetaFromY(y);
+      ev.stopPropagation();  // the page's own (React) pointer handlers have nothing to do with a drag here
+    } else if (ev.pointerType === "mouse") bltShowTip(ui, $, x, y);
   });
   const release = (ev) => { if (ui.dragging === ev.pointerId) { ui.dragging = null; commit(); } };
   chart.addEventListener("pointerup", release);
@@ -188,7 +199,6 @@ function bltBindChart(ui, $, set, commit, unitScale) {
     if (t === null) return;
     ev.preventDefault();
     set("threshold", Math.round(Math.min(ui.view.ceiling, Math.max(0, t)) * 1e4) / 1e4);
-    bltSyncControls(ui, $, unitScale());
   });
   chart.addEventListener("keyup", (ev) => { if (/^(Arrow|Page|Home|End)/.test(ev.key)) commit(); });
 }
