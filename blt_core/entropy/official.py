@@ -193,13 +193,18 @@ def _read_tensors(files: list[Path], guard: FileGuard, prefix: str | None = None
 
 
 def _load_consolidated(folder: Path, guard: FileGuard) -> tuple["EntropyModelConfig", dict]:
-    import torch
-
     for name in ("params.json", "consolidated.pth"):
         if not os.path.lexists(folder / name):
             raise WeightsError(f"official weights folder {guard.label} lacks {name}")
     params = _read_json(folder / "params.json", guard)
-    with guard.open(folder / "consolidated.pth") as f:
+    return official_config(params), read_consolidated(folder / "consolidated.pth", guard)
+
+
+def read_consolidated(path: Path, guard: FileGuard, *, max_bytes: int = MAX_FILE_BYTES):
+    """The state dict in a consolidated.pth (bare, or under "model"), read without unpickling code."""
+    import torch
+
+    with guard.open(path, max_bytes=max_bytes) as f:
         try:
             state = torch.load(f, map_location="cpu", weights_only=True)  # never unpickle code
         except WeightsError:
@@ -207,9 +212,7 @@ def _load_consolidated(folder: Path, guard: FileGuard) -> tuple["EntropyModelCon
         except Exception as e:  # torch raises many types for foreign or truncated pickles; its first line says why
             why = (str(e).splitlines() or [type(e).__name__])[0]
             raise WeightsError(f"cannot read official weights in {guard.label}: {why}") from None
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]
-    return official_config(params), state
+    return state["model"] if isinstance(state, dict) and isinstance(state.get("model"), dict) else state
 
 
 def _load_blt_entropy(folder: Path, guard: FileGuard) -> tuple["EntropyModelConfig", dict]:
