@@ -2,6 +2,7 @@
 
     python -m blt_core generate --prompt "Once upon a time" --max-bytes 120 --temperature 0.8 --top-k 40
     python -m blt_core generate --prompt "" --json          # starts from BOS alone
+    python -m blt_core generate --prompt "Once" --model /weights/blt-1b   # the released BLT-1B
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _LAYOUT = {"\t": "\t", "\n": "\n"}
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the `generate` subcommand."""
-    p = subparsers.add_parser("generate", help="generate bytes with the small BLT generator")
+    p = subparsers.add_parser("generate", help="generate bytes with the small BLT generator (or a released one)")
     p.add_argument("--prompt", required=True, help="text to continue (UTF-8); may be empty")
     p.add_argument("--max-bytes", type=int, default=200, help="stop after this many new bytes (default 200)")
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
@@ -28,6 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="auto", help="auto (torch on GPU, else ONNX), torch or onnx")
     p.add_argument("--no-cache", action="store_true", help="re-run the full models for every byte (baseline)")
     p.add_argument("--card", default=None, help=argparse.SUPPRESS)  # another generator card (tests)
+    p.add_argument("--model", default=None, metavar="FOLDER",
+                   help="an official BLT folder (facebook/blt-1b or blt-7b: params.json + consolidated.pth, the "
+                        "Hub's config.json + model.safetensors, or transformers-converted); torch only")
     p.add_argument("--json", action="store_true", help="print the whole Generation as JSON")
     p.set_defaults(run=run)
 
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         g = generate(args.prompt, max_bytes=args.max_bytes, temperature=args.temperature, top_k=args.top_k,
-                     seed=args.seed, backend=args.backend, no_cache=args.no_cache, card=args.card)
+                     seed=args.seed, backend=args.backend, no_cache=args.no_cache, card=args.card,
+                     model=args.model)
     except (ValueError, TypeError, OSError) as e:  # WeightsError is a ValueError
         return fail(str(e))
     if args.json:

@@ -13,6 +13,11 @@ Alignment (DESIGN.md): `entropies[k]` is the entropy in nats of the entropy mode
 prediction of byte k of prompt + output, given BOS and bytes 0..k-1; byte k > 0 starts a
 patch when entropies[k] > the card's threshold, byte 0 always does.
 
+Released BLT (facebook/blt-1b, blt-7b): `model=FOLDER` (a path, or the AllowedFolder a page
+chose) runs an official folder's generator instead (blt_core/official_blt: consolidated,
+Hub or transformers-converted layout; torch only; a model the device cannot hold is refused
+before loading) through the same decoding loop.
+
 Weights: the card `assets/blt_generator.json` lists the generator's safetensors, the
 entropy model's safetensors, the three ONNX step graphs and the two ONNX prefill graphs (the
 entropy model's scoring graph and prefill.onnx, which reads its weights from the safetensors),
@@ -34,6 +39,7 @@ from blt_core.bytes_codec import to_bytes
 from blt_core.backends import load_card_weights, resolve_backend, torch_device
 from blt_core.checkpoints import ASSETS, Card, WeightsError
 from blt_core.results import Generation
+from blt_core.weights_dirs import AllowedFolder
 
 DEFAULT_GENERATOR_CARD = ASSETS / "blt_generator.json"
 # the longest prompt one request may give: its prefill is one pass of each model (under 0.5 s on two
@@ -77,6 +83,9 @@ class _Loaded:
             self.new_stepper = lambda no_cache: (NoCacheStepper(blt, ent, device=device) if no_cache
                                                  else TorchStepper(blt, ent, device=device, steps=steps))
 
+    def patch_flops(self, starts: list[int], n_bytes: int) -> list[int]:
+        return generator_patch_flops(self.config, self.entropy_config, starts, n_bytes)
+
 
 def _onnx_prefill(card: Card):
     """The ONNX prompt prefill of a card that lists its graphs (older cards step through prompts)."""
@@ -99,8 +108,14 @@ def _load_cached(card_path: str, backend: str) -> _Loaded:
     return _Loaded(Card.load(card_path), backend)
 
 
-def load_generator(*, card: str | Path | None = None, backend: str = "auto", no_cache: bool = False) -> _Loaded:
-    """The loaded generator for a card and backend; one instance per process (cached)."""
+def load_generator(*, card: str | Path | None = None, backend: str = "auto", no_cache: bool = False,
+                   model: str | Path | AllowedFolder | None = None):
+    """The loaded generator for a card and backend; one instance per process (cached). With
+    `model`, the released BLT in that official folder (official_blt/serve.py)."""
+    if model is not None:
+        from blt_core.official_blt.serve import load_official_generator
+
+        return load_official_generator(model, backend=backend)
     path = str(Path(card) if card is not None else DEFAULT_GENERATOR_CARD)
     if not Path(path).is_file():
         raise WeightsError(f"generator model card not found: {path} (train and finalize the generator first)")
@@ -147,22 +162,23 @@ def _events(gen: _Loaded, data: bytes, *, max_bytes, temperature, top_k, seed, n
 
 def generate_stream(prompt: str | bytes, *, max_bytes: int = 200, temperature: float = 0.0, top_k: int | None = None,
                     seed: int = 0, backend: str = "auto", no_cache: bool = False,
-                    card: str | Path | None = None) -> Iterator[ByteEvent]:
+                    card: str | Path | None = None,
+                    model: str | Path | AllowedFolder | None = None) -> Iterator[ByteEvent]:
     """Yield one ByteEvent per byte as it is decided: first the prompt's bytes, then the output's."""
     _check(max_bytes, temperature, top_k, seed)
     data = _prompt_bytes(prompt)
-    gen = load_generator(card=card, backend=backend, no_cache=no_cache)
+    gen = load_generator(card=card, backend=backend, no_cache=no_cache, model=model)
     yield from _events(gen, data, max_bytes=max_bytes, temperature=temperature, top_k=top_k, seed=seed,
                        no_cache=no_cache)
 
 
 def generate(prompt: str | bytes, *, max_bytes: int = 200, temperature: float = 0.0, top_k: int | None = None,
              seed: int = 0, backend: str = "auto", no_cache: bool = False,
-             card: str | Path | None = None) -> Generation:
+             card: str | Path | None = None, model: str | Path | AllowedFolder | None = None) -> Generation:
     """Continue `prompt` by up to max_bytes bytes (stopping early at EOS); see the module docstring."""
     _check(max_bytes, temperature, top_k, seed)
     data = _prompt_bytes(prompt)
-    gen = load_generator(card=card, backend=backend, no_cache=no_cache)
+    gen = load_generator(card=card, backend=backend, no_cache=no_cache, model=model)
     trace = Trace(len(data))
     t0 = time.perf_counter()
     for e in _events(gen, data, max_bytes=max_bytes, temperature=temperature, top_k=top_k, seed=seed,
@@ -173,7 +189,7 @@ def generate(prompt: str | bytes, *, max_bytes: int = 200, temperature: float = 
     return Generation(
         prompt=data.decode("utf-8", errors="replace"), text=bytes(out).decode("utf-8", errors="replace"),
         generated_bytes=out, patch_starts=starts, entropies=trace.entropies,
-        flops_per_patch=generator_patch_flops(gen.config, gen.entropy_config, starts, len(trace.data)),
+        flops_per_patch=gen.patch_flops(starts, len(trace.data)),
         bytes_per_second=len(out) / seconds if seconds > 0 else 0.0, backend=gen.name, no_cache=no_cache,
         stopped_by="max_bytes" if len(out) >= max_bytes else "eos", global_steps=trace.global_steps,
         local_steps=trace.local_steps,

@@ -21,6 +21,10 @@ from blt_core.constants import OFFICIAL_THRESHOLD, VOCAB_SIZE
 from blt_core.entropy.model import official_ffn_width
 
 
+REQUIRED_ARGS = ("dim_local_encoder", "dim_local_decoder", "dim_global", "n_layers_local_encoder",
+                 "n_layers_local_decoder", "n_layers_global")
+
+
 @dataclass(frozen=True)
 class OfficialBLTConfig:
     vocab_size: int = VOCAB_SIZE  # 256 bytes + BOE, BOS, EOS, BPE delimiter
@@ -66,6 +70,11 @@ class OfficialBLTConfig:
     def max_ngram(self) -> int:
         return max(self.hash_sizes)
 
+    @property
+    def max_patch_length(self) -> int:
+        """0: no maximum (the released models set none; a config that does is refused on load)."""
+        return 0
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -90,6 +99,9 @@ def _unsupported(field: str, value) -> WeightsError:
 
 def from_official_args(args: dict, patcher_args: dict | None = None) -> OfficialBLTConfig:
     """facebookresearch/blt's flat args (params.json's "model", or config.json's "args")."""
+    missing = [k for k in REQUIRED_ARGS if k not in args]
+    if missing:
+        raise WeightsError(f"BLT generator config lacks {', '.join(missing)}")
     checks = {"n_kv_heads": args.get("n_kv_heads") not in (None, args.get("n_heads_local_encoder")),
               "n_kv_heads_global": args.get("n_kv_heads_global") not in (None, args.get("n_heads_global")),
               "cross_attn_encoder": args.get("cross_attn_encoder") is False,
@@ -176,7 +188,8 @@ def from_transformers(config: dict) -> OfficialBLTConfig:
 
 def num_parameters(cfg: OfficialBLTConfig) -> dict[str, int]:
     """Parameter counts (without the entropy model): "total" decides the memory a load needs;
-    "compute" leaves out the embedding tables (lookups, not matmuls), so it says how heavy a step is."""
+    "compute" leaves out the embedding tables (lookups, not matmuls), so it says how heavy a step is;
+    "local" (encoder + decoder, used once per byte) and "global" (once per patch) split it."""
     def block(d: int, ffn: int) -> int:
         return 4 * d * d + 3 * d * ffn + 2 * d
 
@@ -188,4 +201,4 @@ def num_parameters(cfg: OfficialBLTConfig) -> dict[str, int]:
     dec = (cfg.decoder_layers * block(e, cfg.decoder_intermediate_size) + g * e * k + e + e * cfg.vocab_size
            + cross * (cfg.decoder_layers if cfg.cross_attn_all_layers_decoder else 1))
     embeddings = (cfg.vocab_size + cfg.num_hash_tables * cfg.hash_buckets) * e
-    return {"total": enc + glob + dec + embeddings, "compute": enc + glob + dec}
+    return {"total": enc + glob + dec + embeddings, "compute": enc + glob + dec, "local": enc + dec, "global": glob}

@@ -167,7 +167,7 @@ def _entropy_config(folder: Path, layout: str, guard: FileGuard):
     raise WeightsError(f"{guard.name(folder)} lacks params.json (the entropy model's config)")
 
 
-def _entropy_params(c) -> int:
+def entropy_params(c) -> int:
     """An EntropyModel's parameter count from its config (untied embeddings, SwiGLU blocks)."""
     block = 4 * c.hidden_size ** 2 + 3 * c.hidden_size * c.intermediate_size + 2 * c.hidden_size
     return 2 * c.vocab_size * c.hidden_size + c.num_hidden_layers * block + c.hidden_size
@@ -199,13 +199,13 @@ def load_generator_folder(folder: str | Path, *, root: str | Path | None = None,
         raise WeightsError(f"model folder {label} holds no BLT generator; supported: {'; '.join(LAYOUTS.values())}")
     if (name := _missing(folder, layout)) is not None:
         raise WeightsError(f"{layout} BLT folder {label} lacks {name}")
-    cfg = read_config(folder, layout, guard)
     ent_folder, ent_label = _entropy_folder(folder, layout, label)
+    cfg = read_config(folder, layout, guard)
     guard.check(ent_folder)
     ent_config = _entropy_config(ent_folder, layout, guard)
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
     params = num_parameters(cfg)
-    extra = _entropy_params(ent_config)
+    extra = entropy_params(ent_config)
     check_memory({"total": params["total"] + extra, "compute": params["compute"] + extra}, device=device,
                  bytes_per_param=dtype.itemsize, available=available_bytes(device) if available is None else available,
                  label=label)

@@ -6,6 +6,7 @@ as the released `cross_attn_all_layers_decoder` says) each byte cross-attends to
 of one patch: the last patch complete at that byte (patch_layout.decoder_ids). Then a norm and
 the output projection over the 260 ids.
 
+>>> from blt_core.nn import rope_tables
 >>> from blt_core.official_blt.config import OfficialBLTConfig
 >>> cfg = OfficialBLTConfig(encoder_hidden_size=8, decoder_hidden_size=8, decoder_heads=2, decoder_layers=2,
 ...                         decoder_intermediate_size=16, cross_attn_heads=2, global_hidden_size=12)
@@ -20,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.nn import Block, RMSNorm, rope_tables  # noqa: F401  (rope_tables: the doctest)
+from blt_core.nn import Block, RMSNorm
 from blt_core.official_blt.config import OfficialBLTConfig
 from blt_core.official_blt.layers import CrossAttention
 

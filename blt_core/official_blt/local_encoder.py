@@ -7,6 +7,7 @@ bytes then refines it, after the last layer only (the released `cross_attn_all_l
 is false) or after every layer, carrying the queries from layer to layer as
 facebookresearch/blt does. The k outputs side by side are the patch's global input (k*C wide).
 
+>>> from blt_core.nn import rope_tables
 >>> from blt_core.official_blt.config import OfficialBLTConfig
 >>> cfg = OfficialBLTConfig(encoder_hidden_size=8, encoder_heads=2, encoder_intermediate_size=16,
 ...                         decoder_hidden_size=8, cross_attn_heads=2)
@@ -21,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.nn import Block, rope_tables  # noqa: F401  (rope_tables: the doctest)
+from blt_core.nn import Block
 from blt_core.official_blt.config import OfficialBLTConfig
 from blt_core.official_blt.layers import CrossAttention
 

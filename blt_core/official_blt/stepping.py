@@ -24,7 +24,7 @@ import torch
 
 from blt_core.generator.steps import EntropyStep, entropy_cache_shapes
 from blt_core.generator.decoding import write_slots
-from blt_core.nn import rope_for_positions, slot_valid
+from blt_core.nn import rope_for_positions
 from blt_core.official_blt.hashing import last_hash_ids
 from blt_core.official_blt.model import OfficialBLT
 from blt_core.patching import exceeds
