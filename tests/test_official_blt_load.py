@@ -65,20 +65,22 @@ def test_seven_b_needs_a_gpu():
     check_memory(one_b, device="cpu", bytes_per_param=4, available=1 << 40, label="blt-1b")  # enough RAM: fine
 
 
+def _generator_json(folder, name: str, wrap: str):
+    """A folder holding only a generator's config file (`wrap`: "model" in params.json, "args" in config.json)."""
+    folder.mkdir()
+    args = {"dim_global": 64, "n_layers_global": 2, "dim_local_encoder": 32}  # enough to be told a generator
+    (folder / name).write_text(json.dumps({wrap: args}))
+    return folder
+
+
 def test_messages_name_the_layout(folder, tmp_path):
-    consolidated = tmp_path / "consolidated"
-    consolidated.mkdir()
-    (consolidated / "params.json").write_text(json.dumps({"model": {"dim_global": 64, "n_layers_global": 2,
-                                                                    "dim_local_encoder": 32}}))
+    consolidated = _generator_json(tmp_path / "consolidated", "params.json", "model")
     with pytest.raises(WeightsError, match=r"consolidated BLT folder .* lacks consolidated\.pth"):
         load_generator_folder(consolidated)
     (consolidated / "consolidated.pth").write_bytes(b"")
     with pytest.raises(WeightsError, match=r"consolidated BLT folder .* lacks entropy_model/"):
         load_generator_folder(consolidated)
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    (hub / "config.json").write_text(json.dumps({"args": {"dim_global": 64, "n_layers_global": 2,
-                                                          "dim_local_encoder": 32}}))
+    hub = _generator_json(tmp_path / "hub", "config.json", "args")
     with pytest.raises(WeightsError, match=r"hub BLT folder .* lacks entropy_model/"):
         load_generator_folder(hub)
     (hub / "entropy_model").mkdir()

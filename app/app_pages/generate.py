@@ -17,7 +17,9 @@ MAX_OUT = 1000  # the Max bytes slider's top: with the prompt cap, one run's wor
 
 state.heading("Generate")
 unit = state.unit_control()
-if not blt_core.DEFAULT_GENERATOR_CARD.exists():
+official = state.official_weights_choice()  # an allowed folder holding the released BLT, or None
+st.caption(gv.generator_caption(official.name if official else None))
+if official is None and not blt_core.DEFAULT_GENERATOR_CARD.exists():
     st.warning(f"No trained generator was found ({blt_core.DEFAULT_GENERATOR_CARD.name} is missing from "
                "assets/), so this page cannot generate. The other pages use the trained entropy model.")
     st.stop()
@@ -53,7 +55,7 @@ def show(res: dict, *, live: bool = False) -> None:
     data = bytes(tr.data)
     shown = data[:gv.complete_prefix_len(data)]
     starts = [s for s in tr.patch_starts if s < len(shown)] or [0]
-    flops = blt_core.flops.generator_patch_flops(res["config"], res["entropy_config"], tr.patch_starts, len(data)) if data else []
+    flops = res["patch_flops"](tr.patch_starts, len(data)) if data else []
     out_bytes = len(tr.output)
     if live:  # while the loop runs: output bytes so far against Max bytes
         progress_box.progress(min(out_bytes / res["max_bytes"], 1.0), text=f"{out_bytes:,} / {res['max_bytes']:,} bytes")
@@ -76,15 +78,15 @@ def show(res: dict, *, live: bool = False) -> None:
 
 if go_clicked:
     try:
-        gen = blt_core.load_generator(backend=backend)
-        res = {"trace": blt_core.GenerationTrace(prompt_bytes), "seconds": 0.0, "config": gen.config,
-               "entropy_config": gen.entropy_config, "threshold": gen.config.patch_threshold, "status": "running",
-               "max_bytes": int(max_bytes)}
+        gen = blt_core.load_generator(backend=backend, model=official)
+        res = {"trace": blt_core.GenerationTrace(prompt_bytes), "seconds": 0.0, "patch_flops": gen.patch_flops,
+               "threshold": gen.config.patch_threshold, "status": "running", "max_bytes": int(max_bytes)}
         st.session_state["gen_result"] = res
         t0 = last = time.perf_counter()
         with turns.model_turn() as turn:  # one fair-pool turn per model call: other visitors' work goes between
             for ev in blt_core.generate_stream(prompt, max_bytes=int(max_bytes), temperature=float(temperature),
-                                               top_k=int(top_k) or None, seed=int(seed), backend=backend):
+                                               top_k=int(top_k) or None, seed=int(seed), backend=backend,
+                                               model=official):
                 res["trace"].add(ev)
                 res["seconds"] = time.perf_counter() - t0
                 if res["seconds"] and time.perf_counter() - last > REFRESH_S:
@@ -94,6 +96,11 @@ if go_clicked:
         res["status"] = "done"
     except (ValueError, blt_core.WeightsError) as e:
         st.error(str(e))
+        st.stop()
+    except Exception as e:  # an official folder's unexpected errors may carry server paths: only the type
+        if official is None:
+            raise
+        st.error(f"The official generator failed ({type(e).__name__}).")
         st.stop()
 res = st.session_state.get("gen_result")
 if res:

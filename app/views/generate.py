@@ -28,6 +28,18 @@ def prompt_caption(n_bytes: int, cap: int, max_out: int) -> str:
             "Stop interrupts a run and keeps what was written.")
 
 
+def generator_caption(official_name: str | None) -> str:
+    """Which generator the page runs: the shipped one, or the official weights chosen in the sidebar.
+
+    >>> generator_caption("blt-1b")
+    'Generator: official weights blt-1b (the released BLT architecture, on PyTorch). A model larger than this server can hold is refused before loading.'
+    """
+    if official_name is None:
+        return "Generator: the shipped small BLT. Official weights chosen in the sidebar are used when they hold a generator."
+    return (f"Generator: official weights {official_name} (the released BLT architecture, on PyTorch). "
+            "A model larger than this server can hold is refused before loading.")
+
+
 def prompt_over_cap(n_bytes: int, cap: int) -> str:
     """The page's error for a prompt past the cap (the library says the same in its ValueError).
 
