@@ -10,8 +10,9 @@ from blt_core import (PERTURBATIONS, TOKENIZERS, byte_patch_starts, noise_report
                       static_patch_starts)
 
 from app import caching, state
-from app.components.window import windowed_chart
-from app.views import charts, lanes as lanes_view, window as window_view
+from app.components.window import window_chart
+from app.views import lanes as lanes_view
+from app.views.window_data import lanes_blob
 from app.views.glyphs import visible
 from app.views.units import fmt_entropy, to_unit
 
@@ -53,9 +54,9 @@ for t in toks:
 blt_name = f"BLT ({blt.mode})"
 st.caption(f"BLT lane: {_blt_settings(blt, state.unit())}, mean patch {blt.mean_patch_length:.2f} bytes (set on "
            "Explore). Red outline: a token that splits a character.")
-lo, hi = windowed_chart(n, key="lanes", widths=lanes_view.LANE_WIDTHS, default_width=lanes_view.LANE_WIDTH,
-                        chart=lambda lo, hi: lanes_view.lanes_figure(data, lanes, lo=lo, hi=hi, marks=marks),
-                        overview=(np.arange(n), to_unit(scores.entropies, state.unit()), f"entropy ({state.unit()})"))
+window_chart(lanes_blob(data, lanes, marks=marks, widths=lanes_view.LANE_WIDTHS, default_width=lanes_view.LANE_WIDTH,
+                        overview=(np.arange(n), to_unit(scores.entropies, state.unit()), f"entropy ({state.unit()})")),
+             key="lanes")
 st.dataframe(lanes_view.lane_rows(data, lanes, reference=blt_name), hide_index=True)
 st.caption(lanes_view.WHY_THEY_DIFFER)
 
@@ -98,7 +99,7 @@ ns = state.score_or_stop(noisy, opts) if noisy else None
 if ns is not None:
     nb = blt_core.patch_scores(ns, **popts)
     nl = {f"BLT ({blt.mode})": nb.patch_starts, TOKENIZER_LABELS[tok0]: caching.segmentation(noisy, tok0).token_byte_starts}
-    nlo, nhi = window_view.window_bounds(len(noisy), start=lo, width=hi - lo)  # the window above, as far as it fits
-    st.plotly_chart(lanes_view.lanes_figure(noisy, nl, lo=nlo, hi=nhi), config=charts.png_config("blt-noise-lanes"),
-                    key="noise_lanes")
-    st.caption(f"Perturbed text: {window_view.window_caption(nlo, nhi, len(noisy))} (the window chosen above)")
+    st.markdown("**Perturbed text, segmented** (a window of its own)")
+    window_chart(lanes_blob(noisy, nl, widths=lanes_view.LANE_WIDTHS, default_width=lanes_view.LANE_WIDTH,
+                            overview=(np.arange(len(noisy)), to_unit(ns.entropies, state.unit()), f"entropy ({state.unit()})")),
+                 key="noise_lanes")

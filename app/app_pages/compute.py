@@ -8,8 +8,9 @@ import blt_core
 from blt_core import flops
 
 from app import caching, state
-from app.components.window import windowed_chart
+from app.components.window import window_chart
 from app.views import compute
+from app.views.window_data import flops_blob
 from app.views.units import fmt_entropy
 
 opts, inp, scores = state.open_page("Compute")
@@ -38,23 +39,8 @@ m[2].metric("BLT FLOPs / byte", compute.fmt(cmp.blt_flops_per_byte))
 # a saving reads green and a cost red, with no arrow (an up arrow for a saving misleads)
 m[3].metric(f"{bpe_name} FLOPs / byte", compute.fmt(cmp.bpe_flops_per_byte), delta=compute.share_badge(cmp),
             delta_color="normal" if cmp.blt_to_bpe <= 1 else "inverse", delta_arrow="off")
-labels = [f"({L} bytes)" for L in a.patch_lengths.tolist()]
-starts = a.patch_starts
-
-
-def _patches_note(lo: int, hi: int) -> str:
-    first, last = compute.patch_range(starts, lo, hi)
-    return f" Patches {first:,}–{last - 1:,} of {cmp.n_patches:,}" + \
-        (f" (the first {compute.MAX_BARS} of this window)." if last - first == compute.MAX_BARS else ".")
-
-
-def _flops_chart(lo: int, hi: int):
-    first, last = compute.patch_range(starts, lo, hi)
-    return compute.flops_figure(cmp.per_patch, labels=labels, first=first, last=last)
-
-
-windowed_chart(a.n_bytes, key="flops", widths=compute.FLOPS_WIDTHS, default_width=compute.FLOPS_WIDTH, chart=_flops_chart,
-               overview=(starts, cmp.per_patch["total"], "FLOP per patch"), note=_patches_note)
+window_chart(flops_blob(a.patch_starts, cmp.per_patch, n_bytes=a.n_bytes, widths=compute.FLOPS_WIDTHS,
+                        default_width=compute.FLOPS_WIDTH), key="flops")
 
 st.subheader("Totals by component")
 st.dataframe(compute.totals_rows(cmp), hide_index=True)

@@ -1,10 +1,10 @@
-"""Compute views: FLOPs per patch stacked by component, and the formulas with their inputs.
+"""Compute views: the components FLOPs per patch are stacked by (the window component draws the bars,
+app/views/window_data.flops_blob packs them), and the formulas with their inputs.
 
 They render a `blt_core.flops.TextComparison`; every number comes from the accountant.
 
->>> fig = flops_figure({"global": np.array([4.0, 2.0]), "local_encoder": np.array([1.0, 1.0])})
->>> [t.name for t in fig.data]
-['global step', 'local encoder']
+>>> fmt(1.3e9), COMPONENTS["global"][0]
+('1.30 GFLOP', 'global step')
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import html as _html
 
 import numpy as np
-import plotly.graph_objects as go
 
 from blt_core.flops import FormulaTerm, TextComparison
 
@@ -31,7 +30,8 @@ FLOPS_WIDTH = 256
 
 
 def patch_range(starts: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
-    """Patches [first, last) with a byte in [lo, hi), at most MAX_BARS of them.
+    """Patches [first, last) with a byte in [lo, hi), at most MAX_BARS of them (what the window component's
+    flops.js draws: bwPatchRange; the browser test checks its caption against this).
 
     >>> patch_range(np.array([0, 4, 9, 12]), 5, 10)
     (1, 3)
@@ -39,28 +39,6 @@ def patch_range(starts: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     first = max(0, int(np.searchsorted(starts, lo, side="right")) - 1)
     last = int(np.searchsorted(starts, hi, side="left"))
     return first, min(last, first + MAX_BARS)
-
-
-def flops_figure(per_patch: dict[str, np.ndarray], *, labels: list[str] | None = None, first: int = 0,
-                 last: int | None = None) -> go.Figure:
-    """One stacked bar per patch in [first, last) (numbered as in the whole text), one colour per component;
-    the x axis is fixed to them, so the window caption always tells the truth."""
-    fig = go.Figure()
-    for key, (label, colour) in COMPONENTS.items():
-        if key not in per_patch:
-            continue
-        y = np.asarray(per_patch[key])
-        stop = len(y) if last is None else min(last, len(y))
-        fig.add_trace(go.Bar(x=np.arange(first, stop), y=y[first:stop], name=label, marker_color=colour,
-                             text=None if labels is None else labels[first:stop],
-                             hovertemplate=f"patch %{{x}} %{{text}}<br>{label}: %{{y:.3s}}FLOP<extra></extra>"))
-        last = stop
-    fig.update_layout(barmode="stack", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.05,
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, dragmode=False,
-                      xaxis={"title": "patch", "range": [first - 0.5, (last or first + 1) - 0.5], "fixedrange": True},
-                      yaxis={"title": "forward FLOP per patch (k, M, G = 10³, 10⁶, 10⁹)", "tickformat": "~s"})
-    fig.update_traces(textposition="none")
-    return fig
 
 
 _PREFIXES = [(1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")]

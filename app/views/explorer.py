@@ -1,8 +1,7 @@
 """The explorer's payload: everything the browser needs to re-patch and draw, packed once.
 
-One binary blob per input (the component receives it as bytes, and Streamlit's message cache
-sends an identical blob only once): a little-endian uint32 header length, a JSON header, then
-arrays at 4-byte-aligned offsets the header names. Entropies stay float32 so the browser's
+One binary blob per input (app/views/blob.py: the component receives it as bytes, and Streamlit's
+message cache sends an identical blob only once). Entropies stay float32 so the browser's
 patch rules compare exactly what blt_core.patching compares.
 
 Units (one byte each: length - 1 in bits 0-1, kind in bits 2-3) come from the one byte
@@ -14,12 +13,9 @@ renderer, so the browser never guesses what is a character, a control byte or in
 
 from __future__ import annotations
 
-import hashlib
-import json
-import struct
-
 import numpy as np
 
+from app.views.blob import header, pack
 from app.views.glyphs import units
 from app.views.palette import entropy_colours, text_colour_on
 from app.views.patches import COLOUR_MAX_NATS
@@ -59,36 +55,23 @@ def _arrays(scores) -> dict[str, np.ndarray]:
 
 
 def payload(scores) -> bytes:
-    """blt_core.Scores -> the blob the component parses (explorer.js: parsePayload).
+    """blt_core.Scores -> the blob the component parses (main.js: bltParsePayload; format: views/blob.py).
 
     >>> import blt_core
     >>> s = blt_core.Scores(b"hi", np.array([3.0, 1.0], np.float32), np.array([4.0, 1.0], np.float32),
     ...                     None, None, "onnx", "m", {})
-    >>> blob = payload(s)
-    >>> header = json.loads(blob[4:4 + int.from_bytes(blob[:4], "little")])
-    >>> header["n"], header["k"], header["arrays"]["data"]
+    >>> head = header(payload(s))
+    >>> head["n"], head["k"], head["arrays"]["data"]
     (2, 0, [16, 2])
     """
-    arrays = _arrays(scores)
     k = 0 if scores.top_k_bytes is None else int(scores.top_k_bytes.shape[1])
-    layout, offset = {}, 0
-    for name, arr in arrays.items():
-        layout[name] = [offset, int(arr.size)]
-        offset += arr.nbytes
-    body = b"".join(arr.tobytes() for arr in arrays.values())
-    header = {"n": scores.n_bytes, "k": k, "arrays": layout, "model": scores.model, "backend": scores.backend,
-              "bits_per_byte": float(np.mean(scores.surprisal)) if scores.n_bytes else 0.0,
-              "id": hashlib.sha256(body).hexdigest()[:16]}
-    head = json.dumps(header).encode()
-    head += b" " * (-(len(head) + 4) % 4)  # arrays start 4-byte aligned
-    # offsets in the header are relative to the body; the browser adds 4 + len(head)
-    return struct.pack("<I", len(head)) + head + body
+    return pack({"n": scores.n_bytes, "k": k, "model": scores.model, "backend": scores.backend,
+                 "bits_per_byte": float(np.mean(scores.surprisal)) if scores.n_bytes else 0.0}, _arrays(scores))
 
 
 def payload_id(blob: bytes) -> str:
     """The id the header of `blob` carries (the view mount names its payload by it)."""
-    n = int.from_bytes(blob[:4], "little")
-    return json.loads(blob[4:4 + n])["id"]
+    return header(blob)["id"]
 
 
 def colour_table(steps: int = 64, vmax: float = COLOUR_MAX_NATS) -> list[list[str]]:

@@ -23,11 +23,11 @@ LANE_WIDTHS = (40, 80, 160, 400, 1_000)  # window widths offered (bytes); counts
 LANE_WIDTH = 80  # bytes at once by default: about the most whose bar texts stay readable at 1400 px
 
 
-def _tint(hex_colour: str, white: float) -> str:
+def tint(hex_colour: str, white: float) -> str:
     """`hex_colour` mixed with a share of white, opaque: it reads the same on light and dark themes, and
     plotly picks a legible text colour for it (with transparency it judges the colour, not what shows).
 
-    >>> _tint("#0072B2", 0.0), _tint("#0072B2", 0.5)
+    >>> tint("#0072B2", 0.0), tint("#0072B2", 0.5)
     ('rgb(0,114,178)', 'rgb(128,184,216)')
     """
     r, g, b = (round(int(hex_colour[i:i + 2], 16) * (1 - white) + 255 * white) for i in (1, 3, 5))
@@ -51,7 +51,7 @@ def lanes_figure(data: bytes, lanes: dict[str, np.ndarray], *, lo: int = 0, hi: 
         sel = np.flatnonzero((ends > lo) & (starts < hi))
         s, e = np.maximum(starts[sel], lo), np.minimum(ends[sel], hi)
         colour = SERIES[i % len(SERIES)]
-        fills = [_tint(colour, 0.0 if j % 2 == 0 else 0.5) for j in sel]
+        fills = [tint(colour, 0.0 if j % 2 == 0 else 0.5) for j in sel]
         texts = [plotly_escape(visible(data[a:b])) for a, b in zip(s.tolist(), e.tolist())]
         line_w = [2.5 if marks and name in marks and marks[name][j] else 0.5 for j in sel]
         fig.add_trace(go.Bar(

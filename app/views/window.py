@@ -1,8 +1,9 @@
-"""A window over a long input: its bounds, the caption that says which bytes are shown, and an
-overview figure of the whole input with the window shaded.
+"""A window over a long input: its bounds, the caption that says which bytes are shown, and the peaks
+an overview of the whole input draws.
 
 Compare's lanes and Compute's bars draw only a window of the input (a readable lane holds about
-80 bytes); these helpers keep the rest reachable and say what is on screen.
+80 bytes); the window component (app/components/window.py) moves it in the browser, with the same
+arithmetic in window_assets/window.js (the browser test checks its caption against window_caption).
 
 >>> window_bounds(231, start=200, width=80), window_caption(151, 231, 231)
 ((151, 231), 'Bytes 151–230 of 231 shown (35%).')
@@ -11,9 +12,6 @@ Compare's lanes and Compute's bars draw only a window of the input (a readable l
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
-
-from app.views.palette import OKABE_ITO
 
 OVERVIEW_COLUMNS = 600  # points drawn in an overview, whatever the input's length
 
@@ -55,24 +53,3 @@ def column_peaks(x: np.ndarray, y: np.ndarray, n: int, *, columns: int = OVERVIE
     np.maximum.at(peaks, col, y)
     keep = np.isfinite(peaks)
     return (np.arange(columns, dtype=np.float64) * n / columns)[keep], peaks[keep]
-
-
-def overview_figure(x: np.ndarray, y: np.ndarray, *, n: int, lo: int, hi: int, y_title: str) -> go.Figure:
-    """The whole input in one short strip (y over byte offset x, peaks per column) with the window [lo, hi)
-    shaded; fixed axes, so what it shows always matches the caption.
-
-    >>> fig = overview_figure(np.arange(4), np.ones(4), n=4, lo=1, hi=3, y_title="entropy")
-    >>> fig.layout.shapes[0].x0, fig.layout.shapes[0].x1, list(fig.layout.xaxis.range)
-    (0.5, 2.5, [-0.5, 3.5])
-    """
-    px, py = column_peaks(x, y, n)
-    fig = go.Figure(go.Scatter(x=px, y=py, mode="lines", line={"color": OKABE_ITO["blue"], "width": 1},
-                               fill="tozeroy", name=y_title, hovertemplate="byte %{x:,.0f}: %{y:.3s}<extra></extra>"))
-    fig.add_vrect(x0=lo - 0.5, x1=hi - 0.5, fillcolor=OKABE_ITO["blue"], opacity=0.2,
-                  line={"color": OKABE_ITO["blue"], "width": 2})
-    fig.update_layout(height=110, showlegend=False, margin={"l": 10, "r": 10, "t": 24, "b": 10},
-                      title={"text": f"whole input: {y_title} (shaded: the window)", "font": {"size": 12},
-                             "x": 0, "xanchor": "left", "y": 0.97, "yanchor": "top"},
-                      xaxis={"range": [-0.5, n - 0.5], "fixedrange": True, "title": None, "tickformat": ",d"},
-                      yaxis={"fixedrange": True, "showticklabels": False, "title": None})
-    return fig

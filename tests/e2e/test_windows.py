@@ -1,50 +1,68 @@
 """Issue 11, point 1 on Compare and Compute: the charts draw a window of the input, a caption says which
-bytes, an overview shades the window, and the slider reaches the last byte (one page load each)."""
+bytes, an overview shades the window, and moving the window (slider End, a drag on the overview) redraws
+in the browser with no message to the server, so no rerun (one page load each)."""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
-from tests.e2e.test_pages_ux import TIMEOUT, open_page, wait_idle
+from app.views.window import window_caption
+from tests.e2e.test_pages_ux import TIMEOUT, open_page
 
 TEXT = ("Every byte of a long input must stay reachable, even when a chart can only show a window of it. "
         "Ce texte continue en français, puis en русском, 日本語でも続きます。 ") * 4 + "The very last word: END."
 N = len(TEXT.encode())
-# page -> (the windowed chart's key, the window's default width in bytes)
+# page -> (the window component's key, the window's default width in bytes)
 WINDOWED = {"compare": ("lanes", 80), "compute": ("flops", 256)}
 
-CHART_END_JS = """(key) => {  // the chart's x range, and the right edge of its last bar (byte or patch)
-  const gd = document.querySelector(`.st-key-${key}_chart .js-plotly-plot`);
-  const ends = gd._fullData.flatMap(t => Array.from(t.x, (x, i) => t.base ? t.base[i] + x : x + 0.5));
-  return {range: gd.layout.xaxis.range, end: Math.max(...ends)};
-}"""
+
+def caption(page, key: str) -> str:
+    return page.locator(f".st-key-{key} [data-w=caption]").first.inner_text(timeout=TIMEOUT)
 
 
-def caption(page) -> str:
-    return page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(r"^Bytes [\d,]+–")).first \
-        .inner_text(timeout=TIMEOUT)
+def wait_caption(page, key: str, start: str) -> str:
+    page.locator(f".st-key-{key} [data-w=caption]").filter(has_text=re.compile("^" + re.escape(start))) \
+        .first.wait_for(timeout=TIMEOUT)
+    return caption(page, key)
 
 
 @pytest.mark.parametrize("path", list(WINDOWED))
-def test_window_reaches_the_last_byte(page, server, path):
+def test_window_moves_in_the_browser_and_reaches_the_last_byte(page, server, shots, path):
     key, width = WINDOWED[path]
+    sent: list[int] = []  # messages the browser sends the server (a rerun is one)
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(len(payload))))
     open_page(page, server, path, text=TEXT)
-    assert caption(page).startswith(f"Bytes 0–{width - 1} of {N:,} shown")
-    assert page.locator(f".st-key-{key}_overview .js-plotly-plot").count() == 1  # the whole input, window shaded
-    thumb = page.locator(f".st-key-{key}_start input[type=range]").first
-    thumb.focus()
-    thumb.press("End")
-    page.wait_for_function("(t) => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-                           ".some(c => c.innerText.startsWith(t))", arg=f"Bytes {N - width:,}–{N - 1:,} of {N:,} shown",
-                           timeout=TIMEOUT)
-    wait_idle(page)
-    drawn = page.evaluate(CHART_END_JS, key)
-    if path == "compare":  # lanes are drawn in bytes: the last bar ends on the last byte
-        assert drawn["end"] == N - 0.5 and drawn["range"] == [N - width - 0.5, N - 0.5], drawn
-    else:  # bars are patches: the last one drawn is the text's last patch
+    box = page.locator(f".st-key-{key}")
+    assert wait_caption(page, key, f"Bytes 0–{width - 1} of {N:,} shown").startswith(window_caption(0, width, N))
+    overview = box.locator("[data-w=overview]").first
+    assert overview.is_visible()  # the whole input, window shaded
+    page.wait_for_timeout(500)
+    quiet = len(sent)
+    draws = page.evaluate("() => globalThis.__bltWindows.draws")
+
+    box.locator("[data-w=start]").first.focus()
+    page.keyboard.press("End")  # a range input's End: its maximum, the window's last place
+    text = wait_caption(page, key, window_caption(N - width, N, N))
+    if path == "compare":  # the last bar of the bytes lane holds the last byte, the word END. with it
+        last = box.locator(".bw-row").first.locator(".bw-bar").last
+        assert last.inner_text() == "." and box.locator(".bw-row").nth(1).text_content().endswith("END.")
+        assert re.search(r"#\d+: bytes (\d+)–\1\n\.$", last.get_attribute("data-tip")).group(1) == str(N - 1)
+    else:  # the bars are the last patches, numbered as in the whole text
         patches = int(page.locator('[data-testid="stMetric"]').filter(has_text="Patches (global steps)")
                       .locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
-        assert drawn["end"] == patches - 0.5 and drawn["range"][1] == patches - 0.5, drawn
-        assert f"of {patches:,}." in caption(page)
+        assert re.search(rf"Patches [\d,]+–{patches - 1:,} of {patches:,}\.", text), text
+
+    ov = overview.bounding_box()  # a drag on the overview to its middle centres the window there
+    page.mouse.move(ov["x"] + ov["width"] / 2, ov["y"] + ov["height"] / 2)
+    page.mouse.down()
+    page.mouse.up()
+    lo = round(N / 2 - width / 2)
+    wait_caption(page, key, f"Bytes {lo:,}–")
+    assert abs(page.evaluate(f"() => [...globalThis.__bltWindows.state.values()].find(s => s.width === {width}).lo") - lo) <= 1
+    assert page.evaluate("() => globalThis.__bltWindows.draws") >= draws + 2
+    page.wait_for_timeout(500)
+    assert len(sent) == quiet, "moving the window must not send the server anything (no rerun)"
+    page.screenshot(path=str(shots / f"{path}-window.png"), full_page=True)
