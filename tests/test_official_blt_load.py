@@ -133,3 +133,25 @@ def test_cli_generate_with_model(folder, capsys):
     assert out["backend"] == "torch-cpu" and len(bytes.fromhex(out["generated_hex"])) <= 12
     assert main(["generate", "--prompt", "x", "--model", str(folder.parent / "nothing-here")]) == 2
     assert "holds no BLT generator" in capsys.readouterr().err
+
+
+def test_consolidated_generator_folder_scores_with_its_entropy_model(folder, tmp_path):
+    """Other pages score with the folder the sidebar chose: for a consolidated BLT generator that is
+    its entropy_model/, not the generator's own params.json and consolidated.pth."""
+    from blt_core.entropy.official import detect_layout, load_official
+
+    model, _ = official_load.cached_generator(str(folder))
+    gen = tmp_path / "blt-consolidated"
+    (gen / "entropy_model").mkdir(parents=True)
+    (gen / "params.json").write_text(json.dumps({"model": {"dim_global": 64, "n_layers_global": 2,
+                                                           "dim_local_encoder": 32}}))
+    torch.save({"model": {}}, gen / "consolidated.pth")
+    p = model.patcher.config
+    (gen / "entropy_model" / "params.json").write_text(json.dumps(
+        {"dim": p.hidden_size, "n_layers": p.num_hidden_layers, "n_heads": p.num_attention_heads,
+         "sliding_window": p.window, "rope_theta": p.rope_theta, "multiple_of": 256}))
+    torch.save(model.patcher.state_dict(), gen / "entropy_model" / "consolidated.pth")
+    assert detect_layout(gen) == ("consolidated", gen / "entropy_model")
+    loaded, layout = load_official(gen)
+    assert layout == "consolidated" and loaded.config == p
+    assert all(torch.equal(v, model.patcher.state_dict()[k]) for k, v in loaded.state_dict().items())

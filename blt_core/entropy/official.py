@@ -66,8 +66,9 @@ def _read_json(path: Path, guard: FileGuard) -> dict | None:
 
 
 def _is_generator(config: dict | None) -> bool:
-    args = (config or {}).get("args")
-    return isinstance(args, dict) and any(k in args for k in GENERATOR_ARGS)
+    """Does a config.json ({"args": ...}) or params.json ({"model": ...}, or flat) describe a BLT generator?"""
+    return any(isinstance(args, dict) and any(k in args for k in GENERATOR_ARGS)
+               for args in ((config or {}).get("args"), (config or {}).get("model"), config))
 
 
 def detect_layout(folder: Path, guard: FileGuard | None = None) -> tuple[str, Path] | None:
@@ -79,7 +80,9 @@ def detect_layout(folder: Path, guard: FileGuard | None = None) -> tuple[str, Pa
     """
     guard = guard or FileGuard(folder)
     if os.path.lexists(folder / "params.json") or os.path.lexists(folder / "consolidated.pth"):
-        return CONSOLIDATED, folder
+        # a consolidated BLT generator (blt_core/official_blt) keeps its entropy model in entropy_model/
+        if not ((folder / "entropy_model").is_dir() and _is_generator(_read_json(folder / "params.json", guard))):
+            return CONSOLIDATED, folder
     config = _read_json(folder / "config.json", guard)
     if config is not None and config.get("model_type") in ("blt", "blt_patcher"):
         return TRANSFORMERS, folder
