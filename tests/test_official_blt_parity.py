@@ -110,7 +110,9 @@ def test_cached_steps_give_the_greedy_bytes_of_full_recompute(pair, kind):
     kw = dict(max_bytes=n, threshold=ours.config.patch_threshold, max_patch_length=0, temperature=0.0, top_k=None,
               seed=0, max_ngram=ours.config.max_ngram)
     cached, full = run(OfficialStepper(ours), [prompt], **kw), run(FullRecompute(ours), [prompt], **kw)
-    assert cached.data == full.data and cached.patch_starts == full.patch_starts
+    stepped = run(OfficialStepper(ours), [prompt], prefill=False, **kw)  # the prompt byte by byte, not in one pass
+    assert cached.data == full.data == stepped.data and cached.patch_starts == full.patch_starts == stepped.patch_starts
+    assert np.allclose(cached.entropies[0], stepped.entropies[0], atol=1e-4)
     assert np.allclose(cached.entropies[0], full.entropies[0], atol=1e-4)
     assert cached.data[0] == _greedy_reference(model, prompt, n)
     assert len(cached.data[0]) == len(prompt) + n and len(prompt) + n > 2 * WINDOW

@@ -19,6 +19,7 @@ from torch import nn
 
 from blt_core.nn import Block, rope_for_positions, rope_tables
 from blt_core.official_blt.config import OfficialBLTConfig
+from blt_core.official_blt.layers import block_kv
 
 
 class GlobalTransformer(nn.Module):
@@ -38,13 +39,16 @@ class GlobalTransformer(nn.Module):
     def _project(self, x: torch.Tensor) -> torch.Tensor:
         return x if self.token_embedding_projection is None else self.token_embedding_projection(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Patch vectors (B, P, k*C) -> global outputs (B, P, G)."""
+    def forward(self, x: torch.Tensor, *, kv: list | None = None) -> torch.Tensor:
+        """Patch vectors (B, P, k*C) -> global outputs (B, P, G). kv: a list that receives each
+        layer's keys and values (a prompt's prefill fills the step cache with them)."""
         P = x.shape[1]
         x = self._project(x)
         cos, sin = rope_tables(self.head_dim, torch.arange(P, device=x.device), self.config.global_rope_theta)
         mask = torch.ones(P, P, dtype=torch.bool, device=x.device).tril()
         for layer in self.layers:
+            if kv is not None:
+                kv.append(block_kv(layer, x, cos, sin))
             x = layer(x, cos, sin, mask)
         return x
 

@@ -34,3 +34,10 @@ class CrossAttention(Projections):
         q = self.heads(self.wq(self.cross_attn_norm_q(x)))
         k, v = self.heads(self.wk(kvn)), self.heads(self.wv(kvn))
         return x + self.merge(attend(q, k, v, None if allowed is None else allowed[:, None]))
+
+
+def block_kv(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The keys (rotated) and values (B, H, T, D) a shared Block computes from its input x (B, T, C):
+    what its `step` would have cached, position by position (a prompt's prefill keeps them)."""
+    _, k, v = layer.attention._qkv(layer.attention_norm(x), cos, sin)
+    return k, v

@@ -23,7 +23,7 @@ from torch import nn
 
 from blt_core.nn import Block, RMSNorm
 from blt_core.official_blt.config import OfficialBLTConfig
-from blt_core.official_blt.layers import CrossAttention
+from blt_core.official_blt.layers import CrossAttention, block_kv
 
 
 class LocalDecoder(nn.Module):
@@ -50,14 +50,19 @@ class LocalDecoder(nn.Module):
             h = h + self.cross_attn_layers[i](h, memory, allowed)
         return h
 
-    def forward(self, h: torch.Tensor, g: torch.Tensor, decoder_ids: torch.Tensor, cos, sin, mask) -> torch.Tensor:
-        """Byte states (B, T, C), global outputs (B, P, G), decoder_ids (B, T) -> logits (B, T, V)."""
+    def forward(self, h: torch.Tensor, g: torch.Tensor, decoder_ids: torch.Tensor, cos, sin, mask, *,
+                kv: list | None = None) -> torch.Tensor:
+        """Byte states (B, T, C), global outputs (B, P, G), decoder_ids (B, T) -> logits (B, T, V).
+        kv: a list that receives each layer's keys and values (prefill)."""
         memory = self.memory(g)
         P = g.shape[1]
         allowed = decoder_ids[:, :, None] == torch.arange(P, device=g.device)[None, None, :]
         allowed = allowed.repeat_interleave(self.config.cross_attn_k, dim=-1)  # (B, T, P*k)
         for i, layer in enumerate(self.layers):
-            h = layer(self._cross(i, h, memory, allowed), cos, sin, mask)
+            h = self._cross(i, h, memory, allowed)
+            if kv is not None:
+                kv.append(block_kv(layer, h, cos, sin))
+            h = layer(h, cos, sin, mask)
         return self.output(self.norm(h))
 
     def step(self, h: torch.Tensor, memory: torch.Tensor, cos, sin, caches, valid) -> tuple[torch.Tensor, list]:

@@ -24,7 +24,7 @@ from torch import nn
 
 from blt_core.nn import Block
 from blt_core.official_blt.config import OfficialBLTConfig
-from blt_core.official_blt.layers import CrossAttention
+from blt_core.official_blt.layers import CrossAttention, block_kv
 
 
 def max_pool(h: torch.Tensor, patch_ids: torch.Tensor, num_patches: int) -> torch.Tensor:
@@ -56,11 +56,14 @@ class LocalEncoder(nn.Module):
         n = len(self.layers)
         return list(range(n)) if self.config.cross_attn_all_layers_encoder else [n - 1]
 
-    def layer_states(self, x: torch.Tensor, cos, sin, mask) -> list[torch.Tensor]:
+    def layer_states(self, x: torch.Tensor, cos, sin, mask, *, kv: list | None = None) -> list[torch.Tensor]:
         """Embeddings (B, T, C) -> the states after each layer that feeds a cross-attention
-        (in cross_layers order); the last is the byte states the decoder starts from."""
+        (in cross_layers order); the last is the byte states the decoder starts from.
+        kv: a list that receives each layer's keys and values (prefill)."""
         wanted, out = set(self.cross_layers()), []
         for i, layer in enumerate(self.layers):
+            if kv is not None:
+                kv.append(block_kv(layer, x, cos, sin))
             x = layer(x, cos, sin, mask)
             if i in wanted:
                 out.append(x)

@@ -14,6 +14,10 @@ checks that the loop took the same decision (the same rule, patching.exceeds, on
 numbers). `FullRecompute` re-runs OfficialBLT.forward over the whole sequence for every byte,
 as facebookresearch/blt's generate_nocache does; the tests hold the two to the same bytes.
 
+A prompt is prefilled in one pass of each model (decoding.decode calls `prefill_entropy`, then
+`prefill`): the same caches, open-patch states and memory as stepping through it, so a long
+prompt costs a few large passes, not one small step per byte.
+
 One prompt at a time (batch 1): patches close at different bytes in different rows.
 """
 
@@ -24,9 +28,11 @@ import torch
 
 from blt_core.generator.steps import EntropyStep, entropy_cache_shapes
 from blt_core.generator.decoding import write_slots
-from blt_core.nn import rope_for_positions
-from blt_core.official_blt.hashing import last_hash_ids
-from blt_core.official_blt.model import OfficialBLT
+from blt_core.generator.prefill_caches import left_padded, present_to_ring
+from blt_core.nn import entropy_nats, rope_for_positions, rope_tables
+from blt_core.official_blt.hashing import hash_ids, last_hash_ids
+from blt_core.official_blt.model import OfficialBLT, local_mask
+from blt_core.official_blt.patch_layout import patch_layout
 from blt_core.patching import exceeds
 
 
@@ -50,6 +56,10 @@ class LocalCache:
 
     def add(self, i: int, k: torch.Tensor, v: torch.Tensor) -> None:
         self.kv[i] = tuple(self._trim(torch.cat([old, new], dim=2)) for old, new in zip(self.kv[i], (k, v)))
+
+    def fill(self, kv: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Every layer's keys and values of a whole prompt (B, H, m, D): keep what steps would have kept."""
+        self.kv = [(self._trim(k), self._trim(v)) for k, v in kv]
 
     def _trim(self, x: torch.Tensor) -> torch.Tensor:
         if self.window is None:
@@ -133,6 +143,45 @@ class OfficialStepper:
         for i, (k, v) in enumerate(new):
             self.decoder_cache.add(i, k, v)
         return logits[:, 0].float().cpu().numpy()
+
+    @torch.inference_mode()
+    def prefill_entropy(self, tokens):
+        """(1, m) tokens 0 .. m-1 -> (1, m) entropies in one blocked pass; the entropy cache as if stepped."""
+        m = tokens.shape[1]
+        ids, positions, segments = left_padded(tokens, window=self.model.patcher.config.window)
+        logits, present = self.model.patcher.forward_chunk(self._t(ids), positions=self._t(positions),
+                                                           segments=self._t(segments))
+        present_to_ring(self.ent_cache, present, m)
+        self.prompt_entropies = entropy_nats(logits[:, -m:]).float().cpu().numpy()
+        self.last_entropy = self.prompt_entropies[:, -1]
+        return self.prompt_entropies
+
+    @torch.inference_mode()
+    def prefill(self, tokens, patch_ids):
+        """Every cache, the open patch's states and the decoder's memory as if tokens 0 .. m-1 had been
+        stepped: one pass of the encoder and decoder over the prompt, one of the global model over
+        its complete patches."""
+        m_, cfg = self.model, self.model.config
+        ids = self._t(tokens)
+        m = ids.shape[1]
+        ours, decoder_ids, _ = patch_layout(self.prompt_entropies[0], threshold=cfg.patch_threshold)
+        if not np.array_equal(ours, np.asarray(patch_ids)[0]):
+            raise RuntimeError("patch bookkeeping diverged: the loop's prompt patches differ from the stepper's")
+        x = m_.embed(ids, hash_ids(ids, cfg.hash_sizes, buckets=cfg.hash_buckets, functions=cfg.hash_functions))
+        cos, sin = rope_tables(m_.local_head_dim, torch.arange(m, device=self.device), cfg.rope_theta)
+        mask = local_mask(m, cfg.local_window, self.device)
+        enc_kv, glob_kv, dec_kv = [], [], []
+        states = m_.local_encoder.layer_states(x, cos, sin, mask, kv=enc_kv)
+        self.encoder_cache.fill(enc_kv)
+        self.patches = int(decoder_ids[-1]) + 1  # patches complete at token m - 1
+        n = int((ours < self.patches).sum())  # their tokens
+        pids = self._t(ours)[None, :n]
+        g = m_.global_transformer(m_.local_encoder.patches([s[:, :n] for s in states], pids, self.patches), kv=glob_kv)
+        self.global_cache = glob_kv
+        self.memory = m_.local_decoder.memory(g[:, -1:])
+        self.open_states = [[s[:, t:t + 1] for s in states] for t in range(n, m)]
+        m_.local_decoder(states[-1], g, self._t(decoder_ids)[None], cos, sin, mask, kv=dec_kv)
+        self.decoder_cache.fill(dec_kv)
 
     def global_step(self, close, patch_start, pos, patch_index):
         """Already done in local_step at token pos - 1; the loop's count must agree with ours."""
