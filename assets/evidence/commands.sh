@@ -4,51 +4,51 @@ set -e
 torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.001-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.001-s0 --compile
 python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.001-s0 --evalset data/evidence/evalset.json
 # lr_sweep: blt-entropy-4.5 at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.004-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.004-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.002-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.002-s0 --evalset data/evidence/evalset.json
 # lr_sweep: bpe at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.001-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.001-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.001-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.002-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.002-s0 --evalset data/evidence/evalset.json
 # lr_sweep: bpe at 6e+14 FLOPs, ~30 s
 torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.004-s0 --compile
 python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.004-s0 --evalset data/evidence/evalset.json
 # seed: blt-entropy-4.5 at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.002-s1 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.002-s1 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.002-s1 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.004-s1 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.004-s1 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.004-s1 --evalset data/evidence/evalset.json
 # seed: blt-entropy-8 at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C6e14-lr0.002-s1 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C6e14-lr0.002-s1 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C6e14-lr0.002-s1 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C6e14-lr0.004-s1 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C6e14-lr0.004-s1 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C6e14-lr0.004-s1 --evalset data/evidence/evalset.json
 # seed: bpe at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.002-s1 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.002-s1 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.002-s1 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.001-s1 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.001-s1 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.001-s1 --evalset data/evidence/evalset.json
 # main: blt-entropy-4.5 at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e14-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e14-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e14-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: blt-entropy-8 at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C6e14-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C6e14-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C6e14-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C6e14-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C6e14-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: bpe at 6e+14 FLOPs, ~30 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e14-lr0.001-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e14-lr0.001-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e14-lr0.001-s0 --evalset data/evidence/evalset.json
 # main: blt-entropy-4.5 at 2e+15 FLOPs, ~100 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C2e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C2e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C2e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C2e15-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C2e15-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C2e15-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: blt-entropy-8 at 2e+15 FLOPs, ~100 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C2e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C2e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C2e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C2e15-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C2e15-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C2e15-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: blt-space at 2e+15 FLOPs, ~100 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-space-C2e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-space-C2e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-space-C2e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-space-C2e15-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-space-C2e15-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-space-C2e15-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: bpe at 2e+15 FLOPs, ~100 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C2e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C2e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C2e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C2e15-lr0.001-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C2e15-lr0.001-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C2e15-lr0.001-s0 --evalset data/evidence/evalset.json
 # main: blt-entropy-4.5 at 6e+15 FLOPs, ~300 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-4.5-C6e15-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-4.5-C6e15-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-4.5-C6e15-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: blt-entropy-8 at 6e+15 FLOPs, ~300 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C6e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C6e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C6e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name blt-entropy-8-C6e15-lr0.004-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/blt-entropy-8-C6e15-lr0.004-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/blt-entropy-8-C6e15-lr0.004-s0 --evalset data/evidence/evalset.json
 # main: bpe at 6e+15 FLOPs, ~300 s
-torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e15-lr0.002-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e15-lr0.002-s0 --compile
-python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e15-lr0.002-s0 --evalset data/evidence/evalset.json
+torchrun --standalone --nproc_per_node=1 -m blt_core.evidence.train --plan assets/evidence/plan.json --name bpe-C6e15-lr0.001-s0 --data data/corpus --tokens data/evidence/bpe_4096 --out runs/evidence/bpe-C6e15-lr0.001-s0 --compile
+python -m blt_core.evidence.evaluate --run runs/evidence/bpe-C6e15-lr0.001-s0 --evalset data/evidence/evalset.json
 python -m blt_core.evidence.collect --plan assets/evidence/plan.json --runs runs/evidence --out assets/evidence/results.json

@@ -53,9 +53,11 @@ def collect(plan: dict, runs_dir: Path, out: Path) -> dict:
             continue
         summary = json.loads((run / "config.json").read_text())
         # the row describes the run as it was trained (its own copy of the plan's entry); a plan
-        # regenerated since (new thresholds, a new LR) is flagged, never silently mixed in
-        rows.append({**row(summary["run"], json.loads((run / "results.json").read_text()), summary),
-                     "matches_plan": summary["run"] == spec})
+        # regenerated since (new thresholds, a new LR) is flagged, never silently mixed in. Only the
+        # role is the plan's: re-planning with the sweep's best LR makes that sweep run the main one.
+        trained = {**summary["run"], "role": spec["role"]}
+        rows.append({**row(trained, json.loads((run / "results.json").read_text()), summary),
+                     "matches_plan": trained == spec})
         logs = out.parent / "runs" / spec["name"]
         logs.mkdir(parents=True, exist_ok=True)
         for f in ("log.jsonl", "config.json", "results.json"):
