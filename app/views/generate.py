@@ -32,12 +32,13 @@ def generator_caption(official_name: str | None) -> str:
     """Which generator the page runs: the shipped one, or the official weights chosen in the sidebar.
 
     >>> generator_caption("blt-1b")
-    'Generator: official weights blt-1b (the released BLT architecture, on PyTorch). A model larger than this server can hold is refused before loading.'
+    'Generator: the released BLT in official weights blt-1b, on PyTorch (a folder holding only an entropy model cannot generate: choose the shipped model in the sidebar). A model larger than this server can hold is refused before loading.'
     """
     if official_name is None:
-        return "Generator: the shipped small BLT. Official weights chosen in the sidebar are used when they hold a generator."
-    return (f"Generator: official weights {official_name} (the released BLT architecture, on PyTorch). "
-            "A model larger than this server can hold is refused before loading.")
+        return "Generator: the shipped small BLT."
+    return (f"Generator: the released BLT in official weights {official_name}, on PyTorch (a folder holding only an "
+            "entropy model cannot generate: choose the shipped model in the sidebar). A model larger than this "
+            "server can hold is refused before loading.")
 
 
 def prompt_over_cap(n_bytes: int, cap: int) -> str:
