@@ -155,3 +155,16 @@ def test_consolidated_generator_folder_scores_with_its_entropy_model(folder, tmp
     loaded, layout = load_official(gen)
     assert layout == "consolidated" and loaded.config == p
     assert all(torch.equal(v, model.patcher.state_dict()[k]) for k, v in loaded.state_dict().items())
+
+
+@pytest.mark.parametrize("field,value", [("n_kv_heads", 2), ("patching_mode", "space"), ("max_patch_length", 16),
+                                         ("downsampling_by_pooling", "avg"), ("cross_attn_decoder", False)])
+def test_unsupported_official_args_are_named(field, value):
+    from blt_core.official_blt.config import from_official_args
+
+    args = {"dim_local_encoder": 32, "dim_local_decoder": 32, "dim_global": 64, "n_layers_local_encoder": 1,
+            "n_layers_local_decoder": 1, "n_layers_global": 1, "n_heads_local_encoder": 4, "n_heads_local_decoder": 4,
+            "n_heads_global": 4}
+    assert from_official_args(args).encoder_heads == 4
+    with pytest.raises(WeightsError, match=f"{field}={value!r} is not supported"):
+        from_official_args(args | {field: value})

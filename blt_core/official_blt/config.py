@@ -113,6 +113,7 @@ def from_official_args(args: dict, patcher_args: dict | None = None) -> Official
               "pm_size": bool(args.get("pm_size")), "use_rope": args.get("use_rope") is False,
               "dim_token": args.get("dim_token") not in (None, args.get("dim_local_encoder")),
               "monotonicity": bool(args.get("monotonicity")),
+              "patching_mode": args.get("patching_mode") not in (None, "entropy"),
               "max_patch_length": args.get("max_patch_length") is not None or
               (patcher_args or {}).get("max_patch_length") is not None}
     for field, bad in checks.items():
