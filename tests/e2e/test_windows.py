@@ -66,3 +66,24 @@ def test_window_moves_in_the_browser_and_reaches_the_last_byte(page, server, sho
     page.wait_for_timeout(500)
     assert len(sent) == quiet, "moving the window must not send the server anything (no rerun)"
     page.screenshot(path=str(shots / f"{path}-window.png"), full_page=True)
+
+
+def test_window_component_shows_the_injection_corpus_as_text(page, server):
+    """The component spells user bytes with textContent in its own (shadow) DOM, which the corpus probe of
+    test_injection_corpus does not reach: here nothing runs, no payload element exists inside it, and the
+    bytes lane's first window spells each byte as views/glyphs.visible does."""
+    from app.views.glyphs import visible
+    from tests.e2e.injection_helpers import LITERAL, joined
+
+    text = joined()[0]
+    assert LITERAL in text
+    page.on("dialog", lambda d: d.dismiss())
+    open_page(page, server, "compare", text=text)
+    data = text.encode("utf-8", errors="surrogateescape")
+    box = page.locator(".st-key-lanes")
+    box.locator(".bw-bar").first.wait_for(timeout=TIMEOUT)
+    tips = box.locator(".bw-row").first.locator(".bw-bar").evaluate_all("bars => bars.map(b => b.dataset.tip)")
+    width = page.evaluate("() => [...globalThis.__bltWindows.state.values()].find(s => s.lo === 0).hi")
+    assert [t.split("\n", 1)[1] for t in tips] == [visible(data[k:k + 1]) for k in range(width)]
+    assert box.locator(".pwn, script, img, iframe, a[href]").count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"

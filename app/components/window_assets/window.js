@@ -159,7 +159,12 @@ function bwSetData(w, d) {
     o.value = String(x); o.textContent = x === d.n ? `all (${x.toLocaleString("en-US")})` : x.toLocaleString("en-US");
     return o;
   }));
-  if (!same || !widths.includes(w.width)) { w.width = Math.min(d.header.width, d.n); if (!same) w.lo = 0; }
+  if (!same || !widths.includes(w.width)) {
+    // a phone-wide chart starts at the narrowest window, where a lane's characters still fit their bars
+    const narrow = (w.$("chart").clientWidth || 1000) < 640;
+    w.width = Math.min(narrow ? widths[0] : d.header.width, d.n);
+    if (!same) w.lo = 0;
+  }
   if (!widths.includes(w.width)) w.width = widths[0];
   select.value = String(w.width);
   w.d = d;
