@@ -29,10 +29,12 @@ function bwTicks(lo, hi, count) {
 }
 
 // A bar shows its text only when the text fits (as plotly's uniformtext "hide" did); its tooltip always
-// has it. CHAR_PX: the width of one character of the bars' 11 px monospace font, with a margin.
-const BW_CHAR_PX = 7;
+// has it. CHAR_PX: the width of one character of the bars' monospace font (11 px, 9 px in a narrow
+// chart: window.css .bw-narrow), with a margin.
+const BW_CHAR_PX = { wide: 7, narrow: 5.6 };
 
-function bwDrawLanes(box, d, lo, hi, trackW) {
+function bwDrawLanes(box, d, lo, hi, trackW, narrow) {
+  const charPx = narrow ? BW_CHAR_PX.narrow : BW_CHAR_PX.wide;
   const frag = document.createDocumentFragment(), span = Math.max(1, hi - lo);
   d.header.lanes.forEach((lane, i) => {
     const row = document.createElement("div"), name = document.createElement("div"), track = document.createElement("div");
@@ -48,7 +50,7 @@ function bwDrawLanes(box, d, lo, hi, trackW) {
       bar.style.background = lane.fills[u % 2];
       bar.style.color = lane.ink[u % 2];
       const text = bwSliceText(d.units, d.arrays.data, a, b);
-      bar.textContent = [...text].length * BW_CHAR_PX <= ((b - a) / span) * trackW ? text : "";
+      bar.textContent = [...text].length * charPx <= ((b - a) / span) * trackW ? text : "";
       bar.dataset.tip = `${lane.name} #${u}: bytes ${s}–${e - 1}\n${text}`;
       track.appendChild(bar);
     }

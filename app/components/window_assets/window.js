@@ -81,8 +81,10 @@ function bwCreate(root, key) {
     const n = d.n, width = Math.min(w.width, n), lo = Math.max(0, Math.min(w.lo, n - width)), hi = lo + width;
     w.lo = lo;
     const chartW = $("chart").clientWidth || 600;
-    // the name column is 8.5rem (4.8rem on a phone): the tracks take the rest
-    if (d.header.kind === "lanes") bwDrawLanes($("chart"), d, lo, hi, chartW - (chartW > 640 ? 146 : 85));
+    // a narrow chart (a phone) has a narrower name column and smaller bar text (window.css .bw-narrow)
+    const narrow = chartW < 640;
+    $("chart").parentElement.classList.toggle("bw-narrow", narrow);
+    if (d.header.kind === "lanes") bwDrawLanes($("chart"), d, lo, hi, chartW - (narrow ? 85 : 146), narrow);
     else w.geom = bwDrawFlops(bwCanvas($("chart")), d, lo, hi, chartW, getComputedStyle($("chart")).color);
     const whole = hi - lo >= n;
     let text = bwCaption(lo, hi, n);
