@@ -5,7 +5,9 @@ the max over its bytes' states (pooling init), projected to k local-wide queries
 (`patch_embedding_projection`, C -> k*C); cross-attention from those k queries to the patch's
 bytes then refines it, after the last layer only (the released `cross_attn_all_layers_encoder`
 is false) or after every layer, carrying the queries from layer to layer as
-facebookresearch/blt does. The k outputs side by side are the patch's global input (k*C wide).
+facebookresearch/blt does (transformers' BltLocalEncoder instead re-pools at every layer; with the
+released flag, one cross-attention after the last layer, the two agree, and that is what the
+parity tests check). The k outputs side by side are the patch's global input (k*C wide).
 
 >>> from blt_core.nn import rope_tables
 >>> from blt_core.official_blt.config import OfficialBLTConfig
