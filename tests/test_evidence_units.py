@@ -135,3 +135,41 @@ def test_both_families_start_rows_at_the_same_documents():
             docs.append([int(np.searchsorted(bos, p)) for p in x[:, 0].tolist() if p in set(bos.tolist())])
         opened.append(docs)
     assert opened[0] == opened[1] and sum(map(len, opened[0])) > 5
+
+
+def _result_rows(bpb: dict[tuple[str, float], float]) -> dict:
+    """A results file with one main run per (architecture, budget) and the given clean bpb (noise +1 for all)."""
+    runs = [{"name": f"{a}-{c:.0e}", "arch": a, "family": "bpe" if a == "bpe" else "blt", "role": "main",
+             "budget_flops": c, "train_flops_spent": c, "bpb": {"clean": v, "typo": v + (1.0 if a == "bpe" else 0.8)}}
+            for (a, c), v in bpb.items()]
+    return {"runs": runs}
+
+
+def test_result_in_words_follows_the_numbers():
+    from app.views import evidence
+
+    bpe_wins = _result_rows({("bpe", 1e14): 1.8, ("bpe", 1e15): 1.5, ("bpe", 1e16): 1.3,
+                             ("blt-x", 1e14): 1.9, ("blt-x", 1e15): 1.8, ("blt-x", 1e16): 1.7})
+    text = evidence.result_md(bpe_wins)
+    assert "BPE wins at every budget" in text and "0.100 bits per byte behind" in text and "widens" in text
+    assert "would not meet BPE's at a larger budget" in text and "Every BLT loses less than BPE" in text
+    # BLT steeper: the fitted trends meet past the largest budget, and the text says where
+    closing = _result_rows({("bpe", 1e14): 1.8, ("bpe", 1e15): 1.7, ("bpe", 1e16): 1.6,
+                            ("blt-x", 1e14): 2.4, ("blt-x", 1e15): 2.0, ("blt-x", 1e16): 1.7})
+    text = evidence.result_md(closing)
+    assert "narrows" in text and "would meet BPE's near 3e+16" in text
+    blt_wins = _result_rows({("bpe", 1e14): 1.8, ("bpe", 1e15): 1.5, ("blt-x", 1e14): 1.9, ("blt-x", 1e15): 1.4})
+    assert "BPE wins" not in evidence.result_md(blt_wins) and "1e+15: blt-x" in evidence.result_md(blt_wins)
+
+
+def test_page_draws_the_committed_results():
+    """The Evidence page on the committed assets/evidence/results.json: the result in words, every run in the table."""
+    from streamlit.testing.v1 import AppTest
+
+    results = json.loads((Path(__file__).resolve().parents[1] / "assets" / "evidence" / "results.json").read_text())
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "app_pages" / "evidence.py"),
+                           default_timeout=60).run()
+    assert not at.exception and not at.info
+    assert any("training FLOPs" in m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert len(table) == len(results["runs"]) and not results["missing"]

@@ -17,7 +17,8 @@ if results is None or not results.get("runs"):
             "(`python -m blt_core.evidence.plan` lists the runs, `assets/evidence/commands.sh` trains them); "
             "nothing here is shown until runs have been trained and collected.")
 else:
-    st.subheader("Lowest bits per byte at each budget")
+    st.subheader("Result")
+    st.markdown(evidence.result_md(results))
     st.markdown(evidence.summary_md(results))
     c = st.columns(2)
     c[0].markdown("**Bits per byte against training FLOPs**")
@@ -31,7 +32,11 @@ else:
                f"(rate {noise.get('rate')}, seed {noise.get('seed')}). Entropy model sha256 "
                f"{results['entropy_model']['safetensors_sha256'][:12]}…")
     st.subheader("Every run")
-    st.dataframe(evidence.runs_table(results), hide_index=True)
+    compact, sci = st.column_config.NumberColumn(format="compact"), st.column_config.NumberColumn(format="%.2e")
+    st.dataframe(evidence.runs_table(results), hide_index=True, column_config={
+        "parameters": compact, "training FLOPs": sci, "inference FLOPs/byte": compact,
+        "inference FLOPs/byte incl. entropy model": compact, "bytes per patch or token": st.column_config.NumberColumn(
+            format="%.2f"), **{c: st.column_config.NumberColumn(format="%.3f") for c in evidence.BPB_COLUMNS}})
     st.subheader("Per script (clean bits per byte)")
     st.dataframe(evidence.script_table(results), hide_index=True)
     if results.get("missing"):
