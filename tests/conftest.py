@@ -62,3 +62,11 @@ def no_hang():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, old)
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`-n 2 --dist loadgroup`, as .ci/run runs), the tests that share the generator's
+    tiny card go to one worker: building it exports five ONNX graphs (about 100 s), once, not per worker."""
+    for item in items:
+        if "tiny_card" in getattr(item, "fixturenames", ()) and "tests/blt/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("blt_tiny_card"))

@@ -97,8 +97,10 @@ def _stage(run: Path, assets: Path) -> dict:
 
 def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str | Path = DEFAULT_CARD,
              eval_path: str | Path | None = None, name: str = "blt-explorer-generator",
-             previous_runs: tuple[str | Path, ...] = ()) -> Card:
-    """Write the assets listed in the module docstring; returns the card."""
+             previous_runs: tuple[str | Path, ...] = (), graphs: bool = True) -> Card:
+    """Write the assets listed in the module docstring; returns the card. graphs=False writes no ONNX
+    graph (a card the torch backend serves), for checking a run's bookkeeping without the exports,
+    which are most of the time this takes."""
     run, assets = Path(run), Path(assets)
     summary = json.loads((run / "config.json").read_text())
     cfg = BLTConfig.from_dict(summary["config"])
@@ -113,12 +115,13 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
     assets.mkdir(parents=True, exist_ok=True)
     st = assets / "blt_generator.safetensors"
     save_file({k: v.detach().half().contiguous() for k, v in blt.state_dict().items()}, str(st))
-    # the entropy step stays float32: it must match the shipped float32 entropy weights
-    paths = export_steps(blt, ent, assets, prefix="blt_", half={"entropy_step": False, "local_step": True,
-                                                                "global_step": True})
-    files = {"safetensors": st, "entropy_safetensors": ent_path, "onnx_entropy_step": paths["entropy_step"],
-             "onnx_local_step": paths["local_step"], "onnx_global_step": paths["global_step"],
-             **prefill_files(blt, ent, ecard, assets)}
+    files = {"safetensors": st, "entropy_safetensors": ent_path}
+    if graphs:
+        # the entropy step stays float32: it must match the shipped float32 entropy weights
+        paths = export_steps(blt, ent, assets, prefix="blt_", half={"entropy_step": False, "local_step": True,
+                                                                    "global_step": True})
+        files |= {"onnx_entropy_step": paths["entropy_step"], "onnx_local_step": paths["local_step"],
+                  "onnx_global_step": paths["global_step"], **prefill_files(blt, ent, ecard, assets)}
     for kind, p in files.items():
         if kind != "entropy_safetensors" and p.stat().st_size > MAX_FILE_BYTES:
             raise SystemExit(f"{p} is {p.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit: shrink the config")

@@ -65,15 +65,16 @@ def test_train_resume_and_finalize(tmp_path):
     shutil.copy(tmp_path / "entropy_model.json", assets)
     (assets / "eval").mkdir()
     (assets / "eval" / "heldout_eval.jsonl").write_text(json.dumps({"lang": "en", "script": "Latin", "text": "hello"}) + "\n")
-    card = finalize(out, assets, entropy_card=assets / "entropy_model.json")
-    assert set(card.files) == {"safetensors", "entropy_safetensors", "onnx_entropy_step", "onnx_local_step",
-                               "onnx_global_step", "onnx_prefill", "onnx_entropy_prefill"}
+    # the graphs' export and their ONNX-vs-torch parity are the tiny_card fixture's (conftest.py: the
+    # same finalize on a sharper model, used by test_generation); here the run's bookkeeping
+    card = finalize(out, assets, entropy_card=assets / "entropy_model.json", graphs=False)
+    assert set(card.files) == {"safetensors", "entropy_safetensors"}
     heldout = card.data["heldout"]
     assert heldout["by_lang"]["en"]["bytes"] == 5 and card.data["training"]["steps"] == 6
     assert heldout["bits_per_byte"] > 0 and heldout["entropy_model_bits_per_byte"] > 0
-    a = generate("hello", max_bytes=12, backend="onnx", card=assets / "blt_generator.json")
-    b = generate("hello", max_bytes=12, backend="torch", card=assets / "blt_generator.json")
-    assert a.generated_bytes == b.generated_bytes
+    assert [s["steps"] for s in card.data["training"]["stages"]] == [6]
+    a = generate("hello", max_bytes=12, backend="torch", card=assets / "blt_generator.json")
+    assert len(a.generated_bytes) == 12
 
 
 @pytest.mark.skipif(shutil.which("torchrun") is None and not os.path.exists(os.path.join(os.path.dirname(sys.executable), "torchrun")),
@@ -91,3 +92,14 @@ def test_torchrun_two_processes_gloo(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     summary = json.loads((tmp_path / "run" / "config.json").read_text())
     assert summary["world_size"] == 2 and summary["steps"] == 2
+
+
+def test_finalize_writes_every_graph(tiny_card):
+    """A full finalize (the tiny_card fixture's) lists every graph the ONNX backend and prefill read."""
+    from blt_core.checkpoints import Card
+
+    card = Card.load(tiny_card)
+    assert set(card.files) == {"safetensors", "entropy_safetensors", "onnx_entropy_step", "onnx_local_step",
+                               "onnx_global_step", "onnx_prefill", "onnx_entropy_prefill"}
+    for kind in card.files:
+        card.verified(kind)  # present, sha256 as the card says
