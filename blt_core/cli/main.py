@@ -1,4 +1,4 @@
-"""python -m blt_core {analyze, tokenize, compute, generate} ...: the command-line interface.
+"""python -m blt_core {analyze, tokenize, compute, generate, score-corpus} ...: the command-line interface.
 
 Each subcommand lives in its own module with `add_parser(subparsers)` and `run(args) -> int`.
 Those that read bytes take FILE | - | --text through `reader.read_input`; bad input of any kind
@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "tokenize": "blt_core.cli.tokenize",
     "compute": "blt_core.cli.compute",
     "generate": "blt_core.cli.generate",
+    "score-corpus": "blt_core.cli.score_corpus",
 }
 
 

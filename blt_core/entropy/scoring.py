@@ -198,7 +198,8 @@ def _batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
 def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens: int = 4096,
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
                 row_tokens: int | None = None, progress: Callable[[int, int], None] | None = None,
-                stack: Callable = np.stack, pack: bool = True) -> ByteScores:
+                stack: Callable = np.stack, pack: bool = True,
+                segments: list[tuple[int, int]] | None = None) -> ByteScores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
     `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
@@ -211,11 +212,12 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
     packed into shared rows (pack_rows), each with its own positions from 0 and a block-diagonal
     mask, so a 13-byte line costs 13 positions, not a padded window; longer ones are chunked
     alone as a single segment is. pack=False scores every segment alone (the reference the
-    packed path is tested against).
+    packed path is tested against). `segments` gives the (start, end) ranges to score
+    independently instead (many documents joined into one `data`: corpus/score.py).
     """
     n = len(data)
     ids_all = np.frombuffer(data, dtype=np.uint8).astype(np.int64) + OFFSET
-    segs = segment_bounds(data, newline_reset=newline_reset)
+    segs = segment_bounds(data, newline_reset=newline_reset) if segments is None else list(segments)
     seg_inputs = [np.concatenate([[BOS_ID], ids_all[s:e - 1]]) for s, e in segs]
     if row_tokens is not None:
         segs, seg_inputs = rows(segs, seg_inputs, row_tokens=row_tokens)
