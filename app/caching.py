@@ -97,3 +97,9 @@ def script_table(patch: tuple, tokenizers: tuple[str, ...], newline_reset: bool,
 def model_card() -> blt_core.Card:
     """The shipped entropy model's card (config, files, training summary)."""
     return blt_core.load_card(blt_core.DEFAULT_CARD)
+
+
+@st.cache_data(max_entries=4, ttl=60, show_spinner=False)
+def corpus_summary(name: str, roots: tuple[str, ...]):
+    """A score-corpus summary (manifest + patch-length histogram); a minute's cache, since a run may still be writing."""
+    return blt_core.corpus_summary(name, list(roots))

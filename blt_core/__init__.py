@@ -27,6 +27,8 @@ _LAZY = {  # name -> module that defines it
     "load_generator": "blt_core.generator.generate", "DEFAULT_GENERATOR_CARD": "blt_core.generator.generate",
     "GenerationTrace": "blt_core.generator.generate", "MAX_PROMPT_BYTES": "blt_core.generator.generate",
     "flops": "blt_core.flops",
+    "corpus_roots": "blt_core.corpus.summary", "offered_corpora": "blt_core.corpus.summary",
+    "corpus_summary": "blt_core.corpus.summary",
 }
 
 __all__ = ["Analysis", "Generation", "Scores", "Segmentation", "analyze", "score", "patch_scores", "BACKENDS",

@@ -83,14 +83,19 @@ def offered_weights(roots: Sequence[str]) -> dict[str, AllowedFolder]:
     """
     found: dict[str, AllowedFolder] = {}
     for root in roots:
-        try:
-            entries = sorted(e.name for e in os.scandir(root) if not e.name.startswith("."))[:MAX_SUBFOLDERS]
-        except OSError:
-            continue
-        for name, folder in [(Path(root).name, root)] + [(e, os.path.realpath(os.path.join(root, e))) for e in entries]:
+        for name, folder in root_and_subfolders(root):
             if name not in found and os.path.isdir(folder) and within(folder, root) and _offered(folder, root):
                 found[name] = AllowedFolder(name, folder, root)
     return found
+
+
+def root_and_subfolders(root: str) -> list[tuple[str, str]]:
+    """(name, real path) of `root` and of its first MAX_SUBFOLDERS non-hidden entries; [] if unreadable."""
+    try:
+        entries = sorted(e.name for e in os.scandir(root) if not e.name.startswith("."))[:MAX_SUBFOLDERS]
+    except OSError:
+        return []
+    return [(Path(root).name, root)] + [(e, os.path.realpath(os.path.join(root, e))) for e in entries]
 
 
 def resolve_weights(name: str, roots: Sequence[str]) -> AllowedFolder:

@@ -9,7 +9,7 @@ import blt_core
 from blt_core import flops
 
 from app import caching, state
-from app.views import charts, tune
+from app.views import charts, corpus_summary, tune
 from app.views.units import fmt_entropy
 
 
@@ -50,3 +50,22 @@ st.plotly_chart(tune.compute_figure(thresholds, cost.blt_flops_per_byte, bpe_lin
                                     bpe_name=f"{llama3.name} at {bpt:.2f} bytes/token", unit=unit),
                 config=charts.png_config("blt-threshold-compute"), key="compute_curve")
 st.caption(tune.compute_caption(cost))
+
+st.subheader("Corpus summary")
+roots = blt_core.corpus_roots()
+offered = blt_core.offered_corpora(roots)
+if not offered:
+    st.info(corpus_summary.HOW_TO_CONFIGURE if not roots else
+            "The configured corpus folders hold no score-corpus output (a folder with manifest.json) yet.")
+else:
+    name = st.selectbox("Scored corpus", sorted(offered), key="tune_corpus")
+    try:
+        summ = caching.corpus_summary(name, tuple(roots))
+    except ValueError as e:  # its messages name the corpus, never a server path
+        st.error(str(e))
+    else:
+        for col, (label, value) in zip(st.columns(4), corpus_summary.metrics(summ.manifest, unit)):
+            col.metric(label, value)
+        st.plotly_chart(corpus_summary.histogram_figure(summ.histogram), config=charts.png_config("blt-corpus-patches"),
+                        key="corpus_hist")
+        st.caption(corpus_summary.caption(summ.manifest, summ.documents_read, summ.complete))
