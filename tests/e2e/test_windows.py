@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
+import blt_core
 from app.views.glyphs import visible
 from app.views.window import window_caption
 from tests.e2e.injection_helpers import LITERAL, joined
@@ -35,10 +37,16 @@ def wait_caption(page, key: str, start: str) -> str:
     return caption(page, key)
 
 
-def bytes_lane(box) -> list[str]:
-    """The text of each bar of the bytes lane (from its tooltip: a bar too narrow for its text shows none)."""
-    tips = box.locator(".bw-row").first.locator(".bw-bar").evaluate_all("bars => bars.map(b => b.dataset.tip)")
+def lane(box, row: int = 0) -> list[str]:
+    """The text of each bar of a lane (from its tooltip: a bar too narrow for its text shows none)."""
+    tips = box.locator(".bw-row").nth(row).locator(".bw-bar").evaluate_all("bars => bars.map(b => b.dataset.tip)")
     return [t.split("\n", 1)[1] for t in tips]
+
+
+def expected_lane(starts: np.ndarray, lo: int, hi: int) -> list[str]:
+    """views/glyphs.visible of each unit's bytes inside [lo, hi): what the lane's bars must spell."""
+    ends = np.append(starts[1:], N)
+    return [visible(DATA[max(s, lo):min(e, hi)]) for s, e in zip(starts.tolist(), ends.tolist()) if e > lo and s < hi]
 
 
 @pytest.mark.parametrize("path", list(WINDOWED))
@@ -53,8 +61,10 @@ def test_window_moves_in_the_browser_and_reaches_the_last_byte(page, server, sho
     assert wait_caption(page, key, f"Bytes 0–{width - 1} of {N:,} shown").startswith(window_caption(0, width, N))
     overview = box.locator("[data-w=overview]").first
     assert overview.is_visible()  # the whole input, window shaded
-    if path == "compare":
-        assert bytes_lane(box) == [visible(DATA[k:k + 1]) for k in range(width)]
+    if path == "compare":  # every byte and every Llama 3 token (multi-byte, cut at the edge) spelt as the server would
+        assert lane(box) == [visible(DATA[k:k + 1]) for k in range(width)]
+        assert box.locator(".bw-row .bw-name").nth(4).inner_text() == "Llama 3"
+        assert lane(box, 4) == expected_lane(blt_core.tokenize(DATA, tokenizer="llama3").token_byte_starts, 0, width)
     page.wait_for_timeout(500)
     quiet = len(sent)
     draws = page.evaluate("() => globalThis.__bltWindows.draws")
@@ -63,7 +73,8 @@ def test_window_moves_in_the_browser_and_reaches_the_last_byte(page, server, sho
     page.keyboard.press("End")  # a range input's End: its maximum, the window's last place
     text = wait_caption(page, key, window_caption(N - width, N, N))
     if path == "compare":  # the bars follow: the bytes lane spells the last `width` bytes
-        assert bytes_lane(box) == [visible(DATA[k:k + 1]) for k in range(N - width, N)]
+        assert lane(box) == [visible(DATA[k:k + 1]) for k in range(N - width, N)]
+        assert lane(box, 4) == expected_lane(blt_core.tokenize(DATA, tokenizer="llama3").token_byte_starts, N - width, N)
     else:  # the bars are the last patches, numbered as in the whole text
         patches = int(page.locator('[data-testid="stMetric"]').filter(has_text="Patches (global steps)")
                       .locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
