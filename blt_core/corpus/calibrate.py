@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from blt_core.calibrate import Calibration, calibrate_threshold
-from blt_core.constants import THRESHOLD_CEILING
 
 DEFAULT_SAMPLE_DOCS = 1000  # documents scored for calibration: the first ones of the corpus
 
@@ -44,7 +43,7 @@ def corpus_threshold(entropies: list[np.ndarray], *, target: float) -> Calibrati
     raised = top + 1.0
     joined = np.concatenate([np.concatenate([[raised], d[1:]]) for d in docs])
     cal = calibrate_threshold(joined, b"\0" * len(joined), target=target)
-    theta = min(cal.threshold, top, THRESHOLD_CEILING)
+    theta = min(cal.threshold, top)
     achieved = pooled_mean_length(docs, theta)
     return Calibration(threshold=float(theta), mean_patch_length=achieved, target=float(target),
                        within_tolerance=abs(achieved - target) <= 0.02 * target)

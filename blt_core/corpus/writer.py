@@ -53,17 +53,17 @@ def row(doc: Document, entropies: np.ndarray, lengths: np.ndarray, truncated: bo
 
 def shard_table(rows: list[dict]) -> pa.Table:
     cols = {f.name: [r[f.name] for r in rows] for f in SCHEMA}
-    lists = {"entropies": pa.float16(), "patch_lengths": pa.int32()}
-    arrays = [_list_array(cols[f.name], lists[f.name]) if f.name in lists else pa.array(cols[f.name], f.type)
+    lists = {"entropies": (pa.float16(), np.float16), "patch_lengths": (pa.int32(), np.int32)}
+    arrays = [_list_array(cols[f.name], *lists[f.name]) if f.name in lists else pa.array(cols[f.name], f.type)
               for f in SCHEMA]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def _list_array(values: list[np.ndarray], typ: pa.DataType) -> pa.Array:
+def _list_array(values: list[np.ndarray], typ: pa.DataType, dtype) -> pa.Array:
     """A list column built from numpy arrays without a Python float per element."""
     offsets = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int32)
     flat = np.concatenate(values) if values else np.zeros(0)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat.astype(typ.to_pandas_dtype()), typ))
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat.astype(dtype), typ))
 
 
 def write_shard(path: Path, rows: list[dict]) -> int:
