@@ -45,7 +45,7 @@ function bltBuildStrip(root, clusters, c0, c1) {
   }
   root.replaceChildren(frag);
   return { root, c0, c1, els, base, rtl, last: new Array(els.length).fill(""), ps: new Int32Array(els.length).fill(-1),
-           pe: new Int32Array(els.length), view: null, tops: null };
+           pe: new Int32Array(els.length), cls: base.slice(), view: null, tops: null };
 }
 
 // Spans [j0, j1) whose rows are on screen in the strip's scroll box (plus a row above and below). The
@@ -86,7 +86,7 @@ function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
 // it while the patch's first and next start stay the same, so a drag touches only the spans whose patch
 // changed; `view` (colours) changing repaints every span. A split span gets an inline gradient instead.
 function bltPaintStrip(strip, clusters, starts, colourIndex, colours, j0, j1, view) {
-  if (strip.view !== view) { strip.view = view; strip.ps.fill(-1); strip.last.fill(""); }
+  if (strip.view !== view) { strip.view = view; strip.ps.fill(-1); strip.last.fill(""); strip.cls = strip.base.slice(); }
   let pi = Math.max(0, bltUpperBound(starts, clusters.start[strip.c0 + j0]) - 1);
   for (let j = j0; j < j1; j++) {
     const c = strip.c0 + j, cs = clusters.start[c], ce = clusters.end[c], el = strip.els[j];
@@ -95,7 +95,9 @@ function bltPaintStrip(strip, clusters, starts, colourIndex, colours, j0, j1, vi
     if (next === -1 || next >= ce) {  // the whole cluster is in patch pi
       if (strip.ps[j] === starts[pi] && strip.pe[j] === next) continue;
       if (strip.last[j]) { el.style.cssText = ""; strip.last[j] = ""; }  // it was split
-      el.className = `${strip.base[j]} blt-c${colourIndex(pi)}${starts[pi] === cs ? " blt-open" : ""}`;
+      // a new patch often keeps the old one's colour step: then the class stays and no style is recalculated
+      const cls = `${strip.base[j]} blt-c${colourIndex(pi)}${starts[pi] === cs ? " blt-open" : ""}`;
+      if (strip.cls[j] !== cls) { el.className = cls; strip.cls[j] = cls; }
       strip.ps[j] = starts[pi]; strip.pe[j] = next;
       continue;
     }
@@ -104,7 +106,7 @@ function bltPaintStrip(strip, clusters, starts, colourIndex, colours, j0, j1, vi
     const key = style + (opens ? "|open" : "");
     if (strip.last[j] !== key) {
       el.style.cssText = style;
-      el.className = `${strip.base[j]} blt-split${opens ? " blt-open" : ""}`;
+      el.className = strip.cls[j] = `${strip.base[j]} blt-split${opens ? " blt-open" : ""}`;
       strip.last[j] = key; strip.ps[j] = -1;
     }
     pi = last;
