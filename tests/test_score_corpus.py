@@ -181,6 +181,7 @@ def test_corpus_threshold_is_the_best_pooled_candidate():
     (["bad.jsonl"], "error: bad.jsonl line 2 has no field 'text' (choose the field with --field)"),
     (["t.parquet"], "error: t.parquet has no column 'text' (choose the column with --field); it has raw"),
     (["ok.txt", "--target-patch-size", "0.5"], "error: target mean patch length must be at least 1 byte, got 0.5"),
+    (["ok.txt", "--dtype", "bfloat16"], "error: --dtype bfloat16 needs the torch backend"),
 ])
 def test_bad_inputs_get_one_clear_line(args, message, tiny_card, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
