@@ -56,10 +56,10 @@ def check_inputs(paths: list[str]) -> None:
             raise ValueError(f"not a file: {p}")
 
 
-def _text(path: str, lines: bool) -> Iterator[tuple[int, Callable[[], bytes]]]:
+def _text(path: str, lines: bool, limit: int | None) -> Iterator[tuple[int, Callable[[], bytes]]]:
     with open(path, "rb") as f:
         if not lines:
-            data = f.read()
+            data = f.read() if limit is None else f.read(limit + 1)  # one byte more: the caller sees it was cut
             yield 0, lambda: data
             return
         for i, line in enumerate(f):
@@ -109,13 +109,17 @@ def _parquet(path: str, field: str) -> Iterator[tuple[int, Callable[[], bytes]]]
 
 
 def iter_documents(paths: list[str], *, field: str = DEFAULT_FIELD, lines: bool = False,
-                   keep: Callable[[int], bool] = lambda i: True) -> Iterator[Document]:
-    """Every document of `paths` whose global index `keep` accepts, in order (see the module doc)."""
+                   keep: Callable[[int], bool] = lambda i: True, limit: int | None = None) -> Iterator[Document]:
+    """Every document of `paths` whose global index `keep` accepts, in order (see the module doc).
+
+    `limit`: a whole text file is read only up to limit + 1 bytes (the caller cuts documents to limit).
+    """
     check_inputs(paths)
     n = 0
     for path in paths:
         k = kind(path)
-        records = _jsonl(path, field) if k == "jsonl" else _parquet(path, field) if k == "parquet" else _text(path, lines)
+        records = (_jsonl(path, field) if k == "jsonl" else _parquet(path, field) if k == "parquet"
+                   else _text(path, lines, limit))
         for source_index, get in records:
             if keep(n):
                 yield Document(n, path, source_index, get())

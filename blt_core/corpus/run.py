@@ -146,7 +146,7 @@ def _cut(doc: Document, limit: int) -> tuple[Document, bool]:
 def calibrate(opts: Options, scorer: Scorer) -> dict:
     """Score the first `calibration_docs` non-empty documents and fit one global threshold."""
     sample: list[bytes] = []
-    for doc in iter_documents(opts.inputs, field=opts.field, lines=opts.lines):
+    for doc in iter_documents(opts.inputs, field=opts.field, lines=opts.lines, limit=opts.max_doc_bytes):
         if doc.data:
             sample.append(_cut(doc, opts.max_doc_bytes)[0].data)
         if len(sample) >= opts.calibration_docs:
@@ -202,7 +202,7 @@ def score_rank(opts: Options, scorer: Scorer, threshold: float, rank: int, world
         empty, written = 0, written + 1
 
     keep = lambda i: i > last and owns(i, rank=rank, world_size=world)  # noqa: E731
-    for doc in iter_documents(opts.inputs, field=opts.field, lines=opts.lines, keep=keep):
+    for doc in iter_documents(opts.inputs, field=opts.field, lines=opts.lines, keep=keep, limit=opts.max_doc_bytes):
         if not doc.data:
             empty += 1
             continue
