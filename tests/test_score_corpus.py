@@ -127,6 +127,19 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tiny_card, tmp_path):
     assert m_cut["threshold"] == {"value": 4.0, "chosen": "model default"}  # the tiny card's default
 
 
+def test_empty_documents_are_skipped_and_counted(tiny_card, tmp_path):
+    (tmp_path / "e.jsonl").write_text('{"text": "first"}\n{"text": ""}\n\n{"text": "fourth"}\n')
+    pq.write_table(pa.table({"text": pa.array(["x", None, ""], pa.string())}), tmp_path / "e.parquet")
+    out = tmp_path / "o"
+    assert _run(tmp_path / "e.jsonl", tmp_path / "e.parquet", "--out", out, "--model", tiny_card,
+                "--backend", "onnx") == 0
+    rows = _scored(out)
+    assert {i: r["n_bytes"] for i, r in rows.items()} == {0: 5, 3: 6, 4: 1}
+    assert (rows[4]["source"], rows[4]["source_index"]) == (str(tmp_path / "e.parquet"), 0)
+    totals = json.loads((out / "manifest.json").read_text())["totals"]
+    assert totals["documents"] == 3 and totals["empty_documents_skipped"] == 4
+
+
 def test_resuming_with_other_settings_is_refused(tiny_card, tmp_path, capsys):
     paths, _ = _inputs("text files", tmp_path)
     common = ["--model", tiny_card, "--backend", "onnx", "--shard-docs", 3, "--out", tmp_path / "o"]

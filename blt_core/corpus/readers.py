@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterator
 
 DEFAULT_FIELD = "text"
@@ -103,9 +104,16 @@ def _parquet(path: str, field: str) -> Iterator[tuple[int, Callable[[], bytes]]]
                          f"it has {', '.join(f.schema_arrow.names)}")
     i = 0
     for batch in f.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=[field]):
-        for value in batch.column(0).to_pylist():
-            yield i, (lambda v=value, i=i: b"" if v is None else _field_value(v, f"{path} row {i}", field))
+        col = batch.column(0)
+        for j in range(len(col)):  # only the rows kept are turned into Python values
+            yield i, partial(_cell, col, j, f"{path} row {i}", field)
             i += 1
+
+
+def _cell(col, j: int, where: str, field: str) -> bytes:
+    """Row j of a Parquet column as bytes (a null is an empty document)."""
+    v = col[j].as_py()
+    return b"" if v is None else _field_value(v, where, field)
 
 
 def iter_documents(paths: list[str], *, field: str = DEFAULT_FIELD, lines: bool = False,
