@@ -92,8 +92,11 @@ class Dist:
     def __init__(self, world_size: int):
         self.on = world_size > 1
         if self.on:
-            import torch
-            import torch.distributed as dist
+            try:
+                import torch
+                import torch.distributed as dist
+            except ImportError:
+                raise ValueError(f"WORLD_SIZE={world_size} (torchrun) needs torch, which is not installed") from None
 
             if torch.cuda.is_available():  # "cuda" then means this rank's GPU (backends.torch_device)
                 torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
@@ -183,8 +186,7 @@ def score_rank(opts: Options, scorer: Scorer, threshold: float, rank: int, world
     rows, batch, empty, written, t0, nbytes = [], [], 0, 0, time.monotonic(), 0
 
     def flush_batch() -> None:
-        docs = [d for d, _ in batch]
-        for (doc, cut), e in zip(batch, score_documents(scorer, [d.data for d in docs])):
+        for (doc, cut), e in zip(batch, score_documents(scorer, [d.data for d, _ in batch])):
             rows.append(row(doc, e, starts_lengths(e, doc.data, threshold=threshold), cut))
         batch.clear()
 
@@ -214,7 +216,8 @@ def score_rank(opts: Options, scorer: Scorer, threshold: float, rank: int, world
             write(doc.index)
             if opts.stop_after_shards is not None and written >= opts.stop_after_shards:
                 return prog
-    flush_batch() if batch else None
+    if batch:
+        flush_batch()
     if rows:
         write(rows[-1]["doc_index"])
     prog["trailing_empty"], prog["done"] = empty, True
