@@ -64,6 +64,7 @@ def no_hang():
     signal.signal(signal.SIGALRM, old)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into groups
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`-n 2 --dist loadgroup`, as .ci/run runs), the tests that share the generator's
     tiny card go to one worker: building it exports five ONNX graphs (about 100 s), once, not per worker."""
