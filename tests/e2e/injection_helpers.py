@@ -13,16 +13,26 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "injection_payloads.json
 LITERAL = "<script>window.__pwned=1</script>"  # a payload without spaces, so it reads the same in every view
 
 # Run in every frame (the explorer component lives in an iframe): what a payload that ran or rendered leaves.
-FRAME_PROBE = """() => ({
-    pwned: typeof window.__pwned !== 'undefined',
-    marked: document.querySelectorAll('.pwn, [class~="pwn"]').length,
-    js_links: [...document.querySelectorAll('a[href], iframe[src], embed[src], object[data], base[href]')]
-        .map(e => (e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('data') || '')
-                  .replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase())
-        .filter(h => h.startsWith('javascript:') || h.startsWith('data:text/html')).length,
-    scripts: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__pwned')).length,
-    text: document.body ? document.body.textContent : '',
-})"""
+# Streamlit's v2 components mount in shadow roots, which querySelectorAll and textContent do not enter: the
+# probe walks every open shadow root too.
+FRAME_PROBE = """() => {
+    const roots = [document];
+    for (let i = 0; i < roots.length; i++) {
+        for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+    }
+    const all = sel => roots.flatMap(r => [...r.querySelectorAll(sel)]);
+    return {
+        pwned: typeof window.__pwned !== 'undefined',
+        marked: all('.pwn, [class~="pwn"]').length,
+        js_links: all('a[href], iframe[src], embed[src], object[data], base[href]')
+            .map(e => (e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('data') || '')
+                      .replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase())
+            .filter(h => h.startsWith('javascript:') || h.startsWith('data:text/html')).length,
+        scripts: all('script').filter(s => s.textContent.includes('__pwned')).length,
+        shadow_roots: roots.length - 1,
+        text: roots.map(r => (r === document ? document.body : r) ?.textContent || '').join('\\n'),
+    };
+}"""
 
 
 def payloads() -> dict[str, list[str]]:
@@ -49,14 +59,14 @@ def joined(limit: int | None = None) -> list[str]:
 
 def inspect(page) -> dict:
     """The probe over every frame of the page: counts summed, texts concatenated."""
-    total = {"pwned": False, "marked": 0, "js_links": 0, "scripts": 0, "text": ""}
+    total = {"pwned": False, "marked": 0, "js_links": 0, "scripts": 0, "shadow_roots": 0, "text": ""}
     for frame in page.frames:
         try:
             got = frame.evaluate(FRAME_PROBE)
         except Exception:  # a frame that navigated away mid-probe holds nothing of ours
             continue
         total["pwned"] |= got["pwned"]
-        for k in ("marked", "js_links", "scripts"):
+        for k in ("marked", "js_links", "scripts", "shadow_roots"):
             total[k] += got[k]
         total["text"] += got["text"]
     return total

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import url
-from tests.e2e.injection_helpers import LITERAL, joined, payloads, problems
+from tests.e2e.injection_helpers import LITERAL, inspect, joined, payloads, problems
 from tests.e2e.test_browser import wait_idle
 
 TIMEOUT = 120_000
@@ -40,8 +40,6 @@ def test_text_link_on_every_page(page, server, path):
         page.locator(".blt-patches .blt-u").first.wait_for(timeout=TIMEOUT)
     assert problems(page, dialogs) == []
     if path in ("explore", "learn"):  # pages that show the text itself show it literally
-        from tests.e2e.injection_helpers import inspect
-
         assert LITERAL in inspect(page)["text"].replace("·", " ")
 
 
@@ -85,3 +83,15 @@ def test_the_probe_sees_a_payload_that_runs(page):
     page.wait_for_timeout(300)
     found = problems(page, dialogs)
     assert any("a payload ran" in p for p in found) and any("class pwn" in p for p in found), found
+
+
+def test_the_probe_looks_inside_shadow_roots(page):
+    """Components draw in shadow roots: markup rendered there is found too (and its text read)."""
+    dialogs = _watch(page)
+    page.set_content("<html><body><div id=host></div></body></html>")
+    page.evaluate("""() => { const r = document.getElementById('host').attachShadow({mode: 'open'});
+        r.innerHTML = '<b class=pwn>x</b><a href="javascript:alert(1)">y</a> shadow text'; }""")
+    found = problems(page, dialogs)
+    assert any("class pwn" in p for p in found) and any("javascript:" in p for p in found), found
+    got = inspect(page)
+    assert got["shadow_roots"] == 1 and "shadow text" in got["text"]
