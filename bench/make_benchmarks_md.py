@@ -27,6 +27,14 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                 "Generation: the shipped card, 256 bytes, EOS masked, torch's default host thread count (a 16-core "
                 "host; bench_generate pins 2 threads and measured more at batch 1 on another host), so batch 1 "
                 "again measures the per-byte host work and kernel launches; no CUDA graphs yet.",
+    "score_corpus_gpu": "python3 bench/bench_score_corpus.py --mb 30 --dtype float32 bfloat16 --batch-tokens 262144 "
+                        "(one H200, torch 2.11, 2026-11-30): the whole score-corpus command on a 30 MB JSONL corpus "
+                        "cut from the shipped samples (8,606 documents), model loading and Parquet writing included; "
+                        "issue 14's target for the shipped model is 30 MB/s per GPU.",
+    "official_blt_gpu": "python3 bench/bench_official_blt_gpu.py --bytes 128 (one H200, torch 2.11, 2026-11-30): the "
+                        "released BLT architecture (blt_core/official_blt) on CUDA; tiny model GPU-vs-CPU parity, a "
+                        "Hub-layout folder through blt_core.generate, and a BLT-1B-shaped model with random bf16 "
+                        "weights at batch 1, eager, cached steps, no CUDA graphs (issue 14's target: 150 bytes/s).",
     "gpu_h200_compiled": "python -m bench.bench_gpu --only compiled --compile --repeats 3 (one H200): the entropy "
                          "model's forward_chunk wrapped in torch.compile inside the bench only (the library is "
                          "unchanged). Its targets rows judge only what this file holds: the compiled end-to-end "
