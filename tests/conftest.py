@@ -10,17 +10,39 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def build_once(request, tmp_path_factory, name: str, build) -> Path:
+    """`build(folder) -> path` run once per test session, also under pytest-xdist (.ci/run's two workers):
+    the first worker builds into a folder of the run's shared temporary root while holding a file lock,
+    the others wait and reuse it; without xdist, a fresh folder."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput is None:
+        return build(tmp_path_factory.mktemp(name))
+    from filelock import FileLock  # torch's own dependency
+
+    shared = tmp_path_factory.getbasetemp().parent / f"{name}_{workerinput['testrunuid']}"
+    done = shared / "built.json"
+    with FileLock(f"{shared}.lock"):
+        if not done.exists():
+            shared.mkdir(exist_ok=True)
+            done.write_text(json.dumps({"path": str(build(shared))}))
+    return Path(json.loads(done.read_text())["path"])
+
+
 @pytest.fixture(scope="session")
-def tiny_card(tmp_path_factory) -> Path:
+def tiny_card(request, tmp_path_factory) -> Path:
     """A card for a 2-layer, 32-wide model with window 16: small enough to test chunking fast."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    return build_once(request, tmp_path_factory, "tiny_model", _build_tiny_entropy_card)
+
+
+def _build_tiny_entropy_card(d: Path) -> Path:
+    import torch
     from safetensors.torch import save_file
 
     from blt_core.checkpoints import file_entry, write_card
-    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
     from blt_core.entropy.export import export
+    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
-    d = tmp_path_factory.mktemp("tiny_model")
     cfg = EntropyModelConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, window=16)
     torch.manual_seed(0)
     model = EntropyModel(cfg).init_weights(seed=1)
@@ -64,10 +86,12 @@ def no_hang():
     signal.signal(signal.SIGALRM, old)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into groups
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (`-n 2 --dist loadgroup`, as .ci/run runs), the tests that share the generator's
-    tiny card go to one worker: building it exports five ONNX graphs (about 100 s), once, not per worker."""
-    for item in items:
-        if "tiny_card" in getattr(item, "fixturenames", ()) and "tests/blt/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("blt_tiny_card"))
+    """Under pytest-xdist a worker that needs a `build_once` fixture another worker is building waits for
+    it. So only the first test of each tiny card stays in place (its worker builds the card while the
+    other runs the rest of the suite) and that card's other tests move to the end, when it exists."""
+    for in_blt in (True, False):  # tests/blt's generator card, and the entropy card everywhere else
+        users = [i for i in items if "tiny_card" in getattr(i, "fixturenames", ())
+                 and i.nodeid.startswith("tests/blt/") == in_blt]
+        later = {id(i) for i in users[1:]}
+        items[:] = [i for i in items if id(i) not in later] + users[1:]

@@ -10,6 +10,7 @@ from blt_core.generator.config import BLTConfig
 from blt_core.generator.model import BLT
 from blt_core.checkpoints import file_entry, write_card
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+from tests.conftest import build_once
 
 TINY = BLTConfig(local_hidden_size=32, local_num_attention_heads=2, local_intermediate_size=64,
                  global_hidden_size=64, global_num_attention_heads=2, global_intermediate_size=128,
@@ -40,11 +41,15 @@ def tiny_models_fixture():
 
 
 @pytest.fixture(scope="session")
-def tiny_card(tmp_path_factory):
-    """Path of a generator card made by finalize_blt from a tiny run folder."""
+def tiny_card(request, tmp_path_factory):
+    """Path of a generator card made by finalize_blt from a tiny run folder (five ONNX exports, about
+    100 s on 2 cores: built once per test run, also across pytest-xdist workers)."""
+    return build_once(request, tmp_path_factory, "blt_assets", _build_tiny_generator_card)
+
+
+def _build_tiny_generator_card(root):
     from blt_core.train.finalize_blt import finalize
 
-    root = tmp_path_factory.mktemp("blt_assets")
     blt, ent = tiny_models()
     save_file({k: v.contiguous() for k, v in ent.state_dict().items()}, str(root / "entropy_model.safetensors"))
     write_card(root / "entropy_model.json", {
