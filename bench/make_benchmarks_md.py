@@ -27,6 +27,11 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                 "Generation: the shipped card, 256 bytes, EOS masked, torch's default host thread count (a 16-core "
                 "host; bench_generate pins 2 threads and measured more at batch 1 on another host), so batch 1 "
                 "again measures the per-byte host work and kernel launches; no CUDA graphs yet.",
+    "load_browsers": "python bench/bench_load_browsers.py (2026-11-30, the 2-core machine, nothing else running): "
+                     "N headless Chromium pages of one browser, each its own Streamlit session, open Explore on "
+                     "a distinct 2 KB text at once; the 2 cores run the server and every page's renderer, so the "
+                     "seconds measure Chromium as much as the server (issue 12's throughput target is "
+                     "bench_load's scripted websocket run).",
     "score_corpus_gpu": "python3 bench/bench_score_corpus.py --mb 30 --dtype float32 bfloat16 --batch-tokens 262144 "
                         "(one H200, torch 2.11, 2026-11-30): the whole score-corpus command on a 30 MB JSONL corpus "
                         "cut from the shipped samples (8,606 documents), model loading and Parquet writing included; "
