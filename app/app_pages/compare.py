@@ -54,7 +54,8 @@ for t in toks:
 blt_name = f"BLT ({blt.mode})"
 st.caption(f"BLT lane: {_blt_settings(blt, state.unit())}, mean patch {blt.mean_patch_length:.2f} bytes (set on "
            "Explore). Red outline: a token that splits a character.")
-window_chart(lanes_blob(data, lanes, marks=marks, widths=lanes_view.LANE_WIDTHS, default_width=lanes_view.LANE_WIDTH,
+window_chart(lanes_blob(data, lanes, marks=marks, tokens=frozenset(marks), widths=lanes_view.LANE_WIDTHS,
+                        default_width=lanes_view.LANE_WIDTH,
                         overview=(np.arange(n), to_unit(scores.entropies, state.unit()), f"entropy ({state.unit()})")),
              key="lanes")
 st.dataframe(lanes_view.lane_rows(data, lanes, reference=blt_name), hide_index=True)
@@ -100,6 +101,7 @@ if ns is not None:
     nb = blt_core.patch_scores(ns, **popts)
     nl = {f"BLT ({blt.mode})": nb.patch_starts, TOKENIZER_LABELS[tok0]: caching.segmentation(noisy, tok0).token_byte_starts}
     st.markdown("**Perturbed text, segmented** (a window of its own)")
-    window_chart(lanes_blob(noisy, nl, widths=lanes_view.LANE_WIDTHS, default_width=lanes_view.LANE_WIDTH,
+    window_chart(lanes_blob(noisy, nl, tokens=frozenset({TOKENIZER_LABELS[tok0]}), widths=lanes_view.LANE_WIDTHS,
+                            default_width=lanes_view.LANE_WIDTH,
                             overview=(np.arange(len(noisy)), to_unit(ns.entropies, state.unit()), f"entropy ({state.unit()})")),
                  key="noise_lanes")

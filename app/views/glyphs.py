@@ -12,8 +12,6 @@ from __future__ import annotations
 from blt_core import Unit, byte_units, render_bytes
 
 WHITESPACE = {" ": "·", "\n": "↵", "\t": "⇥"}
-# A candidate next byte on its own: a newline there is a value to read, not a line break to draw.
-_CANDIDATE = {k: v for k, v in WHITESPACE.items() if k != "\n"}
 
 
 def units(data: bytes, lo: int = 0, hi: int | None = None) -> list[Unit]:
@@ -36,14 +34,14 @@ def byte_labels(data: bytes) -> list[str]:
 
 
 def byte_glyph(value: int) -> str:
-    """One byte value on its own (a model's candidate next byte): 'e', '·', '\\x0a', '\\xc3'.
+    """One byte value on its own (a model's candidate next byte): 'e', '·', '↵', '\\xc3', spelt as the patch view spells it.
 
-    >>> byte_glyph(0x65), byte_glyph(0x20), byte_glyph(0xC3), byte_glyph(-1)
-    ('e', '·', '\\\\xc3', '<special>')
+    >>> byte_glyph(0x65), byte_glyph(0x20), byte_glyph(0x0A), byte_glyph(0xC3), byte_glyph(-1)
+    ('e', '·', '↵', '\\\\xc3', '<special>')
     """
     if value < 0:
         return "<special>"
-    return render_bytes(bytes([value]), glyphs=_CANDIDATE)
+    return render_bytes(bytes([value]), glyphs=WHITESPACE)
 
 
 def visible(data: bytes) -> str:

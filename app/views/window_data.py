@@ -29,16 +29,18 @@ def _overview(x: np.ndarray, y: np.ndarray, n: int) -> dict[str, np.ndarray]:
 
 
 def lanes_blob(data: bytes, lanes: dict[str, np.ndarray], *, widths: tuple[int, ...], default_width: int,
-               overview: tuple[np.ndarray, np.ndarray, str], marks: dict[str, np.ndarray] | None = None) -> bytes:
+               overview: tuple[np.ndarray, np.ndarray, str], marks: dict[str, np.ndarray] | None = None,
+               tokens: frozenset[str] = frozenset()) -> bytes:
     """One lane per segmentation (starts arrays, top to bottom in dict order); `marks` (lane -> bool per
-    unit) outlines units that split a character; `overview` is (byte offsets, values, what they are)."""
+    unit) outlines units that split a character; `overview` is (byte offsets, values, what they are);
+    `tokens` names the lanes whose units are tokens (the others: patches), for the tooltips' words."""
     n = len(data)
     meta, ints, flags = [], {}, {}
     for i, (name, starts) in enumerate(lanes.items()):
         colour = SERIES[i % len(SERIES)]
         fills = [tint(colour, 0.0), tint(colour, 0.5)]  # neighbouring units alternate two shades
         meta.append({"name": name, "fills": fills, "ink": [text_colour_on(_hex(f)) for f in fills],
-                     "marked": bool(marks and name in marks)})
+                     "marked": bool(marks and name in marks), "unit": "token" if name in tokens else "patch"})
         ints[f"lane{i}"] = np.asarray(starts, dtype="<i4")
         if marks and name in marks:
             flags[f"mark{i}"] = np.asarray(marks[name], dtype=np.uint8)

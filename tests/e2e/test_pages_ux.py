@@ -99,6 +99,8 @@ def test_units_switch_everywhere(page, server):
 
 def test_tooltip_escaped_once_with_readable_top_k(page, server):
     open_page(page, server, "learn", text='He said "hi" & <left>\n')
+    # under load a rerun can still be replacing the chart: wait for its entropy trace
+    page.wait_for_function("() => (document.querySelector('.js-plotly-plot')?.data || []).some(t => t.name === 'entropy')")
     hover = page.evaluate("""() => {
         const gd = document.querySelector('.js-plotly-plot');
         const i = gd.data.findIndex(t => t.name === 'entropy');

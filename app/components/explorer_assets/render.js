@@ -100,7 +100,7 @@ function bltShowTip(ui, $, x, y) {
   const guesses = [];
   for (let j = 0; j < p.k; j++) {
     const b = p.topBytes[k * p.k + j];
-    const glyph = b < 0 ? "<special>" : b === 0x0a ? "\\x0a" : (BLT_WHITESPACE[b] || (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : bltHex2(b)));
+    const glyph = b < 0 ? "<special>" : (BLT_WHITESPACE[b] || (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : bltHex2(b)));
     guesses.push(`\`${glyph}\` ${bltPercent(p.topProbs[k * p.k + j])}`);
   }
   const unitText = p.units.text[u], part = p.units.len[u] > 1 ? ` (byte ${k - p.units.start[u] + 1}/${p.units.len[u]})` : "";

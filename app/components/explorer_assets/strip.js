@@ -9,12 +9,6 @@
 const BLT_CLASS = ["", "blt-sp", "blt-ctl", "blt-bad"];
 const BLT_TICK = "#202020";
 
-function bltHexList(data, s, e) {
-  const out = [];
-  for (let k = s; k < e; k++) out.push(data[k].toString(16).padStart(2, "0"));
-  return out.join(" ");
-}
-
 // The strip's colours as classes, one per step of the colour table ([background, text] pairs), in a
 // style element of the component's own: a re-patch then changes a span's class, not its inline style,
 // so nothing is parsed and spans of one colour share one computed style.
@@ -111,17 +105,6 @@ function bltPaintStrip(strip, clusters, starts, colourIndex, colours, j0, j1, vi
     }
     pi = last;
   }
-}
-
-function bltSplitTitle(data, cs, ce, starts, pi) {
-  const parts = [];
-  let i = pi;
-  for (let b = cs; b < ce;) {
-    const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
-    parts.push(`${bltHexList(data, b, next)} (patch ${i})`);
-    b = next; i++;
-  }
-  return "character split across patches: " + parts.join(" | ");
 }
 
 // The tooltip of a cluster span, made when it is hovered or tapped.

@@ -9,6 +9,25 @@ const BLT_WHITESPACE = { 0x20: "·", 0x0a: "↵", 0x09: "⇥" };
 
 function bltHex2(b) { return "\\x" + b.toString(16).padStart(2, "0"); }
 
+function bltHexList(data, s, e) {
+  const out = [];
+  for (let k = s; k < e; k++) out.push(data[k].toString(16).padStart(2, "0"));
+  return out.join(" ");
+}
+
+// The tooltip of a character whose bytes [cs, ce) fall in several units of `starts` (pi: the unit of its
+// first byte): its bytes in hex, grouped by unit. `word` names the units (patch, token).
+function bltSplitTitle(data, cs, ce, starts, pi, word = "patch") {
+  const parts = [];
+  let i = pi;
+  for (let b = cs; b < ce;) {
+    const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
+    parts.push(`${bltHexList(data, b, next)} (${word} ${i})`);
+    b = next; i++;
+  }
+  return `character split across ${word === "patch" ? "patches" : word + "s"}: ` + parts.join(" | ");
+}
+
 function bltNamed(cp) {
   return cp <= 0xffff ? "\\u" + cp.toString(16).padStart(4, "0") : "\\U" + cp.toString(16).padStart(8, "0");
 }

@@ -30,7 +30,7 @@ function bwUnpack(u8) {
     arrays[name] = new T(buf, off, len);
   }
   const d = { header, n: header.n, arrays };
-  if (arrays.data) d.units = bltUnits(arrays.data, arrays.units);
+  if (arrays.data) { d.units = bltUnits(arrays.data, arrays.units); d.clusters = bltClusters(d.units); }
   return d;
 }
 
@@ -84,7 +84,8 @@ function bwCreate(root, key) {
     // a narrow chart (a phone) has a narrower name column and smaller bar text (window.css .bw-narrow)
     const narrow = chartW < 640;
     $("chart").parentElement.classList.toggle("bw-narrow", narrow);
-    if (d.header.kind === "lanes") bwDrawLanes($("chart"), d, lo, hi, chartW - (narrow ? 85 : 146), narrow);
+    let rtl = false;
+    if (d.header.kind === "lanes") rtl = bwDrawLanes($("chart"), d, lo, hi, chartW - (narrow ? 85 : 146), narrow);
     else w.geom = bwDrawFlops(bwCanvas($("chart")), d, lo, hi, chartW, getComputedStyle($("chart")).color);
     const whole = hi - lo >= n;
     let text = bwCaption(lo, hi, n);
@@ -93,6 +94,7 @@ function bwCreate(root, key) {
       text += ` Patches ${first.toLocaleString("en-US")}–${(last - 1).toLocaleString("en-US")} of ${total.toLocaleString("en-US")}` +
         (last - first === d.header.max_bars ? ` (the first ${d.header.max_bars} of this window).` : ".");
     }
+    if (rtl) text += " Right-to-left text: byte 0 is on the right, so units read in order.";
     if (!whole) text += " Move the window with the slider under the overview; totals cover every byte.";
     $("caption").textContent = text;
     const small = n <= Math.min(...d.header.widths);  // a short input shows whole, without controls
