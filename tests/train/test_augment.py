@@ -63,3 +63,17 @@ def test_random_rows_stay_uniform_noise():
             cur = cur + 1 if v else 0
             longest = max(longest, cur)
         assert longest < 8
+
+
+def test_runs_at_the_row_start_begin_at_column_1_and_may_fill_the_row():
+    x = rows(b=400, t=300)
+    y = augment_rows(x, torch.Generator().manual_seed(2), copy_frac=0.0, run_frac=1.0, run_start_frac=1.0)
+    assert torch.equal(y[:, 0], x[:, 0])
+    assert bool((y[:, 1:17] == y[:, 1:2]).all())  # every row opens with a run of at least 16
+    lengths = [int((y[r, 1:] != y[r, 1]).nonzero().flatten()[0]) if (y[r, 1:] != y[r, 1]).any() else 299
+               for r in range(400)]
+    assert max(lengths) > 250 and min(lengths) >= 16  # some runs fill (nearly) the whole row
+    # without the option the rows are exactly those of earlier runs (no extra random numbers drawn)
+    a = augment_rows(x, torch.Generator().manual_seed(2), copy_frac=0.2, run_frac=0.2)
+    b = augment_rows(x, torch.Generator().manual_seed(2), copy_frac=0.2, run_frac=0.2, run_start_frac=0.0)
+    assert torch.equal(a, b)
