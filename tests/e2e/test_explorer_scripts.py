@@ -66,3 +66,18 @@ def test_invalid_and_control_bytes_stay_hex(page, server):
     open_explore(page, server, "a\x01b\x7fc")
     shown = strip_text(page)
     assert "\\x01" in shown and "\\x7f" in shown
+
+
+def test_chart_tooltip_spells_candidates_as_the_strip_does(page, server):
+    """Hovering the entropy chart: the top guesses spell a newline ↵ (as the strip does), never \\x0a, in the
+    readable form "`e` 52% | `a` 15%" (issue 11, point 3)."""
+    open_explore(page, server, "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n" * 2)
+    chart = ctl(page, "chart").bounding_box()
+    tips = set()
+    for i in range(80):  # sweep the mouse along the curve: every byte's tooltip in turn
+        page.mouse.move(chart["x"] + chart["width"] * (i + 0.5) / 80, chart["y"] + chart["height"] / 2)
+        tips.add(ctl(page, "tip").text_content())
+    guesses = [t.split("guesses ", 1)[1] for t in tips if "guesses " in t]
+    assert len(guesses) > 20
+    assert all(re.fullmatch(r"`[^`]+` (<1%|>99%|\d+%)( \| `[^`]+` (<1%|>99%|\d+%))*", g) for g in guesses), guesses[:3]
+    assert any("`↵`" in g for g in guesses) and not any("\\x0a" in t for t in tips)
