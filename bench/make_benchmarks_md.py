@@ -67,7 +67,8 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "injection": "python bench/bench_injection.py (every payload alone, on every page and channel, headless Chromium)",
 }
 HOSTING_TARGETS = {  # load.json verdict key -> (target in words, comparison)
-    "throughput_ratio_20": ("20 sessions: throughput vs one session, at least", ">="),
+    "throughput_ratio_20": ("20 sessions: throughput vs one session measured just before (median of the pairs), "
+                            "at least", ">="),
     "errors": ("errors over all runs, at most", "<="),
     "fairness_chunks": ("chunks a 200-byte input waits behind a 100 KB one, at most", "<="),
     "rss_growth_mb_500": ("RSS growth over 500 distinct inputs after warm-up (MB), under", "<"),
