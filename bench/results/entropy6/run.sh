@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Entropy-model candidates with runs that open the row (issue 13), on the device machine's 2 GPUs:
-#   bash assets/training/entropy6/run.sh start     decompress the corpus, start both runs detached
-#   bash assets/training/entropy6/run.sh wait S    print progress every 60 s for up to S seconds
-#   bash assets/training/entropy6/run.sh collect   put each run (weights, logs; checkpoint if unfinished) in $OUT
+#   bash bench/results/entropy6/run.sh start     decompress the corpus, start both runs detached
+#   bash bench/results/entropy6/run.sh wait S    print progress every 60 s for up to S seconds
+#   bash bench/results/entropy6/run.sh collect   put each run (weights, logs; checkpoint if unfinished) in $OUT
 # Carry data/corpus/{train.bin.xz,train_docs.npy,heldout.bin,heldout_docs.npy}. Runs are detached
 # (setsid), so they go on between device calls while the machine stays warm; each resumes from its
 # checkpoint if started again in the same folder.
