@@ -67,6 +67,7 @@ def onnx_session(path: str | os.PathLike, *, threads: int | None = None):
 
     threads=None uses up to 8 cores (long scoring passes); one-token generation steps pass 1,
     since hundreds of tiny ops lose more to a thread pool's hand-offs than they gain.
+    BLT_ONNX_SPIN=0 (the app sets it: app/scheduler.py) makes idle pool threads sleep, not spin.
     """
     import onnxruntime as ort
 
@@ -74,6 +75,8 @@ def onnx_session(path: str | os.PathLike, *, threads: int | None = None):
     opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if os.environ.get("BLT_ONNX_SPIN") == "0":  # a shared server: leave idle cores to other sessions
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own exception types for bad files

@@ -85,3 +85,26 @@ def test_corrupt_weights_give_a_clear_error(tiny_card, tmp_path):
     (d / "card.json").write_text("{not json")
     with pytest.raises(WeightsError, match="not valid JSON"):
         load_card(d / "card.json")
+
+
+def test_the_app_lets_idle_onnx_threads_sleep(monkeypatch):
+    """A shared server's ONNX sessions do not spin (app/scheduler.py sets BLT_ONNX_SPIN=0 unless the host
+    set it); the library's default keeps spinning, which suits one stream."""
+    pytest.importorskip("onnxruntime")
+    from blt_core.backends import onnx_session
+
+    graph = os.path.join(ROOT, "assets", "entropy_model.onnx")
+    def spin() -> str:  # unset: ONNX Runtime's default, which spins
+        try:
+            return onnx_session(graph).get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+        except RuntimeError:  # "does not have configuration with key"
+            return "default"
+
+    monkeypatch.delenv("BLT_ONNX_SPIN", raising=False)
+    assert spin() == "default"
+    env = {k: v for k, v in os.environ.items() if k != "BLT_ONNX_SPIN"}
+    out = subprocess.run([sys.executable, "-c", "import os, app.scheduler; print(os.environ['BLT_ONNX_SPIN'])"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "0"
+    monkeypatch.setenv("BLT_ONNX_SPIN", "0")
+    assert spin() == "0"

@@ -151,8 +151,9 @@ def test_every_script_scores_below_uniform(shipped_card, name):
 
 @pytest.mark.parametrize("size", [256, 512, 4096, 65536])
 def test_random_bytes_near_uniform(shipped_card, size):
-    """Random bytes cost at most 8.1 bits per byte, even for short inputs."""
-    for seed in range(3):
+    """Random bytes cost at most 8.1 bits per byte, even for short inputs (three draws each; one for 64 KB,
+    whose 65,536 bytes already average out what three short draws sample, at a third of CI's time)."""
+    for seed in range(3 if size <= 4096 else 1):
         data = np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
         assert blt_core.analyze(data, backend="onnx").bits_per_byte <= 8.1
 
