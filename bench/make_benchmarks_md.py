@@ -105,6 +105,10 @@ def section(name: str, data: dict) -> str:
             out.append(f"**{key}**\n\n" + table([{k: v for k, v in value.items() if not isinstance(v, (dict, list))}]))
         elif not isinstance(value, (list, dict)):
             out.append(f"- {key}: {fmt(value)}")
+        elif isinstance(value, list) and value and all(isinstance(v, (int, float, str)) for v in value):
+            out.append(f"- {key}: {', '.join(fmt(v) for v in value)}")
+        elif isinstance(value, list):  # an empty list (failures, errors): none
+            out.append(f"- {key}: {len(value)}")
     return "\n".join(out) + "\n"
 
 
