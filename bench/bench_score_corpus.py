@@ -43,6 +43,13 @@ def make_corpus(path: Path, megabytes: float, seed: int = 0) -> tuple[int, int]:
     return docs, total
 
 
+def options(corpus: Path, out: Path, *, dtype: str, backend: str = "torch", batch_docs: int = 4096,
+            batch_tokens: int = 262144) -> Options:
+    """The score-corpus run both benchmarks time: one JSONL corpus, shards of 10,000 documents."""
+    return Options(inputs=[str(corpus)], out=str(out), backend=backend, dtype=dtype, batch_docs=batch_docs,
+                   batch_tokens=batch_tokens, shard_docs=10_000)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=20.0)
@@ -56,8 +63,8 @@ def main() -> None:
     docs, nbytes = make_corpus(work / "corpus.jsonl", args.mb)
     results = []
     for dtype in args.dtype:
-        opts = Options(inputs=[str(work / "corpus.jsonl")], out=str(work / f"out-{dtype}"), backend=args.backend,
-                       dtype=dtype, batch_docs=args.batch_docs, batch_tokens=args.batch_tokens, shard_docs=10_000)
+        opts = options(work / "corpus.jsonl", work / f"out-{dtype}", dtype=dtype, backend=args.backend,
+                       batch_docs=args.batch_docs, batch_tokens=args.batch_tokens)
         t0 = time.perf_counter()
         m = run(opts)
         sec = time.perf_counter() - t0

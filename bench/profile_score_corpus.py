@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_score_corpus import make_corpus  # noqa: E402
+from bench_score_corpus import make_corpus, options  # noqa: E402
 
-from blt_core.corpus.run import Options, run  # noqa: E402
+from blt_core.corpus.run import run  # noqa: E402
 
 
 def main() -> None:
@@ -42,10 +42,8 @@ def main() -> None:
     docs, nbytes = make_corpus(work / "corpus.jsonl", a.mb)
 
     def once(name: str) -> float:
-        opts = Options(inputs=[str(work / "corpus.jsonl")], out=str(work / name), backend="torch", dtype=a.dtype,
-                       batch_docs=4096, batch_tokens=a.batch_tokens, shard_docs=10_000)
         t0 = time.perf_counter()
-        run(opts)
+        run(options(work / "corpus.jsonl", work / name, dtype=a.dtype, batch_tokens=a.batch_tokens))
         return time.perf_counter() - t0
 
     plain = once("plain")  # also warms the model cache and CUDA

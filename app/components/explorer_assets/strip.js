@@ -59,17 +59,14 @@ function bltVisibleSpans(strip, box) {
 // short dark tick at each boundary byte (a full-height rule would strike the glyph through);
 // drawn right to left for right-to-left text so the tick sits on the right byte.
 function bltSplitBackground(cs, ce, starts, pi, colourOf, rtl) {
-  const n = ce - cs, bands = [], ticks = [];
-  let i = pi, fg = null, most = 0;
-  for (let b = cs; b < ce;) {
-    const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
-    const a = ((b - cs) / n) * 100, z = ((next - cs) / n) * 100, [col, text] = colourOf(i);
-    if (next - b > most) { most = next - b; fg = text; }  // the text colour of the widest band
+  const n = ce - cs, bands = [], ticks = [], parts = bltSplitParts(cs, ce, starts, pi);
+  for (const { unit, s, e } of parts) {
+    const a = ((s - cs) / n) * 100, z = ((e - cs) / n) * 100, col = colourOf(unit)[0];
     bands.push(`${col} ${a}%`, `${col} ${z}%`);
-    if (b > cs) ticks.push(`transparent calc(${a}% - 1.5px)`, `${BLT_TICK} calc(${a}% - 1.5px)`,
+    if (s > cs) ticks.push(`transparent calc(${a}% - 1.5px)`, `${BLT_TICK} calc(${a}% - 1.5px)`,
                            `${BLT_TICK} calc(${a}% + 1.5px)`, `transparent calc(${a}% + 1.5px)`);
-    b = next; i++;
   }
+  const fg = colourOf(bltWidestPart(parts))[1];  // the text colour of the widest band
   const dir = rtl ? "to left" : "to right";
   return `background:linear-gradient(${dir}, ${ticks.join(", ")}) bottom / 100% 35% no-repeat, ` +
          `linear-gradient(${dir}, ${bands.join(", ")});color:${fg}`;

@@ -15,16 +15,26 @@ function bltHexList(data, s, e) {
   return out.join(" ");
 }
 
-// The tooltip of a character whose bytes [cs, ce) fall in several units of `starts` (pi: the unit of its
-// first byte): its bytes in hex, grouped by unit. `word` names the units (patch, token).
-function bltSplitTitle(data, cs, ce, starts, pi, word = "patch") {
+// The parts of a character whose bytes [cs, ce) fall in several units of `starts` (pi: the unit of its
+// first byte): [{unit, s, e}] in byte order, one per unit it touches.
+function bltSplitParts(cs, ce, starts, pi) {
   const parts = [];
-  let i = pi;
-  for (let b = cs; b < ce;) {
+  for (let i = pi, b = cs; b < ce; i++) {
     const next = Math.min(ce, i + 1 < starts.length ? starts[i + 1] : ce);
-    parts.push(`${bltHexList(data, b, next)} (${word} ${i})`);
-    b = next; i++;
+    parts.push({ unit: i, s: b, e: next });
+    b = next;
   }
+  return parts;
+}
+
+// The unit holding most of a split character's bytes (its glyph takes that unit's text colour).
+function bltWidestPart(parts) {
+  return parts.reduce((best, p) => (p.e - p.s > best.e - best.s ? p : best)).unit;
+}
+
+// The tooltip of a split character: its bytes in hex, grouped by unit. `word` names the units (patch, token).
+function bltSplitTitle(data, cs, ce, starts, pi, word = "patch") {
+  const parts = bltSplitParts(cs, ce, starts, pi).map((p) => `${bltHexList(data, p.s, p.e)} (${word} ${p.unit})`);
   return `character split across ${word === "patch" ? "patches" : word + "s"}: ` + parts.join(" | ");
 }
 

@@ -27,18 +27,6 @@ function bwPieces(cl, starts, lo, hi) {
   return out;
 }
 
-// The unit holding most of a piece's bytes (a split character takes its text colour from it).
-function bwMostBytes(starts, p) {
-  if (!p.split) return p.unit;
-  let best = p.unit, most = 0;
-  for (let u = p.unit, b = p.s; b < p.e; u++) {
-    const next = Math.min(p.e, u + 1 < starts.length ? starts[u + 1] : p.e);
-    if (next - b > most) { most = next - b; best = u; }
-    b = next;
-  }
-  return best;
-}
-
 // Columns a text takes in the bars' monospace font: East Asian wide characters and emoji take two.
 const BW_WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f000}-\u{1faff}\u{20000}-\u{3fffd}]/u;
 function bwColumns(text) {
@@ -125,7 +113,7 @@ function bwDrawLanes(box, d, lo, hi, trackW, narrow) {
       el.className = "bw-text" + (p.split ? " bw-split" : "");
       el.style[side] = pct(p.s);
       el.style.width = `${((p.e - p.s) / span) * 100}%`;
-      const ink = lane.ink[bwMostBytes(starts, p) % 2];
+      const ink = lane.ink[(p.split ? bltWidestPart(bltSplitParts(p.s, p.e, starts, p.unit)) : p.unit) % 2];
       el.style.color = ink;
       if (p.split) el.style.textShadow = bwHalo(ink);
       el.textContent = p.text;
