@@ -62,12 +62,15 @@ def torch_device(device: str | None = None) -> str:
     return "cuda" if gpu_present() else "cpu"
 
 
-def onnx_session(path: str | os.PathLike, *, threads: int | None = None):
+def onnx_session(path: str | os.PathLike, *, threads: int | None = None, spin: bool | None = None):
     """An ONNX Runtime CPU session; WeightsError when the file cannot be loaded.
 
     threads=None uses up to 8 cores (long scoring passes); one-token generation steps pass 1,
     since hundreds of tiny ops lose more to a thread pool's hand-offs than they gain.
-    BLT_ONNX_SPIN=0 (the app sets it: app/scheduler.py) makes idle pool threads sleep, not spin.
+    BLT_ONNX_SPIN=0 (the app sets it: app/scheduler.py) makes idle pool threads sleep, not spin;
+    spin=False does so for one session whatever the setting: sessions run one after another
+    (the prompt prefill's two graphs) each have their own pool, and the first one's spinning
+    threads took the cores from the second (a 64-byte prompt's prefill 0.18 s spinning, 0.10 s not).
     """
     import onnxruntime as ort
 
@@ -75,7 +78,7 @@ def onnx_session(path: str | os.PathLike, *, threads: int | None = None):
     opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if os.environ.get("BLT_ONNX_SPIN") == "0":  # a shared server: leave idle cores to other sessions
+    if spin is False or os.environ.get("BLT_ONNX_SPIN") == "0":  # leave idle cores to other work
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

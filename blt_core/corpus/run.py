@@ -221,6 +221,9 @@ def score_rank(opts: Options, scorer: Scorer, threshold: float, rank: int, world
     if rows:
         write(rows[-1]["doc_index"])
     prog["trailing_empty"], prog["done"] = empty, True
+    # this call's reading, scoring and writing, without start-up (imports, model load, calibration):
+    # what a multi-GPU scaling measure divides by (bench/bench_score_corpus_scaling.py)
+    prog["last_call"] = {"seconds": round(time.monotonic() - t0, 3), "bytes": nbytes}
     write_json(prog_path, prog)
     return prog
 

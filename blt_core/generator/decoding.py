@@ -250,6 +250,39 @@ class _Rows:
         self.opens_next &= ~self.done
         return events
 
+    def read_prompts(self, m: int, entropies: np.ndarray, *, threshold: float, max_patch_length: int,
+                     **_) -> tuple[np.ndarray, list[list[ByteEvent]]]:
+        """open_patches then decide at positions 0 .. m-1, where every row reads its prompt, done
+        for all of them at once: -> (patch_ids (B, m) of tokens 0 .. m-1, the events per position).
+        The state after is the loop's (a test steps both ways); with max_patch_length a row's patch
+        starts depend on each other, so that case scans each row in order."""
+        B = len(self.prompts)
+        opens = exceeds(entropies, threshold)  # (B, m): decision t opens the patch of token t + 1
+        opens[:, 0] = True
+        if max_patch_length > 0:
+            for r in range(B):
+                start = 0
+                for t in range(m):
+                    if t > 0 and opens[r, t - 1]:
+                        start = t
+                    opens[r, t] |= t + 1 - start >= max_patch_length
+        patch_ids = np.zeros((B, m), dtype=np.int64)
+        patch_ids[:, 1:] = np.cumsum(opens[:, :-1], axis=1)
+        tokens = prompt_tokens(self.prompts, m)
+        opened_at = np.where(opens[:, :-1], np.arange(1, m), 0)  # token t + 1 opens a patch
+        self.patch_start = opened_at.max(axis=1, initial=0).astype(np.int64)
+        self.patch_index, self.global_steps = patch_ids[:, -1].copy(), patch_ids[:, -1].copy()
+        self.window = np.concatenate([self.window, tokens], axis=1)[:, -self.window.shape[1]:]
+        self.tokens = np.array([p[m - 1] + OFFSET for p in self.prompts], dtype=np.int64)
+        self.n_bytes[:] = m
+        self.done = np.array([n <= m for n in self.need])
+        self.opens_next = opens[:, -1] & ~self.done
+        data = [[p[t] for p in self.prompts] for t in range(m)]
+        ent = entropies.tolist()
+        events = [[ByteEvent(r, t, data[t][r], ent[r][t], bool(opens[r, t]), True, int(patch_ids[r, t]), t + 1)
+                   for r in range(B)] for t in range(m)]
+        return patch_ids, events
+
 
 def prompt_tokens(prompts: list[bytes], m: int) -> np.ndarray:
     """(B, m) tokens 0 .. m-1 of every row: BOS, then its prompt's first m - 1 bytes.
@@ -285,12 +318,7 @@ def decode(stepper: Stepper, prompts: list[bytes], *, max_bytes: int, threshold:
     if m > 0:  # positions 0 .. m-1 only read prompt bytes: their decisions need no logits
         tokens = prompt_tokens(prompts, m)
         entropies = np.asarray(stepper.prefill_entropy(tokens))  # (B, m): position t's entropy of byte t
-        patch_ids = np.zeros((B, m), dtype=np.int64)
-        decided = []
-        for pos in range(m):
-            rows.open_patches(pos)
-            patch_ids[:, pos] = rows.patch_index
-            decided.append(rows.decide(pos, entropies[:, pos], None, **rule))
+        patch_ids, decided = rows.read_prompts(m, entropies, **rule)
         stepper.prefill(tokens, patch_ids)
         yield from decided
         pos = m

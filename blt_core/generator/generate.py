@@ -95,8 +95,10 @@ def _onnx_prefill(card: Card):
     from blt_core.generator.numpy_weights import read_safetensors
     from blt_core.generator.onnx_stepper import OnnxPrefill
 
-    # all cores: one long pass, unlike the one-token steps (backends.onnx_session)
-    return OnnxPrefill(onnx_session(card.verified("onnx_entropy_prefill")), onnx_session(card.verified("onnx_prefill")),
+    # all cores: one long pass, unlike the one-token steps; no spinning: the two graphs run back to back
+    # (backends.onnx_session)
+    return OnnxPrefill(onnx_session(card.verified("onnx_entropy_prefill"), spin=False),
+                       onnx_session(card.verified("onnx_prefill"), spin=False),
                        read_safetensors(card.verified("safetensors")))
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blt_core.generator.masks import pooling_mask
 from blt_core.generator.model import BLT
 from blt_core.nn import rope_tables
 
@@ -51,7 +50,7 @@ class Prefill(nn.Module):
             h, k, v = layer.prefill(h, cos, sin, window=cfg.local_window)
             kv_enc += [k, v]
         P = patch_pos.shape[0]
-        g = enc.pooling(h, pooling_mask(patch_ids, P, cfg.patch_k), P, fused=False)  # (B, P, G)
+        g = enc.pooling.pool_segments(h, patch_ids, P)  # (B, P, G)
         gcos, gsin = glob.rope(patch_pos)
         kv_glob = []
         for layer in glob.layers:

@@ -104,3 +104,37 @@ def test_onnx_prefill_equals_stepping_shipped():
     for a, b in zip(results[:2], results[2:]):
         assert a.data == b.data and a.patch_starts == b.patch_starts
         np.testing.assert_allclose(a.entropies, b.entropies, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("max_patch_length", [0, 1, 3])
+def test_prompt_decisions_at_once_equal_the_loop(max_patch_length):
+    """_Rows.read_prompts (every prompt position decided at once) gives the loop's events, field
+    by field, and leaves the rows in the loop's state."""
+    from blt_core.generator.decoding import _Rows
+
+    prompts, m = [b"Hello world, hello!", "Привет".encode() * 3], 17
+    entropies = np.random.default_rng(1).uniform(0, 3, (2, m)).astype(np.float32)
+    rule = dict(threshold=1.5, max_patch_length=max_patch_length, temperature=0.0, top_k=None, rngs=None)
+    loop, fast = _Rows(prompts, 4, 8), _Rows(prompts, 4, 8)
+    patch_ids, events = np.zeros((2, m), dtype=np.int64), []
+    for pos in range(m):
+        loop.open_patches(pos)
+        patch_ids[:, pos] = loop.patch_index
+        events.append(loop.decide(pos, entropies[:, pos], None, **rule))
+    got_ids, got_events = fast.read_prompts(m, entropies, **rule)
+    assert got_ids.tolist() == patch_ids.tolist()
+    assert [[e.to_dict() | {"row": e.row} for e in es] for es in got_events] == \
+           [[e.to_dict() | {"row": e.row} for e in es] for es in events]
+    for name in ("window", "tokens", "patch_index", "patch_start", "opens_next", "done", "n_bytes", "global_steps"):
+        assert getattr(fast, name).tolist() == getattr(loop, name).tolist(), name
+
+
+def test_the_prefill_graphs_do_not_spin():
+    """The prompt's two graphs run back to back, each with its own thread pool: a pool that spins
+    after its run takes the cores from the next (generate._onnx_prefill passes spin=False)."""
+    from blt_core.generator.generate import load_generator
+
+    pre = load_generator(backend="onnx").new_stepper(False).pre
+    for session in (pre.entropy, pre.session):
+        opts = session.get_session_options()
+        assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
