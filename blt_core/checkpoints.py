@@ -143,7 +143,13 @@ class Card:
         return self.folder / entry["path"]
 
     def verified(self, kind: str) -> Path:
-        """Path of the card's file of `kind` after its sha256 check (WeightsError when missing or changed)."""
+        """Path of the card's file of `kind` after its sha256 check (WeightsError when missing or changed).
+
+        A graph whose entry names "weights" reads them from that file of the card (onnx_weights.py):
+        that file is checked first, so a corrupt shared safetensors fails every graph that reads it.
+        """
+        if self.path_of(kind) and (weights := self.data["files"][kind].get("weights")) is not None:
+            self.verified(weights)
         return check_sha256(self.path_of(kind), self.data["files"][kind]["sha256"])
 
     def to_json(self) -> dict[str, Any]:

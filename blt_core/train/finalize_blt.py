@@ -116,12 +116,14 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
     st = assets / "blt_generator.safetensors"
     save_file({k: v.detach().half().contiguous() for k, v in blt.state_dict().items()}, str(st))
     files = {"safetensors": st, "entropy_safetensors": ent_path}
+    linked: dict[str, str] = {}
     if graphs:
         # the entropy step stays float32: it must match the shipped float32 entropy weights
         paths = export_steps(blt, ent, assets, prefix="blt_", half={"entropy_step": False, "local_step": True,
                                                                     "global_step": True})
         files |= {"onnx_entropy_step": paths["entropy_step"], "onnx_local_step": paths["local_step"],
                   "onnx_global_step": paths["global_step"], **prefill_files(blt, ent, ecard, assets)}
+        linked = link_graphs(files, ecard)
     for kind, p in files.items():
         if kind != "entropy_safetensors" and p.stat().st_size > MAX_FILE_BYTES:
             raise SystemExit(f"{p} is {p.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit: shrink the config")
@@ -138,13 +140,34 @@ def finalize(run: str | Path, assets: str | Path = ASSETS, *, entropy_card: str 
                        "reading the previous patch's global output.",
         "config": cfg.to_dict(), "parameters": num_parameters(cfg),
         "entropy_config": ecard.config, "entropy_card": ecard.name,
-        "files": {k: file_entry(p, relative_to=assets) for k, p in files.items()},
+        "files": {k: {**file_entry(p, relative_to=assets), **({"weights": linked[k]} if k in linked else {})}
+                  for k, p in files.items()},
         "training": {**{k: summary.get(k) for k in TRAINING_KEYS},
                      "stages": [_stage(Path(r), assets) for r in [*previous_runs, run]]},
         "defaults": {"threshold": cfg.patch_threshold, "max_patch_length": cfg.max_patch_length},
         "heldout": heldout,
     }
     return write_card(assets / "blt_generator.json", card)
+
+
+def link_graphs(files: dict[str, Path], ecard: Card) -> dict[str, str]:
+    """Make the step graphs (and an entropy prefill graph exported here) read their weights from the
+    safetensors beside them (onnx_weights.py: each weight stored once); -> {graph kind: weights kind}.
+    The entropy card's own scoring graph is that card's business: linked already or left alone."""
+    from blt_core.onnx_weights import link_weights
+
+    want = {"onnx_entropy_step": "entropy_safetensors", "onnx_local_step": "safetensors",
+            "onnx_global_step": "safetensors", "onnx_entropy_prefill": "entropy_safetensors"}
+    linked = {}
+    for kind, weights in want.items():
+        same_folder = files[kind].parent.resolve() == files[weights].parent.resolve()
+        if kind == "onnx_entropy_prefill" and "onnx" in ecard.files and files[kind] == ecard.path_of("onnx"):
+            if ecard.data["files"]["onnx"].get("weights") == "safetensors" and same_folder:
+                linked[kind] = weights
+        elif same_folder:
+            link_weights(files[kind], files[weights])
+            linked[kind] = weights
+    return linked
 
 
 def prefill_files(blt: BLT, ent: EntropyModel, ecard: Card, assets: Path) -> dict[str, Path]:

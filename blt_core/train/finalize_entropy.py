@@ -120,11 +120,13 @@ def main(argv=None) -> None:
     from blt_core.entropy.model import EntropyModel, EntropyModelConfig
     from blt_core.entropy.onnx_scorer import OnnxEntropyModel
     from blt_core.entropy.torch_scorer import TorchEntropyModel
+    from blt_core.onnx_weights import link_weights
 
     st = assets / "entropy_model.safetensors"
     shutil.copyfile(run / "entropy_model.safetensors", st)
     model = load_weights(EntropyModel(EntropyModelConfig.from_dict(summary["config"])), st).eval()
     onnx_path = export(model, assets / "entropy_model.onnx")
+    link_weights(onnx_path, st)  # the graph reads the safetensors: each weight stored once
     window = summary["config"]["window"]
     onnx = OnnxEntropyModel(str(onnx_path), window=window, threads=os.cpu_count())
     eval_path = assets / "eval" / "heldout_eval.jsonl"
@@ -139,7 +141,8 @@ def main(argv=None) -> None:
                        "trained from scratch on the project's offline corpus; entropies in nats over 260 outputs.",
         "config": summary["config"],
         "parameters": n_params,
-        "files": {"safetensors": file_entry(st, relative_to=assets), "onnx": file_entry(onnx_path, relative_to=assets)},
+        "files": {"safetensors": file_entry(st, relative_to=assets),
+                  "onnx": {**file_entry(onnx_path, relative_to=assets), "weights": "safetensors"}},
         "training": {"stages": [_stage(Path(r), assets) for r in ([a.pretrain_run] if a.pretrain_run else []) + [a.run]]},
         "corpus_manifest_sha256": sha256_file(manifest) if manifest.exists() else None,
         "heldout": {"subset": str(eval_path.relative_to(assets)), "subset_sha256": sha256_file(eval_path), **heldout},
