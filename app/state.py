@@ -176,9 +176,43 @@ def scoring_options() -> dict:
                            help="onnx: ONNX Runtime on CPU; torch: PyTorch; auto: PyTorch on a GPU, else ONNX. "
                                 "Official weights need PyTorch.")
     model = official_weights_choice()
+    sb.caption(entropy_model_caption(model.name if model is not None else None, shipped_entropy_name()))
     newline_reset = sb.checkbox("Reset context at each newline", key="newline_reset", persist_state="session",
                                 help="Each line is scored as if it started the text (mentioned in the paper).")
     return {"newline_reset": newline_reset, "backend": backend, "model": model}
+
+
+def entropy_model_caption(official_name: str | None, shipped_name: str | None) -> str:
+    """The sidebar's line saying which entropy model this page's numbers come from.
+
+    >>> entropy_model_caption(None, "blt-explorer-entropy6-s192")
+    'This page uses the shipped entropy model blt-explorer-entropy6-s192.'
+    """
+    if official_name is not None:
+        return f"This page uses the official entropy weights {official_name}."
+    return f"This page uses the shipped entropy model {shipped_name or '(unnamed)'}."
+
+
+def shipped_entropy_name() -> str | None:
+    """The default entropy model's card name (None when its card cannot be read: the page says so elsewhere)."""
+    from app import caching
+    from blt_core import WeightsError
+
+    try:
+        return caching.model_card().name
+    except (WeightsError, OSError):
+        return None
+
+
+def generator_entropy_names() -> tuple[str | None, str | None]:
+    """(the shipped generator's own entropy model, the default entropy model), by card name."""
+    import blt_core
+
+    try:
+        card = blt_core.load_card(blt_core.DEFAULT_GENERATOR_CARD)
+    except (blt_core.WeightsError, OSError):
+        return None, shipped_entropy_name()
+    return card.data.get("entropy_card"), shipped_entropy_name()
 
 
 WEIGHTS_SECRET = "weights_dirs"  # .streamlit/secrets.toml key naming allowed folders (as BLT_WEIGHTS_DIRS does)

@@ -28,17 +28,26 @@ def prompt_caption(n_bytes: int, cap: int, max_out: int) -> str:
             "Stop interrupts a run and keeps what was written.")
 
 
-def generator_caption(official_name: str | None) -> str:
-    """Which generator the page runs: the shipped one, or the official weights chosen in the sidebar.
+def generator_caption(official_name: str | None, entropy_name: str | None = None,
+                      default_entropy_name: str | None = None) -> str:
+    """Which generator the page runs (the shipped one, or the official weights chosen in the sidebar)
+    and which entropy model patches its bytes.
 
+    >>> generator_caption(None, "blt-explorer-entropy-1.9m", "blt-explorer-entropy6-s192")
+    'Generator: the shipped small BLT. Its patches come from its own entropy model, blt-explorer-entropy-1.9m, the one it was trained with (the analysis pages use blt-explorer-entropy6-s192).'
     >>> generator_caption("blt-1b")
-    'Generator: the released BLT in official weights blt-1b, on PyTorch (a folder holding only an entropy model cannot generate: choose the shipped model in the sidebar). A model larger than this server can hold is refused before loading.'
+    'Generator: the released BLT in official weights blt-1b, on PyTorch, patched by the entropy model in the same folder (a folder holding only an entropy model cannot generate: choose the shipped model in the sidebar). A model larger than this server can hold is refused before loading.'
     """
     if official_name is None:
-        return "Generator: the shipped small BLT."
-    return (f"Generator: the released BLT in official weights {official_name}, on PyTorch (a folder holding only an "
-            "entropy model cannot generate: choose the shipped model in the sidebar). A model larger than this "
-            "server can hold is refused before loading.")
+        text = "Generator: the shipped small BLT."
+        if entropy_name:
+            text += f" Its patches come from its own entropy model, {entropy_name}, the one it was trained with"
+            other = default_entropy_name and default_entropy_name != entropy_name
+            text += f" (the analysis pages use {default_entropy_name})." if other else "."
+        return text
+    return (f"Generator: the released BLT in official weights {official_name}, on PyTorch, patched by the entropy "
+            "model in the same folder (a folder holding only an entropy model cannot generate: choose the shipped "
+            "model in the sidebar). A model larger than this server can hold is refused before loading.")
 
 
 def prompt_over_cap(n_bytes: int, cap: int) -> str:
