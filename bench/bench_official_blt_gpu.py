@@ -1,12 +1,15 @@
 """On demand, on a GPU: the released BLT architecture (blt_core/official_blt) on CUDA.
 
 1. A tiny random BLT in float32 on the GPU: cached steps and the full recompute write the same
-   greedy bytes, and its logits match the same weights on the CPU.
+   greedy bytes, and its logits match the same weights on the CPU; the CUDA-graph stepper
+   (official_blt/graphed.py) writes the same bytes, patch starts and entropies as the eager one,
+   with the prompt prefilled and stepped.
 2. The same model written as a Hub-layout folder loads through `load_generator_folder` onto the
-   GPU (bfloat16) and generates through `blt_core.generate(model=FOLDER)`.
+   GPU (bfloat16) and generates through `blt_core.generate(model=FOLDER)` (graphed steps).
 3. A BLT-1B-shaped model (the released widths and depths, 768 x 14 entropy model) with random
-   bf16 weights: greedy bytes per second at batch 1 with cached steps (eager PyTorch, no CUDA
-   graphs), prompt stepped byte by byte.
+   bf16 weights: greedy bytes per second at batch 1, prompt prefilled, for the eager
+   OfficialStepper (the flat keys, as before) and GraphedOfficialStepper ("eager" and "graphed":
+   median of --repeats runs after a warm-up).
 
     python bench/bench_official_blt_gpu.py --out bench/results/official_blt_gpu.json
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +29,7 @@ import torch
 from blt_core.entropy.model import EntropyModelConfig
 from blt_core.generator.decoding import run
 from blt_core.official_blt.config import OfficialBLTConfig
+from blt_core.official_blt.graphed import GraphedOfficialStepper, StepsPool
 from blt_core.official_blt.model import OfficialBLT
 from blt_core.official_blt.stepping import FullRecompute, OfficialStepper
 
@@ -50,10 +56,24 @@ def random_model(cfg, ent, *, device, dtype, seed: int) -> OfficialBLT:
     return model.to(dtype).eval()
 
 
-def greedy(stepper, prompt: bytes, n: int, cfg) -> tuple:
+def greedy(stepper, prompt: bytes, n: int, cfg, *, prefill: bool = True, entropies: bool = False) -> tuple:
     r = run(stepper, [prompt], max_bytes=n, threshold=cfg.patch_threshold, max_patch_length=0, temperature=0.0,
-            top_k=None, seed=0, max_ngram=cfg.max_ngram)
-    return r.data[0], r.patch_starts[0], r.seconds
+            top_k=None, seed=0, max_ngram=cfg.max_ngram, prefill=prefill)
+    return (r.data[0], r.patch_starts[0], r.seconds) + ((r.entropies[0],) if entropies else ())
+
+
+def graphed_parity(model, device) -> dict:
+    """Graphed vs eager steps on one model: same greedy bytes and patch starts, entropy gap; a prompt
+    longer than the local windows, prefilled and stepped."""
+    out = {}
+    for prefill in (True, False):
+        a = greedy(OfficialStepper(model, device=device), PROMPT, 64, model.config, prefill=prefill, entropies=True)
+        b = greedy(GraphedOfficialStepper(model, device=device), PROMPT, 64, model.config, prefill=prefill,
+                   entropies=True)
+        out["prefill" if prefill else "stepped"] = {
+            "same_bytes": a[0] == b[0], "same_patch_starts": a[1] == b[1], "patches": len(a[1]),
+            "max_abs_entropy_diff": max(abs(x - y) for x, y in zip(a[3], b[3]))}
+    return out
 
 
 def median_threshold(model: OfficialBLT, device) -> OfficialBLT:
@@ -80,6 +100,7 @@ def tiny_checks(device) -> dict:
         g = blt_core.generate(PROMPT[:20], max_bytes=32, model=folder)
     return {"cached_equals_full_recompute": cached == full and starts_c == starts_f, "patches": len(starts_c),
             "bytes": len(cached), "max_abs_logit_diff_gpu_vs_cpu_fp32": diff,
+            "graphed_vs_eager": graphed_parity(gpu, device),
             "hub_folder_generate": {"backend": g.backend, "bytes_out": len(g.generated_bytes),
                                     "patches": len(g.patch_starts)}}
 
@@ -110,30 +131,82 @@ def write_hub_folder(model: OfficialBLT, folder: Path) -> Path:
     return folder
 
 
-def one_b_speed(device, n_out: int) -> dict:
+def timed(make_stepper, model, n_out: int, repeats: int) -> tuple[dict, bytes]:
+    """Greedy generations of n_out bytes after PROMPT (prefilled): the median run, and its bytes."""
+    runs = []
+    for _ in range(repeats):
+        torch.cuda.synchronize()
+        data, starts, seconds = greedy(make_stepper(), PROMPT, n_out, model.config)
+        runs.append((seconds, data, starts))
+    seconds, data, starts = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    n = len(data) - len(PROMPT)
+    return {"seconds": seconds, "bytes_out": n, "patches": len(starts), "bytes_per_second_output": n / seconds,
+            "bytes_per_second_all_steps": len(data) / seconds, "runs_seconds": [r[0] for r in runs]}, data
+
+
+def graph_costs(steps, n: int = 50) -> dict:
+    """Milliseconds per replay of each captured graph (synchronized): where a graphed byte's time goes."""
+    out = {}
+    for key, graph in steps.graphs.items():
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            graph.replay()
+        torch.cuda.synchronize()
+        out[str(key)] = 1e3 * (time.perf_counter() - t0) / n
+    return out
+
+
+def one_b_speed(out: dict, device, n_out: int, repeats: int) -> None:
+    """Fills `out` part by part (the eager numbers survive a graphed failure)."""
     model = median_threshold(random_model(OfficialBLTConfig(), ONE_B_ENT, device=device, dtype=torch.bfloat16, seed=2),
                              device)
     cfg = model.config
     greedy(OfficialStepper(model, device=device), PROMPT[:8], 16, cfg)  # warm-up
-    torch.cuda.synchronize()
-    data, starts, seconds = greedy(OfficialStepper(model, device=device), PROMPT, n_out, cfg)
-    n = len(data)
-    return {"config": "BLT-1B shape, random bf16 weights", "prompt_bytes": len(PROMPT), "bytes_out": n - len(PROMPT),
-            "patches": len(starts), "seconds": seconds, "bytes_per_second_all_steps": n / seconds,
-            "parameters": sum(p.numel() for p in model.parameters())}
+    eager, eager_data = timed(lambda: OfficialStepper(model, device=device), model, n_out, repeats)
+    out.update({"config": "BLT-1B shape, random bf16 weights", "prompt_bytes": len(PROMPT),
+                "bytes_out": eager["bytes_out"], "patches": eager["patches"], "seconds": eager["seconds"],
+                "bytes_per_second_all_steps": eager["bytes_per_second_all_steps"],
+                "parameters": sum(p.numel() for p in model.parameters()), "repeats": repeats, "eager": eager,
+                "target_bytes_per_second": 150.0})
+    pool = StepsPool(model, torch.device(device))  # one capture for every graphed run, as serve.py keeps it
+    t0 = time.perf_counter()
+    greedy(GraphedOfficialStepper(model, device=device, pool=pool), PROMPT, n_out, cfg)  # warm-up: captures
+    warmup = time.perf_counter() - t0
+    graphed, graphed_data = timed(lambda: GraphedOfficialStepper(model, device=device, pool=pool), model, n_out,
+                                  repeats)
+    out.update({"graphed": dict(graphed, warmup_seconds_with_capture=warmup,
+                                ms_per_graph_replay=graph_costs(pool.take())),
+                "graphed_same_bytes_as_eager": graphed_data == eager_data,
+                "speedup_output_bytes_per_second":
+                    graphed["bytes_per_second_output"] / eager["bytes_per_second_output"]})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--bytes", type=int, default=256)
+    ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     device = "cuda"
-    result = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "tiny": tiny_checks(device),
-              "one_b": one_b_speed(device, a.bytes)}
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=2))
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
+    failed = False
+    # written after each part, and a part that fails is recorded: GPU time is scarce, so one
+    # failing part should not cost the others' numbers
+    result["tiny"], result["one_b"] = {}, {}
+    parts = (("tiny", lambda: result["tiny"].update(tiny_checks(device))),
+             ("one_b", lambda: one_b_speed(result["one_b"], device, a.bytes, a.repeats)))
+    for key, part in parts:
+        try:
+            part()
+        except Exception as e:  # noqa: BLE001 - recorded in the JSON, raised again by the exit status
+            traceback.print_exc()
+            result[key]["error"], failed = repr(e), True
+        out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    raise SystemExit(1 if failed else 0)
 
 
 if __name__ == "__main__":
