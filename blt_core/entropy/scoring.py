@@ -66,7 +66,8 @@ def segment_bounds(data: bytes, *, newline_reset: bool) -> list[tuple[int, int]]
     n = len(data)
     if not newline_reset:
         return [(0, n)]
-    ends = [i + 1 for i, b in enumerate(data) if b == 0x0A]
+    # numpy, not a Python loop over the bytes: that took ~0.1 s per MB, three times a GPU's budget (issue 14)
+    ends = (np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A) + 1).tolist()
     if not ends or ends[-1] != n:
         ends.append(n)
     starts = [0] + ends[:-1]

@@ -1,5 +1,9 @@
 """PyTorch backend for the entropy model (GPU when present, else CPU).
 
+On CUDA, score_chunk runs the compiled flex_attention forward (entropy/flex_forward.py) unless
+fused=False: the same function, one fused windowed-attention kernel instead of the block-wise
+gather. On CPU it keeps the block-wise path, whose outputs the tests pin.
+
 Official weights in any released layout load through `entropy/official.py`:
 
 >>> m = TorchEntropyModel.from_official("/models/blt-entropy")    # doctest: +SKIP
@@ -19,37 +23,71 @@ import torch
 from blt_core.backends import load_card_weights, torch_device
 from blt_core.checkpoints import Card
 from blt_core.constants import OFFSET
+from blt_core.entropy.flex_forward import FlexForward
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 from blt_core.entropy.official import load_official
 from blt_core.nn import log_probs_and_entropy
 
 
+def _stacked(logp: torch.Tensor, ent: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(2, B, L): entropy in nats and the targets' surprisal in bits, stacked so one copy brings both to the host."""
+    return torch.stack((ent, -logp.gather(-1, targets[..., None])[..., 0] / math.log(2)))
+
+
+def entropy_and_surprisal(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """logits (B, L, V), target ids (B, L) -> (2, B, L) entropy and surprisal (_stacked)."""
+    return _stacked(*log_probs_and_entropy(logits), targets)
+
+
 class TorchEntropyModel:
     name = "torch"
 
-    def __init__(self, model: EntropyModel, *, device: str | None = None):
+    def __init__(self, model: EntropyModel, *, device: str | None = None, fused: bool | None = None):
+        """fused: score through FlexForward (None: on CUDA only; True on CPU runs it eagerly, for tests)."""
         self.device = torch_device(device)
         self.model = model.eval().to(self.device)
         self.config = model.config
         self.window = model.config.window
         self._lock = threading.Lock()
+        self._cuda = torch.device(self.device).type == "cuda"
+        self.fused = self._cuda if fused is None else fused
+        self._flex = FlexForward(self.model) if self.fused else None
+        # compiled with the forward: the 260 float32 log-probabilities per byte then never reach memory;
+        # dynamic, since batch and chunk lengths vary call to call and the kernels do not care
+        compiled = self._flex is not None and self._flex.compiled
+        self._reduce = torch.compile(entropy_and_surprisal, dynamic=True) if compiled else entropy_and_surprisal
 
     @classmethod
-    def from_card(cls, card: Card, *, device: str | None = None) -> "TorchEntropyModel":
+    def from_card(cls, card: Card, *, device: str | None = None, fused: bool | None = None) -> "TorchEntropyModel":
         model = EntropyModel(EntropyModelConfig.from_dict(card.config))
-        return cls(load_card_weights(model, card, "safetensors"), device=device)
+        return cls(load_card_weights(model, card, "safetensors"), device=device, fused=fused)
 
     @classmethod
-    def from_official(cls, folder: str | Path, *, device: str | None = None) -> "TorchEntropyModel":
+    def from_official(cls, folder: str | Path, *, device: str | None = None,
+                      fused: bool | None = None) -> "TorchEntropyModel":
         """An official folder of any layout (official.LAYOUTS), recognised by its files."""
-        return cls(load_official(folder)[0], device=device)
+        return cls(load_official(folder)[0], device=device, fused=fused)
+
+    def _upload(self, a: np.ndarray, dtype=None) -> torch.Tensor:
+        """A host array on the model's device; on CUDA through pinned memory without blocking the host."""
+        t = torch.from_numpy(np.ascontiguousarray(a, dtype=dtype))
+        return t.pin_memory().to(self.device, non_blocking=True) if self._cuda else t.to(self.device)
+
+    def _download(self, *ts: torch.Tensor) -> list[np.ndarray]:
+        """Device tensors as host arrays, with one wait for the device however many there are."""
+        if not self._cuda:
+            return [t.cpu().numpy() for t in ts]
+        host = [torch.empty(t.shape, dtype=t.dtype, pin_memory=True) for t in ts]
+        for h, t in zip(host, ts):
+            h.copy_(t, non_blocking=True)
+        torch.cuda.current_stream(self.device).synchronize()
+        return [h.numpy() for h in host]
 
     def _packed(self, positions, segments) -> dict:
         """The packed-row keywords of EntropyModel.forward_chunk as tensors on the model's device."""
         if positions is None:
             return {}
-        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(self.device)  # noqa: E731
-        return {"positions": t(positions), "segments": t(segments)}
+        return {"positions": self._upload(positions, np.int64), "segments": self._upload(segments, np.int64)}
 
     @torch.no_grad()
     def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray, *,
@@ -70,20 +108,27 @@ class TorchEntropyModel:
         only a few numbers per byte cross to the host, not 260 logits."""
         with self._lock:
             dev = self.device
-            x = torch.from_numpy(np.ascontiguousarray(ids)).to(dev)
+            x = self._upload(ids)
             past = None if past_kv is None else torch.as_tensor(past_kv, device=dev)
-            has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(dev)
+            has = self._upload(np.asarray(has_past, dtype=bool))
+            tgt = self._upload(targets)
+            kw = {"start_pos": int(start_pos), "past_kv": past, "has_past": has, **self._packed(positions, segments)}
             with torch.autocast(torch.device(dev).type, dtype=dtype, enabled=dtype != torch.float32):
-                logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
-                                                           has_past=has, **self._packed(positions, segments))
-            logp, ent = log_probs_and_entropy(logits)
-            tgt = torch.from_numpy(np.ascontiguousarray(targets)).to(dev)
-            sur = -logp.gather(-1, tgt[..., None])[..., 0] / math.log(2)
+                if self._flex is not None:
+                    logits, present = self._flex(x, **kw)
+                else:
+                    logits, present = self.model.forward_chunk(x, blocked=True, **kw)
             top = None
-            if top_k:
+            if top_k:  # top-k reads the whole log-probabilities, so they are computed here once for both
+                logp, ent = log_probs_and_entropy(logits)
                 p, i = logp.topk(top_k, dim=-1)
-                top = (torch.where(i >= OFFSET, i - OFFSET, -1).to(torch.int16).cpu().numpy(), p.exp().cpu().numpy())
-            return ent.cpu().numpy(), sur.cpu().numpy(), top, present.float()  # present stays on the device
+                es, top_ids, top_probs = self._download(_stacked(logp, ent, tgt),
+                                                        torch.where(i >= OFFSET, i - OFFSET, -1).to(torch.int16),
+                                                        p.exp())
+                top = (top_ids, top_probs)
+            else:
+                es, = self._download(self._reduce(logits, tgt))
+            return es[0], es[1], top, present.float()  # present stays on the device
 
     @staticmethod
     def stack_pasts(pasts: list, axis: int) -> torch.Tensor:
