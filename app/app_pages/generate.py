@@ -18,7 +18,8 @@ MAX_OUT = 1000  # the Max bytes slider's top: with the prompt cap, one run's wor
 state.heading("Generate")
 unit = state.unit_control()
 official = state.official_weights_choice()  # an allowed folder holding the released BLT, or None
-st.caption(gv.generator_caption(official.name if official else None, *state.generator_entropy_names()))
+st.caption(gv.generator_caption(official.name if official else None))
+st.sidebar.caption(gv.generator_entropy_caption(official.name if official else None, *state.generator_entropy_names()))
 if official is None and not blt_core.DEFAULT_GENERATOR_CARD.exists():
     st.warning(f"No trained generator was found ({blt_core.DEFAULT_GENERATOR_CARD.name} is missing from "
                "assets/), so this page cannot generate. The other pages use the trained entropy model.")

@@ -55,7 +55,10 @@ def test_split_character_is_one_glyph_across_two_boxes(page, server):
 def test_right_to_left_patches_read_right_to_left(page, server, tmp_path):
     text = "مرحبا بالعالم هذا نص عربي طويل بما يكفي"
     open_explore(page, server, text)
-    starts = page.locator(".blt-patches .blt-open")  # the first cluster of each patch
+    # the cluster where each patch begins: whole (.blt-open) or cut by the boundary (.blt-split). The
+    # entropy6 model starts most Arabic patches on a letter's second byte, which carries its identity
+    # (the first, d8 or d9, is nearly certain), so most of these spans are split ones
+    starts = page.locator(".blt-patches .blt-open, .blt-patches .blt-split")
     a, b = starts.nth(0).bounding_box(), starts.nth(1).bounding_box()
     assert abs(a["y"] - b["y"]) < 4  # same line
     assert a["x"] > b["x"], "the first patch must sit to the right in right-to-left text"
