@@ -53,9 +53,9 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                             "torch 2.11, 2026-11-30, the eager scoring path of commit aeeea24): torchrun with 1 then 2 "
                             "processes on an 80 MB JSONL corpus made on the device; MB/s = bytes over the slowest "
                             "rank's own seconds (start-up excluded), wall time beside it.",
-    "model_blt-explorer-entropy6-s192": "python -m bench.bench_model --model DIR/entropy_model.json (2 cores, ONNX; "
-                                        "the shipped entropy6-s192 weights, measured as a candidate before shipping, "
-                                        "with the earlier corpus manifest for the per-language training bytes).",
+    "model_blt-explorer-entropy6-s192": "python -m bench.bench_model --model assets/entropy_model.json (2 cores, "
+                                        "ONNX, 2026-11-30 06:27): the shipped entropy6-s192 model, with the manifest "
+                                        "of the corpus it trained on for the per-language training bytes.",
     "model_blt-explorer-entropy-1.9m": "python -m bench.bench_model (2 cores, ONNX): the entropy model shipped "
                                        "before entropy6-s192, which the generator still uses.",
     "gpu_h200_compiled": "python -m bench.bench_gpu --only compiled --compile --repeats 3 (one H200): the entropy "
