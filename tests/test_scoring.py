@@ -102,3 +102,17 @@ def test_chunked_entropies_beyond_the_receptive_field_are_unchanged(tiny_card, b
     assert moved[:p + 1].max() == 0  # entropies[k] reads bytes before k only
     assert moved[p + 1 + field:].max() <= 1e-6  # beyond the field: 103 bytes, none sees it
     assert moved[48:p + 1 + field].max() > 1e-3  # two chunk boundaries on, inside the field, it is seen
+
+
+@pytest.mark.parametrize("segs", [[(0, 5), (5, 9), (9, 20)], [(0, 3), (7, 20)], [(4, 9), (0, 4)], [(0, 9), (3, 12)],
+                                  [(3, 3), (3, 5)]])
+def test_segment_inputs_equal_one_copy_per_segment(segs):
+    """The shifted-view inputs (disjoint, ordered segments) and the copies (any others) are the same
+    numbers as BOS + the segment's ids but the last."""
+    from blt_core.constants import BOS_ID
+    from blt_core.entropy.scoring import segment_inputs
+
+    ids = np.arange(100, 120, dtype=np.int64)
+    got = segment_inputs(ids, segs)
+    for (s, e), x in zip(segs, got):
+        assert x.dtype == np.int64 and x.tolist() == np.concatenate([[BOS_ID], ids[s:e - 1]]).tolist()
