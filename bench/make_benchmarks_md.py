@@ -63,6 +63,9 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                          "unchanged). Its targets rows judge only what this file holds: the compiled end-to-end "
                          "row is a bench-only figure, not what blt_core ships.",
     "tokenize": "python -m bench.bench_tokenize (1 MB, four tokenizers, 2 cores)",
+    "score_host": "python -m bench.bench_score_host --compare OLD_SCORING_PY (2 cores, 2026-11-30, while a CI run "
+                  "used the machine): score_bytes' host work alone on bench_gpu's end-to-end shape, a scorer "
+                  "returning zeros; current vs the scoring.py before segment_inputs, alternating, median of 7.",
     "generate_NVIDIA_H200": "python bench/bench_generate.py --torch-only --repeats 5 (one H200, the shipped "
                             "weights and ring KV caches; 512 bytes, EOS masked; each row after one untimed warm-up of its own shape; "
                             "batch 64: 64 distinct prompts, temperature 0.8, top-k 40). Batch 1 is bound by the "
