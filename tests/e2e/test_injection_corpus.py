@@ -6,6 +6,8 @@ Payloads are joined into a few page loads per channel; bench/bench_injection.py 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.conftest import url
@@ -38,9 +40,20 @@ def test_text_link_on_every_page(page, server, path):
     _settle(page)
     if path == "explore":  # the explorer component draws the bytes: wait for its strip
         page.locator(".blt-patches .blt-u").first.wait_for(timeout=TIMEOUT)
-    assert problems(page, dialogs) == []
     if path in ("explore", "learn"):  # pages that show the text itself show it literally
-        assert LITERAL in inspect(page)["text"].replace("·", " ")
+        assert _shows_literal(page)
+    assert problems(page, dialogs) == []
+
+
+def _shows_literal(page, seconds: float = 60.0) -> bool:
+    """Whether LITERAL shows as text within `seconds`: Learn's lanes and patch list can land after the page
+    looks idle on a loaded machine (a single probe failed there in CI); markup never shows it at all."""
+    deadline = time.monotonic() + seconds
+    while LITERAL not in inspect(page)["text"].replace("·", " "):
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(500)
+    return True
 
 
 def test_upload_contents_and_file_names(page, server):
