@@ -95,3 +95,16 @@ def pytest_collection_modifyitems(items):
                  and i.nodeid.startswith("tests/blt/") == in_blt]
         later = {id(i) for i in users[1:]}
         items[:] = [i for i in items if id(i) not in later] + users[1:]
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module of tiny models (a few thousand small ops per byte): on a shared
+    2-core machine a second thread spins more than it helps (greedy tests ran 5-10x slower with two)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+

@@ -24,13 +24,7 @@ from blt_core.weights_dirs import resolve_weights  # noqa: E402
 from tests.official_blt_models import build  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: a second torch thread only spins on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py says why
 
 
 @pytest.fixture(scope="module")

@@ -33,14 +33,7 @@ from blt_core.official_blt.stepping import FullRecompute, OfficialStepper  # noq
 from tests.official_blt_models import BUCKETS, PATCHER_WINDOW, TEXTS, WINDOW, build  # noqa: E402
 from tests.official_blt_models import ids as _ids  # noqa: E402
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models are a few thousand small ops per byte: on a shared 2-core machine, a second
-    torch thread spins more than it helps (the greedy tests ran 5-10x slower with two)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py says why
 
 
 @pytest.fixture(scope="module", params=[64, 96], ids=["1b-shape", "7b-shape"])

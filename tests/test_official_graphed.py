@@ -31,13 +31,7 @@ ENT = EntropyModelConfig(hidden_size=32, num_hidden_layers=2, num_attention_head
 PROMPT = b"The byte latent transformer reads raw bytes and groups them into patches. "
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Thousands of tiny ops per byte: a second torch thread on the shared 2 cores only spins."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py says why
 
 
 @pytest.fixture(scope="module")

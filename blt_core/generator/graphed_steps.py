@@ -118,37 +118,21 @@ def _stacked(shapes: list[tuple[int, ...]], device: torch.device) -> tuple[torch
     return kv, tuple(kv.unbind(0))
 
 
-class GraphedSteps:
-    """Static buffers of the three steps at one batch size, and their graphs (CUDA) or eager runs.
+class GraphRunner:
+    """Streams, capture and replay shared by the graphed steppers (this module's GraphedSteps, and
+    official_blt/static_steps.StaticSteps): the entropy graph on a side stream, every other graph on
+    the main one; a body runs eagerly on a CPU, else through its graph, captured on first use.
 
-    steps: the (EntropyStep, LocalStep, GlobalStep) modules (torch_stepper.step_functions).
+    A subclass sets entropy_in / entropy (Upload / Download on the side stream), defines _entropy
+    (the entropy body) and _state (every buffer a body writes), and calls super().__init__ first.
     """
 
-    def __init__(self, steps, blt_config, entropy_config, batch: int, device: torch.device):
-        self.entropy_fn, self.local_fn, self.global_fn = steps
-        self.batch, self.device, self.cuda = batch, device, device.type == "cuda"
-        self.n_grams = len(blt_config.hash_ngram_sizes)
-        # the local and global graphs (and the prefill) on one stream, the entropy graph beside them
+    def __init__(self, device: torch.device):
+        self.device, self.cuda = device, device.type == "cuda"
         self.stream = torch.cuda.Stream(device) if self.cuda else None
         self.side = torch.cuda.Stream(device) if self.cuda else None
-        B, cfg = batch, blt_config
-        with self.on_main(), torch.no_grad():
-            self.ent_kv, self.ent_cache = _stacked(entropy_cache_shapes(entropy_config, B), device)
-            self.local_kv, self.local_cache = _stacked(local_cache_shapes(cfg, B), device)
-            self.global_kv, self.global_cache = _stacked(global_cache_shapes(cfg, B), device)
-            self.memory = torch.zeros(B, cfg.global_hidden_size, device=device)  # the last closed patch's output
-            self.ring = torch.zeros(B, RING, cfg.local_hidden_size, device=device)  # encoder state of t at t % R
-            self.entropy_in = Upload(B + 1, device, self.side)  # tokens (B), pos
-            self.local_in = Upload(B * (self.n_grams + 2) + 1, device, self.stream)  # token, buckets (B, n), patch, pos
-            self.global_in = Upload(3 * B + 2, device, self.stream)  # close, patch_start, patch_index (B each), lo, pos
-            self.entropy = Download((B,), device, self.side)
-            self.logits = Download((B, cfg.vocab_size), device, self.stream)
         self.side_waits = False  # main wrote the entropy cache since the last entropy step
-        self.graphs: dict = {}  # "entropy", "local", or a bucket (int) of the global step
-        if self.cuda:
-            with torch.no_grad():
-                self._replay("entropy", self._entropy, run=False)
-                self._replay("local", self._local, run=False)
+        self.graphs: dict = {}
 
     # --- streams -----------------------------------------------------------------------------
 
@@ -171,11 +155,13 @@ class GraphedSteps:
         capture stream for all gave wrong bytes at batch 4 on an H200, right ones at batch 1)."""
         return self.side if key == "entropy" else self.stream
 
-    # --- host-side calls, one per step ---------------------------------------------------------
+    # --- host-side calls shared by both -----------------------------------------------------------
 
     @torch.no_grad()
     def reset(self) -> None:
-        """Fresh state, as TorchStepper.start allocates it: every cache, the memory and the ring zero."""
+        """Fresh state, as a new eager stepper allocates it: every cache, the memory and the ring zero
+        (the masks already hide earlier slots; zeros also keep a non-finite value from reaching a
+        result through a zero attention weight)."""
         with self.writing_entropy_cache():
             for t in self._state():
                 t.zero_()
@@ -190,6 +176,78 @@ class GraphedSteps:
             self.entropy_in.send(tokens, [pos])
             self._replay("entropy", self._entropy)
             return self.entropy.fetch()
+
+    # --- capture and replay --------------------------------------------------------------------
+
+    def _state(self) -> list[torch.Tensor]:
+        raise NotImplementedError
+
+    def _entropy(self) -> None:
+        raise NotImplementedError
+
+    def _replay(self, key, body, *, run: bool = True, eager: bool = False) -> None:
+        """Run body: eagerly on a CPU (or when eager), else through its graph, captured on first use."""
+        if not self.cuda or eager:
+            if run:
+                body()
+            return
+        graph = self.graphs.get(key)
+        if graph is None:
+            graph = self.graphs[key] = self._capture(body, self._stream_of(key))
+        if run:
+            graph.replay()
+
+    def _capture(self, body, stream) -> torch.cuda.CUDAGraph:
+        """Warm body up on its (non-default) stream, capture it there, then undo what the warm-up
+        runs wrote (a bucket can be captured mid-generation, and the bodies write caches)."""
+        with _CAPTURE:
+            torch.cuda.synchronize(self.device)
+            saved = [t.clone() for t in self._state()]
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(stream):
+                for _ in range(WARMUP):
+                    body()
+            stream.synchronize()
+            graph = torch.cuda.CUDAGraph()
+            # thread_local: another thread's generation may use the GPU while this one captures
+            with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
+                body()
+            for t, s in zip(self._state(), saved):
+                t.copy_(s)
+            torch.cuda.synchronize(self.device)
+        return graph
+
+
+class GraphedSteps(GraphRunner):
+    """Static buffers of the three steps at one batch size, and their graphs (CUDA) or eager runs.
+
+    steps: the (EntropyStep, LocalStep, GlobalStep) modules (torch_stepper.step_functions).
+    """
+
+    def __init__(self, steps, blt_config, entropy_config, batch: int, device: torch.device):
+        super().__init__(device)  # the local and global graphs (and the prefill) on one stream, entropy beside
+        self.entropy_fn, self.local_fn, self.global_fn = steps
+        self.batch = batch
+        self.n_grams = len(blt_config.hash_ngram_sizes)
+        B, cfg = batch, blt_config
+        with self.on_main(), torch.no_grad():
+            self.ent_kv, self.ent_cache = _stacked(entropy_cache_shapes(entropy_config, B), device)
+            self.local_kv, self.local_cache = _stacked(local_cache_shapes(cfg, B), device)
+            self.global_kv, self.global_cache = _stacked(global_cache_shapes(cfg, B), device)
+            self.memory = torch.zeros(B, cfg.global_hidden_size, device=device)  # the last closed patch's output
+            self.ring = torch.zeros(B, RING, cfg.local_hidden_size, device=device)  # encoder state of t at t % R
+            self.entropy_in = Upload(B + 1, device, self.side)  # tokens (B), pos
+            self.local_in = Upload(B * (self.n_grams + 2) + 1, device, self.stream)  # token, buckets (B, n), patch, pos
+            self.global_in = Upload(3 * B + 2, device, self.stream)  # close, patch_start, patch_index (B each), lo, pos
+            self.entropy = Download((B,), device, self.side)
+            self.logits = Download((B, cfg.vocab_size), device, self.stream)
+        # graphs: "entropy", "local", or a bucket (int) of the global step
+        if self.cuda:
+            with torch.no_grad():
+                self._replay("entropy", self._entropy, run=False)
+                self._replay("local", self._local, run=False)
+
+    # --- host-side calls, one per step ---------------------------------------------------------
 
     @torch.no_grad()
     def local_step(self, token: np.ndarray, buckets: np.ndarray, patch_index: np.ndarray, pos: int) -> np.ndarray:
@@ -273,35 +331,3 @@ class GraphedSteps:
     def _state(self) -> list[torch.Tensor]:
         """Every buffer a body writes."""
         return [self.ent_kv, self.local_kv, self.global_kv, self.memory, self.ring, self.entropy.dev, self.logits.dev]
-
-    def _replay(self, key, body, *, run: bool = True, eager: bool = False) -> None:
-        """Run body: eagerly on a CPU (or when eager), else through its graph, captured on first use."""
-        if not self.cuda or eager:
-            if run:
-                body()
-            return
-        graph = self.graphs.get(key)
-        if graph is None:
-            graph = self.graphs[key] = self._capture(body, self._stream_of(key))
-        if run:
-            graph.replay()
-
-    def _capture(self, body, stream) -> torch.cuda.CUDAGraph:
-        """Warm body up on its (non-default) stream, capture it there, then undo what the warm-up
-        runs wrote (a global bucket can be captured mid-generation, and the bodies write caches)."""
-        with _CAPTURE:
-            torch.cuda.synchronize(self.device)
-            saved = [t.clone() for t in self._state()]
-            stream.wait_stream(torch.cuda.current_stream(self.device))
-            with torch.cuda.stream(stream):
-                for _ in range(WARMUP):
-                    body()
-            stream.synchronize()
-            graph = torch.cuda.CUDAGraph()
-            # thread_local: another thread's generation may use the GPU while this one captures
-            with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
-                body()
-            for t, s in zip(self._state(), saved):
-                t.copy_(s)
-            torch.cuda.synchronize(self.device)
-        return graph

@@ -24,13 +24,10 @@ code, which is what the CPU tests compare with OfficialStepper.
 
 from __future__ import annotations
 
-import contextlib
-from concurrent.futures import Future
-
 import numpy as np
 import torch
 
-from blt_core.generator.graphed_steps import _CAPTURE, MAX_BUCKET, WARMUP, Download, Upload, bucket
+from blt_core.generator.graphed_steps import MAX_BUCKET, Download, GraphRunner, Upload, bucket
 from blt_core.generator.steps import EntropyStep, entropy_cache_shapes
 from blt_core.nn import rope_for_positions, slot_valid
 from blt_core.official_blt.hashing import HASH_PRIMES, _powers
@@ -71,7 +68,7 @@ def pooled_patch(encoder, states: list[torch.Tensor], real: torch.Tensor) -> tor
     return x.reshape(B, 1, k * C)
 
 
-class StaticSteps:
+class StaticSteps(GraphRunner):
     """Static buffers and graphs of one generation at batch 1 (stepping._one_row).
 
     patches, ring: the first sizes of the global cache and of the open-patch ring (tests pass
@@ -81,12 +78,10 @@ class StaticSteps:
         cfg = model.config
         if cfg.local_window is None:
             raise ValueError("static steps need a local attention window (ring caches); this config has none")
-        self.model, self.device, self.cuda = model, device, device.type == "cuda"
+        super().__init__(device)  # encode, close and decode on one stream, in that order; entropy beside
+        self.model = model
         self.entropy_fn = EntropyStep(model.patcher)
         self.window = cfg.max_ngram  # tokens the hash reads
-        # encode, close and decode on one stream, in that order; the entropy graph beside them
-        self.stream = torch.cuda.Stream(device) if self.cuda else None
-        self.side = torch.cuda.Stream(device) if self.cuda else None
         dtype = next(model.parameters()).dtype
         S, C, g = cfg.local_window - 1, cfg.encoder_hidden_size, model.global_transformer
         zeros = lambda *shape: torch.zeros(shape, device=device, dtype=dtype)  # noqa: E731
@@ -104,49 +99,13 @@ class StaticSteps:
             self.global_in = Upload(3, device, self.stream)  # first position of the patch, pos, patch index
             self.entropy = Download((1,), device, self.side)
             self.logits = Download((1, cfg.vocab_size), device, self.stream)
-        self.side_waits = False  # main wrote the entropy cache since the last entropy step
-        self.graphs: dict = {}  # "entropy", "encode", "decode", or a bucket (int) of `close`
+        # graphs: "entropy", "encode", "decode", or a bucket (int) of `close`
         if self.cuda:
             with torch.no_grad():
                 for key, body in (("entropy", self._entropy), ("encode", self._encode), ("decode", self._decode)):
                     self._replay(key, body, run=False)
 
-    # --- streams -----------------------------------------------------------------------------
-
-    def on_main(self):
-        return torch.cuda.stream(self.stream) if self.cuda else contextlib.nullcontext()
-
-    @contextlib.contextmanager
-    def writing_entropy_cache(self):
-        """Main-stream work on the entropy cache (reset, prefill), after the entropy steps before
-        it and before the next one (which waits only then)."""
-        if self.cuda:
-            self.stream.wait_stream(self.side)
-        with self.on_main():
-            yield
-        self.side_waits = self.cuda
-
-    # --- host-side calls -----------------------------------------------------------------------
-
-    @torch.no_grad()
-    def reset(self) -> None:
-        """Every cache, the memory and the ring zero, as OfficialStepper.start's fresh caches. The
-        masks already hide a previous generation's slots; zeros also keep a non-finite value in one
-        from reaching a result through a zero attention weight (0 * inf is NaN)."""
-        with self.writing_entropy_cache():
-            for t in self._state():
-                t.zero_()
-
-    @torch.no_grad()
-    def entropy_step(self, tokens: np.ndarray, pos: int) -> Future:
-        """(1,) token at pos -> a Future of its (1,) entropy; runs beside the encode on a GPU."""
-        if self.side_waits:
-            self.side.wait_stream(self.stream)
-            self.side_waits = False
-        with torch.cuda.stream(self.side) if self.cuda else contextlib.nullcontext():
-            self.entropy_in.send(tokens, [pos])
-            self._replay("entropy", self._entropy)
-            return self.entropy.fetch()
+    # --- host-side calls (reset and entropy_step: GraphRunner) -------------------------------
 
     @torch.no_grad()
     def encode(self, window: np.ndarray, pos: int) -> None:
@@ -281,36 +240,3 @@ class StaticSteps:
         """Every buffer a body writes."""
         return [self.ent_kv, self.enc_kv, self.dec_kv, self.glob_kv, self.memory, self.open, self.entropy.dev,
                 self.logits.dev]
-
-    def _replay(self, key, body, *, run: bool = True, eager: bool = False) -> None:
-        """Run body: eagerly on a CPU (or when eager), else through its graph, captured on first use."""
-        if not self.cuda or eager:
-            if run:
-                body()
-            return
-        graph = self.graphs.get(key)
-        if graph is None:
-            # graphs captured on one stream share its cuBLAS workspace: the entropy graph, which
-            # runs beside the others, must come from another stream (graphed_steps._stream_of)
-            graph = self.graphs[key] = self._capture(body, self.side if key == "entropy" else self.stream)
-        if run:
-            graph.replay()
-
-    def _capture(self, body, stream) -> torch.cuda.CUDAGraph:
-        """Warm body up on its stream, capture it there, then undo what the warm-up runs wrote (a
-        close bucket can be captured mid-generation, and every body writes state)."""
-        with _CAPTURE:  # the generator's lock: one capture at a time in the process, whichever model
-            torch.cuda.synchronize(self.device)
-            saved = [t.clone() for t in self._state()]
-            stream.wait_stream(torch.cuda.current_stream(self.device))
-            with torch.cuda.stream(stream):
-                for _ in range(WARMUP):
-                    body()
-            stream.synchronize()
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
-                body()
-            for t, s in zip(self._state(), saved):
-                t.copy_(s)
-            torch.cuda.synchronize(self.device)
-        return graph
