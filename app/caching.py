@@ -99,6 +99,12 @@ def model_card() -> blt_core.Card:
     return blt_core.load_card(blt_core.DEFAULT_CARD)
 
 
+@st.cache_data(show_spinner=False)
+def generator_entropy_name() -> str | None:
+    """The shipped generator's own entropy model, by name (its card's "entropy_card")."""
+    return blt_core.load_card(blt_core.DEFAULT_GENERATOR_CARD).data.get("entropy_card")
+
+
 @st.cache_data(max_entries=4, ttl=60, show_spinner=False)
 def corpus_summary(name: str, roots: tuple[str, ...]):
     """A score-corpus summary (manifest + patch-length histogram); a minute's cache, since a run may still be writing."""

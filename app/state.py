@@ -206,13 +206,13 @@ def shipped_entropy_name() -> str | None:
 
 def generator_entropy_names() -> tuple[str | None, str | None]:
     """(the shipped generator's own entropy model, the default entropy model), by card name."""
-    import blt_core
+    from app import caching
+    from blt_core import WeightsError
 
     try:
-        card = blt_core.load_card(blt_core.DEFAULT_GENERATOR_CARD)
-    except (blt_core.WeightsError, OSError):
+        return caching.generator_entropy_name(), shipped_entropy_name()
+    except (WeightsError, OSError):  # the page says the generator is missing elsewhere
         return None, shipped_entropy_name()
-    return card.data.get("entropy_card"), shipped_entropy_name()
 
 
 WEIGHTS_SECRET = "weights_dirs"  # .streamlit/secrets.toml key naming allowed folders (as BLT_WEIGHTS_DIRS does)
