@@ -9,7 +9,9 @@
 Generation times the library's torch path (CUDA graphs on a GPU; "stepper" says which) and the
 eager TorchStepper beside it ("..., eager" rows). Scoring uses the library as shipped:
 `score_bytes` over a TorchEntropyModel's `score_chunk` in bf16 autocast (the batched path of
-bench_gpu_scoring), and `blt_core.score(backend="torch")` as a caller gets it (float32, one
+bench_gpu_scoring), lagged on CUDA as the library runs it (score_bytes(lag=True): the host builds
+batch r+1 while the GPU computes batch r; each such row also records whether one lagged run's
+outputs equal one unlagged run's), and `blt_core.score(backend="torch")` as a caller gets it (float32, one
 document). "model only" times `EntropyModel.forward_chunk` alone on one full batch, which
 bounds what the end-to-end path could reach. The "fused" rows
 (--fused, or --only fused) score through the compiled flex_attention forward instead
@@ -30,6 +32,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from blt_core.entropy.export import load_trained
@@ -107,18 +110,24 @@ def scoring_row(tag: str, model: TorchEntropyModel, *, mb: float, chunk: int, st
     data = streams_of(corpus(int(mb * 1e6)), streams)
     fwd = partial(model.score_chunk, dtype=torch.bfloat16)
     run = partial(score_bytes, fwd, data, window=cfg.window, chunk_tokens=chunk, batch_tokens=chunk * streams,
-                  newline_reset=True, stack=model.stack_pasts)
+                  newline_reset=True, stack=model.stack_pasts, lag=model.defers)
     s, runs = median_seconds(run, repeats)
+    extra = {}
+    if model.defers:  # the lagged path must give what waiting after every call gives
+        a, b = run(), run(lag=False)
+        extra["lag_outputs_identical"] = bool(np.array_equal(a.entropies, b.entropies)
+                                              and np.array_equal(a.surprisal, b.surprisal))
+        extra["lag"] = True
     return rate_row(f"{tag} end to end bf16{' fused' if model.fused else ''}", cfg, len(data), s, runs,
-                    chunk_tokens=chunk, streams=streams)
+                    chunk_tokens=chunk, streams=streams, **extra)
 
 
 def model_only_row(tag: str, model: TorchEntropyModel, *, chunk: int, streams: int, repeats: int,
-                   compiled: bool = False, fused: bool = False) -> dict:
+                   compiled: bool = False, fused: bool = False, kernel_options: dict | None = None) -> dict:
     """`EntropyModel.forward_chunk` alone on one (streams, chunk) batch in bf16 autocast, no past;
     fused: FlexForward instead (compiled on CUDA, eager on CPU)."""
     if fused:
-        flex = FlexForward(model.model)
+        flex = FlexForward(model.model, kernel_options=kernel_options)
         f = lambda ids, blocked: flex(ids)  # noqa: E731
     else:
         f = torch.compile(model.model.forward_chunk) if compiled else model.model.forward_chunk
@@ -194,19 +203,25 @@ def main(argv=None) -> None:
                    help="compiled: only the torch.compile rows (with --compile); fused: only the fused rows")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--mb", type=float, default=8.0, help="megabytes scored with the shipped model")
-    p.add_argument("--official-mb", type=float, default=1.0, help="megabytes scored with the official-size model")
+    # 4 MB in 64 streams: documents of 62.5 KB, as long as the shipped rows' (8 MB in 128); at 1 MB each
+    # 15.6 KB document ended in a 3.3 KB chunk run padded to 4,096, 5% of the bytes computed for nothing
+    p.add_argument("--official-mb", type=float, default=4.0, help="megabytes scored with the official-size model")
     p.add_argument("--api-mb", type=float, default=1.0, help="megabytes through blt_core.score")
     p.add_argument("--gen-bytes", type=int, default=256)
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd model-only forwards")
     p.add_argument("--fused", action="store_true", help="also time the flex_attention path (FlexForward)")
     p.add_argument("--shapes", choices=("full", "small"), default="full",
                    help="small: one tiny (chunk, streams) shape for both models, a CPU smoke test")
+    p.add_argument("--kernel-options", default=None,
+                   help='fused rows: flex_attention kernel_options, e.g. \'{"BLOCK_M": 64, "BLOCK_N": 64}\' or '
+                        'null for its own choice (default: the library\'s, FlexForward\'s "auto")')
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     device = torch.cuda.get_device_name() if DEVICE == "cuda" else platform.machine()
     out = {"benchmark": "gpu", "device": device, "torch": torch.__version__, "python": platform.python_version(),
            "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "peak_tflops_bf16_dense": PEAK_TFLOPS,
-           "flop_formula": FLOP_FORMULA, "repeats": a.repeats, "flops_per_byte": {}, "scoring": []}
+           "flop_formula": FLOP_FORMULA, "repeats": a.repeats, "flops_per_byte": {}, "scoring": [],
+           "flex_kernel_options": {}}
     path = Path(a.out)
     path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -238,9 +253,14 @@ def main(argv=None) -> None:
         for tag, m, mb, shape_list in (("shipped", shipped, a.mb, shipped_shapes),
                                        ("official-size", official, a.official_mb, official_shapes)):
             fused = TorchEntropyModel(m.model, device=DEVICE, fused=True)  # the same weights, the flex path
+            if a.kernel_options is not None:
+                fused._flex.kernel_options = json.loads(a.kernel_options)
+            out["flex_kernel_options"][tag] = fused._flex.kernel_options
             for chunk, streams in shape_list:
                 kw = {"chunk": chunk, "streams": streams, "repeats": a.repeats}
-                out["scoring"] += [scoring_row(tag, fused, mb=mb, **kw), model_only_row(tag, m, fused=True, **kw)]
+                out["scoring"] += [scoring_row(tag, fused, mb=mb, **kw),
+                                   model_only_row(tag, m, fused=True, kernel_options=fused._flex.kernel_options,
+                                                  **kw)]
                 save()
     if a.compile and a.only in (None, "scoring", "compiled"):
         for tag, m, shape_list in (("shipped", shipped, shipped_shapes), ("official-size", official, official_shapes)):

@@ -116,3 +116,62 @@ def test_segment_inputs_equal_one_copy_per_segment(segs):
     got = segment_inputs(ids, segs)
     for (s, e), x in zip(segs, got):
         assert x.dtype == np.int64 and x.tolist() == np.concatenate([[BOS_ID], ids[s:e - 1]]).tolist()
+
+
+@pytest.mark.parametrize("newline_reset", [False, True])
+def test_lagged_scoring_equals_immediate(tiny_card, newline_reset):
+    """lag=True (a GPU's deferred copies) gives the same outputs as lag=False on the chunked and packed
+    paths, top-k included, and progress still adds up to the whole input."""
+    m = _torch_model(tiny_card)
+    rng = np.random.default_rng(3)
+    data = b"\n".join(bytes(rng.integers(32, 127, n, dtype=np.uint8)) for n in (5, 300, 40, 700, 9))
+    seen = []
+    kw = dict(window=16, chunk_tokens=64, batch_tokens=128, newline_reset=newline_reset, top_k=3,
+              stack=m.stack_pasts)
+    now = score_bytes(m.score_chunk, data, **kw)
+    later = score_bytes(m.score_chunk, data, lag=True, progress=lambda d, n: seen.append(d), **kw)
+    for a, b in zip((now.entropies, now.surprisal, now.top_ids, now.top_probs),
+                    (later.entropies, later.surprisal, later.top_ids, later.top_probs)):
+        assert np.array_equal(a, b)
+    assert seen[-1] == len(data) and seen == sorted(seen)
+
+
+def test_lag_waits_for_a_call_only_after_the_next_is_queued():
+    """The order a GPU needs: call r+1 is launched before call r's outputs are awaited."""
+    log = []
+
+    class Pending:
+        def __init__(self, k):
+            self.k = k
+
+        def wait(self):
+            log.append(f"wait {self.k}")
+            return np.zeros((1, 16), np.float32), np.zeros((1, 16), np.float32), None
+
+    def score_chunk(ids, targets, start_pos, past_kv, has_past, top_k, deferred=False, **_):
+        assert deferred
+        log.append(f"call {start_pos}")
+        return Pending(start_pos), None, None, np.zeros((1, 2, 1, 1, 16, 4), np.float32)
+
+    score_bytes(score_chunk, bytes(48), window=16, chunk_tokens=16, lag=True)
+    assert log == ["call 0", "call 16", "wait 0", "call 32", "wait 16", "wait 32"]
+
+
+@pytest.mark.parametrize("order", [[1, 2, 3], [0], [2, 1], [0, 2], [0, 1, 3], [3, 1, 0]])
+def test_stack_pasts_views_only_evenly_spaced_slices(order):
+    """A view of the last present when the streams go on in order (or evenly spaced), a copy otherwise;
+    the same values."""
+    torch = pytest.importorskip("torch")
+    from blt_core.entropy.torch_scorer import TorchEntropyModel
+
+    present = torch.arange(2 * 2 * 4 * 3 * 8 * 5, dtype=torch.float32).reshape(2, 2, 4, 3, 8, 5)
+    got = TorchEntropyModel.stack_pasts([present[:, :, b] for b in order], 2)
+    assert torch.equal(got, torch.stack([present[:, :, b] for b in order], dim=2))
+    steps = set(np.diff(order).tolist()) or {1}
+    evenly = len(steps) == 1 and steps.pop() > 0
+    assert (got.untyped_storage().data_ptr() == present.untyped_storage().data_ptr()) == evenly
+    # slices of different tensors, or of one tensor's different layers, are stacked by copy
+    other = present.clone()
+    mixed = TorchEntropyModel.stack_pasts([present[:, :, 0], other[:, :, 1]], 2)
+    assert torch.equal(mixed, present[:, :, :2])
+    assert mixed.untyped_storage().data_ptr() != present.untyped_storage().data_ptr()

@@ -136,7 +136,7 @@ def make_scorer(opts: Options) -> tuple[Scorer, str, str, dict]:
 
         score_chunk = partial(m.score_chunk, dtype=torch.bfloat16)
     scorer = Scorer(score_chunk, m.window, getattr(m, "stack_pasts", np.stack),
-                    CHUNKINGS[opts.chunking], opts.batch_tokens)
+                    CHUNKINGS[opts.chunking], opts.batch_tokens, getattr(m, "defers", False))
     return scorer, f"{name}:{m.device}", model_name, defaults
 
 

@@ -31,6 +31,7 @@ class Scorer:
     stack: Callable = np.stack
     row_tokens: int | None = None  # official chunking's row length, None for the continuous pass
     batch_tokens: int = 16384  # tokens per model call
+    lag: bool = False  # the backend defers its outputs (a GPU): score_bytes(lag=True)
 
 
 def score_documents(scorer: Scorer, docs: list[bytes]) -> list[np.ndarray]:
@@ -40,7 +41,8 @@ def score_documents(scorer: Scorer, docs: list[bytes]) -> list[np.ndarray]:
     ends = np.cumsum([len(d) for d in docs]).tolist()
     segs = list(zip([0] + ends[:-1], ends))
     s = score_bytes(scorer.score_chunk, b"".join(docs), window=scorer.window, segments=segs,
-                    row_tokens=scorer.row_tokens, batch_tokens=scorer.batch_tokens, stack=scorer.stack)
+                    row_tokens=scorer.row_tokens, batch_tokens=scorer.batch_tokens, stack=scorer.stack,
+                    lag=scorer.lag)
     return [s.entropies[a:b] for a, b in segs]
 
 

@@ -38,22 +38,31 @@ from blt_core.entropy.model import EntropyModel
 from blt_core.nn import apply_rope, rope_tables
 
 BLOCK = 128  # flex_attention's default sparse block: the compiled kernel's tiles divide it
-# compiled graphs kept for one FlexForward's forward: one per chunk-length bucket (bucket_length), with
-# or without a past, packed or not, per dtype, each with a static and a dynamic batch size. Past the
-# limit Dynamo would run flex_attention eagerly, materializing every score (tens of GB on a batch)
-RECOMPILE_LIMIT = 64
+# compiled graphs kept for one FlexForward's forward: one per chunk-length bucket (bucket_length, 8 up to
+# 8,192 tokens), with or without a past, packed or not, per dtype, each with a static and a dynamic batch
+# size. Past the limit Dynamo would run flex_attention eagerly, materializing every score (tens of GB on a batch)
+RECOMPILE_LIMIT = 128
+# the fused kernel's tiles for heads of at most 64 dims (the shipped and official entropy models): on an H200
+# 128 queries by 64 keys ran the official-size forward 4% and the shipped one up to 9% faster than
+# flex_attention's own choice (bench/results/flex_tiles/: both, one session)
+TILES_HEAD_DIM_64 = {"BLOCK_M": 128, "BLOCK_N": 64}
 
 
 def bucket_length(T: int, window: int) -> int:
-    """The chunk length a compiled forward runs at: T padded up to window * a power of two, so that
-    score_bytes' many chunk lengths (every multiple of the window up to chunk_tokens) share a few
-    compiled graphs; right padding never changes earlier, causal outputs. Other lengths run as they are.
-    >>> [bucket_length(T, 512) for T in (512, 1024, 1536, 5120, 8192, 100)]
-    [512, 1024, 2048, 8192, 8192, 100]
+    """The chunk length a compiled forward runs at: T padded up to window * m, m a power of two or
+    three quarters of one (1, 2, 3, 4, 6, 8, 12, 16, ...), so that score_bytes' many chunk lengths
+    (every multiple of the window up to chunk_tokens) share a few compiled graphs while a padded
+    chunk computes at most a third more than it needs (powers of two alone: up to twice; a
+    corpus's last chunks lost 5% of an H200's time to it). Right padding never changes earlier,
+    causal outputs. Other lengths run as they are.
+    >>> [bucket_length(T, 512) for T in (512, 1024, 1536, 2560, 3584, 5120, 8192, 100)]
+    [512, 1024, 1536, 3072, 4096, 6144, 8192, 100]
     """
     if T % window:
         return T
-    return window * (1 << (T // window - 1).bit_length())
+    m = T // window
+    p = 1 << (m - 1).bit_length()  # the power of two at or above m
+    return window * (3 * p // 4 if p >= 4 and m <= 3 * p // 4 else p)
 
 
 def window_blocks(q_len: int, *, past_len: int, window: int, block: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,9 +112,10 @@ def window_mask_mod(window: int, past_len: int, has_past: torch.Tensor | None, s
     return mask_mod
 
 
-def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last):
+def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kernel_options=None):
     """The body of EntropyModel.forward_chunk with flex_attention in place of the blocked kernel;
-    last (window,) indexes the chunk positions whose keys and values are returned (present_kv)."""
+    last (window,) indexes the chunk positions whose keys and values are returned (present_kv);
+    kernel_options go to flex_attention (its compiled kernel's tiles)."""
     x = model.tok_embeddings(ids)  # (B, T, C)
     B, T, _ = x.shape
     presents = []
@@ -118,11 +128,21 @@ def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last):
         if past_kv is not None:  # (B, H, W + T, D): the past window's keys first
             kf = torch.cat([past_kv[i, 0].to(k.dtype), k], dim=2)
             vf = torch.cat([past_kv[i, 1].to(v.dtype), v], dim=2)
-        x = x + att.merge(flex_attention(q, kf, vf, block_mask=block_mask))
+        x = x + att.merge(flex_attention(q, kf, vf, block_mask=block_mask,
+                                                  kernel_options=kernel_options))
         gate, up = F.linear(layer.ffn_norm(x), torch.cat([ff.w1.weight, ff.w3.weight])).chunk(2, dim=-1)
         x = x + ff.w2(F.silu(gate) * up)  # FeedForward
         presents.append(torch.stack((k.index_select(2, last), v.index_select(2, last))))
     return model.output(model.norm(x)), torch.stack(presents)
+
+
+def _static(t: torch.Tensor | None, *dims: int) -> None:
+    """Keep these dims of t out of Dynamo's automatic dynamic shapes: a second chunk length would
+    otherwise turn the length symbolic in every later graph, and a symbolic length ran the shipped
+    model's 8,192-token chunks about 10% slower on an H200 than the static graph did."""
+    if t is not None:
+        for d in dims:
+            torch._dynamo.mark_static(t, d % t.dim())
 
 
 class FlexForward:
@@ -132,12 +152,17 @@ class FlexForward:
     flex_attention becomes one fused kernel); compiled chunks are padded to bucket_length. The
     block layout depends only on the chunk length and on whether a past is given, so it is built
     once per pair and shared by every batch size; has_past and segments enter through the mask_mod,
-    evaluated inside the partial blocks.
+    evaluated inside the partial blocks. kernel_options (compiled only) choose the fused kernel's
+    tiles: "auto" takes TILES_HEAD_DIM_64 for heads of at most 64 dims, None flex_attention's own choice.
     """
 
-    def __init__(self, model: EntropyModel, *, compiled: bool | None = None, block: int = BLOCK):
+    def __init__(self, model: EntropyModel, *, compiled: bool | None = None, block: int = BLOCK,
+                 kernel_options: dict | str | None = "auto"):
         self.model = model
         self.block = block
+        if kernel_options == "auto":
+            kernel_options = dict(TILES_HEAD_DIM_64) if model.config.head_dim <= 64 else None
+        self.kernel_options = kernel_options
         self.compiled = next(model.parameters()).device.type == "cuda" if compiled is None else compiled
         self.pad_to_bucket = self.compiled  # a test may set it to check the padding on CPU
         self._layers = torch.compile(_layers) if self.compiled else _layers
@@ -151,9 +176,12 @@ class FlexForward:
             partial, full = window_blocks(T, past_len=past_len, window=self.model.config.window, block=self.block)
             if segments is not None:  # packed segments may split any block, so none can skip the mask
                 partial, full = partial | full, torch.zeros_like(full)
-            self._layouts[key] = BlockMask.from_kv_blocks(
-                *(t.to(device) for t in (*_ordered(partial), *_ordered(full))), BLOCK_SIZE=self.block,
-                seq_lengths=(T, past_len + T))
+            layout = [t.to(device) for t in (*_ordered(partial), *_ordered(full))]
+            if self.compiled:  # sized by the chunk length: static, as the ids' length (_static)
+                for t in layout:
+                    _static(t, *range(t.dim()))
+            self._layouts[key] = BlockMask.from_kv_blocks(*layout, BLOCK_SIZE=self.block,
+                                                          seq_lengths=(T, past_len + T))
         # a shallow copy shares the layout tensors; only the mask_mod (its captured has_past and segments) is new
         mask = copy.copy(self._layouts[key])
         mask.mask_mod = window_mask_mod(self.model.config.window, past_len, has_past, segments)
@@ -178,9 +206,13 @@ class FlexForward:
         mask = self.block_mask(ids.shape[1], past_len=0 if past is None else cfg.window, has_past=has_past,
                                segments=segments, device=ids.device)
         last = torch.arange(max(0, T - cfg.window), T, device=ids.device)  # a tensor: T stays out of the graph
-        if self.compiled:
+        if self.compiled:  # one graph per bucketed length, each static in it; the batch size may vary
+            for t in (ids, segments):
+                _static(t, 1)
+            _static(cos, -2)
+            _static(sin, -2)
             with torch._dynamo.config.patch(recompile_limit=RECOMPILE_LIMIT):
-                logits, present = self._layers(self.model, ids, cos, sin, past, mask, last)
+                logits, present = self._layers(self.model, ids, cos, sin, past, mask, last, self.kernel_options)
         else:
             with warnings.catch_warnings():  # eager is this path's purpose (CPU tests), not an oversight
                 warnings.filterwarnings("ignore", message="flex_attention called without torch.compile")

@@ -198,6 +198,39 @@ class _Results:
         return ByteScores(self.entropies, self.surprisal, self.top_ids, self.top_probs)
 
 
+class _Lagged:
+    """Model calls whose outputs are consumed one call late (score_bytes' lag): the device computes
+    call r while the host builds and launches call r+1, and only then waits for call r's outputs.
+
+    With lag=False each call's outputs are consumed at once. With lag=True the backend is called
+    with deferred=True and returns (pending, None, None, present), pending.wait() giving
+    (entropy, surprisal, top); `present` must already be usable by the next call (a device tensor).
+    On an H200 the host's share of score_bytes (batches, targets, results) was a third of the
+    end-to-end time while the GPU sat idle (issue 14).
+    >>> calls = _Lagged(lambda *a, **kw: (a[0], 0, None, None), lag=False)
+    >>> got = []; _ = calls(1, then=got.append); got
+    [(1, 0, None)]
+    """
+
+    def __init__(self, score_chunk: Callable, *, lag: bool):
+        self.score_chunk, self.lag, self.waiting = score_chunk, lag, []
+
+    def __call__(self, *args, then: Callable[[tuple], None], **kw):
+        if not self.lag:
+            e_b, s_b, top_b, present = self.score_chunk(*args, **kw)
+            then((e_b, s_b, top_b))
+            return present
+        pending, _, _, present = self.score_chunk(*args, deferred=True, **kw)
+        self.drain()  # the earlier call's outputs, now that this one is queued behind it
+        self.waiting.append((pending, then))
+        return present
+
+    def drain(self) -> None:
+        while self.waiting:
+            pending, then = self.waiting.pop(0)
+            then(pending.wait())
+
+
 def _batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
     """Indices of equal-length items, longest first, grouped so one call holds ~batch_tokens tokens.
 
@@ -218,7 +251,7 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
                 row_tokens: int | None = None, progress: Callable[[int, int], None] | None = None,
                 stack: Callable = np.stack, pack: bool = True,
-                segments: list[tuple[int, int]] | None = None) -> ByteScores:
+                segments: list[tuple[int, int]] | None = None, lag: bool = False) -> ByteScores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
     `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
@@ -232,16 +265,21 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
     mask, so a 13-byte line costs 13 positions, not a padded window; longer ones are chunked
     alone as a single segment is. pack=False scores every segment alone (the reference the
     packed path is tested against). `segments` gives the (start, end) ranges to score
-    independently instead (many documents joined into one `data`: corpus/score.py).
+    independently instead (many documents joined into one `data`: corpus/score.py). lag=True:
+    the backend defers its outputs (score_chunk(..., deferred=True), see _Lagged), so a GPU
+    computes one batch while the host prepares the next; the results are the same.
     """
     n = len(data)
-    ids_all = np.frombuffer(data, dtype=np.uint8).astype(np.int64) + OFFSET
+    # int16 (ids < 260): a quarter of int64's memory traffic here and in segment_inputs' shifted copy;
+    # the batches themselves are int64, filled from it
+    ids_all = np.add(np.frombuffer(data, dtype=np.uint8), OFFSET, dtype=np.int16)
     segs = segment_bounds(data, newline_reset=newline_reset) if segments is None else list(segments)
     seg_inputs = segment_inputs(ids_all, segs)
     if row_tokens is not None:
         segs, seg_inputs = rows(segs, seg_inputs, row_tokens=row_tokens)
     packed = [i for i, (s, e) in enumerate(segs) if e - s <= chunk_tokens] if pack and len(segs) > 1 else []
     out = _Results(n, top_k)
+    calls = _Lagged(score_chunk, lag=lag)
     done = 0
 
     def report(m: int) -> None:
@@ -251,16 +289,17 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
             progress(done, n)
 
     if packed:
-        _score_packed(score_chunk, [segs[i] for i in packed], [seg_inputs[i] for i in packed], ids_all, out,
+        _score_packed(calls, [segs[i] for i in packed], [seg_inputs[i] for i in packed], ids_all, out,
                       window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, report=report)
     alone = sorted(set(range(len(segs))) - set(packed))
-    _score_chunked(score_chunk, [segs[i] for i in alone], [seg_inputs[i] for i in alone], ids_all, out,
+    _score_chunked(calls, [segs[i] for i in alone], [seg_inputs[i] for i in alone], ids_all, out,
                    window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, stack=stack,
                    report=report)
+    calls.drain()
     return out.scores()
 
 
-def _score_packed(score_chunk, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
+def _score_packed(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
                   top_k, report) -> None:
     """Score segments of at most chunk_tokens inputs packed into rows (one round, no past)."""
     packing = pack_rows([e - s for s, e in segs], capacity=chunk_tokens)
@@ -278,18 +317,21 @@ def _score_packed(score_chunk, segs, seg_inputs, ids_all, out: _Results, *, wind
                 targets[b, o:o + e - s] = ids_all[s:e]
                 positions[b, o:o + e - s] = np.arange(e - s)
                 segments[b, o:o + e - s] = j
-        e_b, s_b, top_b, _ = score_chunk(batch, targets, 0, None, np.zeros(B, dtype=bool), top_k,
-                                         positions=positions, segments=segments)
-        m = 0
-        for b, r in enumerate(group):
-            for seg, o in packing[r]:
-                s, e = segs[seg]
-                out.put(s, (e_b, s_b, top_b), b, o, e - s)
-                m += e - s
-        report(m)
+
+        def then(outputs, group=group):
+            m = 0
+            for b, r in enumerate(group):
+                for seg, o in packing[r]:
+                    s, e = segs[seg]
+                    out.put(s, outputs, b, o, e - s)
+                    m += e - s
+            report(m)
+
+        calls(batch, targets, 0, None, np.zeros(B, dtype=bool), top_k, positions=positions, segments=segments,
+              then=then)
 
 
-def _score_chunked(score_chunk, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
+def _score_chunked(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
                    top_k, stack, report) -> None:
     """Score each segment alone in chunks of chunk_tokens, carrying the last window between chunks."""
     rounds = plan_chunks([e - s for s, e in segs], window=window, chunk_tokens=chunk_tokens)
@@ -307,13 +349,17 @@ def _score_chunked(score_chunk, segs, seg_inputs, ids_all, out: _Results, *, win
                 targets[b, :len(t)] = t
             past = stack([pasts.pop(seg) for seg, _, _ in group], axis=2) if r else None
             has_past = np.full(len(group), r > 0)
-            e_b, s_b, top_b, present = score_chunk(batch, targets, r * chunk_tokens, past, has_past, top_k)
-            m_all = 0
+
+            def then(outputs, group=group):
+                m_all = 0
+                for b, (seg, start, _) in enumerate(group):
+                    seg_start, seg_end = segs[seg]
+                    m = min(chunk_tokens, seg_end - seg_start - start)
+                    out.put(seg_start + start, outputs, b, 0, m)
+                    m_all += m
+                report(m_all)
+
+            present = calls(batch, targets, r * chunk_tokens, past, has_past, top_k, then=then)
             for b, (seg, start, _) in enumerate(group):
-                seg_start, seg_end = segs[seg]
-                m = min(chunk_tokens, seg_end - seg_start - start)
-                out.put(seg_start + start, (e_b, s_b, top_b), b, 0, m)
-                if start + chunk_tokens < seg_end - seg_start:  # more chunks follow: keep the past
+                if start + chunk_tokens < segs[seg][1] - segs[seg][0]:  # more chunks follow: keep the past
                     pasts[seg] = present[:, :, b]
-                m_all += m
-            report(m_all)

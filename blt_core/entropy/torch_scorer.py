@@ -39,6 +39,36 @@ def entropy_and_surprisal(logits: torch.Tensor, targets: torch.Tensor) -> torch.
     return _stacked(*log_probs_and_entropy(logits), targets)
 
 
+def _evenly_spaced(pasts: list, axis: int) -> torch.Tensor | None:
+    """The pasts as one view with a new dimension `axis`, when they lie evenly spaced in one storage
+    with one shape and layout (slices b, b+1, ... of one present along its batch axis); else None."""
+    first = pasts[0]
+    step = pasts[1].storage_offset() - first.storage_offset() if len(pasts) > 1 else 1
+    storage = first.untyped_storage().data_ptr()
+    if step <= 0 or any(p.untyped_storage().data_ptr() != storage or p.dtype != first.dtype
+                        or p.shape != first.shape or p.stride() != first.stride()
+                        or p.storage_offset() != first.storage_offset() + i * step for i, p in enumerate(pasts)):
+        return None
+    size, stride = list(first.shape), list(first.stride())
+    size.insert(axis, len(pasts))
+    stride.insert(axis, step)
+    return first.as_strided(size, stride, first.storage_offset())
+
+
+class InFlight:
+    """One call's outputs on their way to the host (score_chunk(deferred=True)): wait() blocks until
+    they have landed and gives (entropy, surprisal, top) as score_chunk does."""
+
+    def __init__(self, host: list[torch.Tensor], event, has_top: bool):
+        self.host, self.event, self.has_top = host, event, has_top
+
+    def wait(self) -> tuple:
+        if self.event is not None:
+            self.event.synchronize()
+        es, *top = [h.numpy() for h in self.host]
+        return es[0], es[1], tuple(top) if self.has_top else None
+
+
 class TorchEntropyModel:
     name = "torch"
 
@@ -73,15 +103,21 @@ class TorchEntropyModel:
         t = torch.from_numpy(np.ascontiguousarray(a, dtype=dtype))
         return t.pin_memory().to(self.device, non_blocking=True) if self._cuda else t.to(self.device)
 
-    def _download(self, *ts: torch.Tensor) -> list[np.ndarray]:
-        """Device tensors as host arrays, with one wait for the device however many there are."""
+    @property
+    def defers(self) -> bool:
+        """Whether score_bytes should run this model lagged (lag=True): on CUDA, where copies are asynchronous."""
+        return self._cuda
+
+    def _to_host(self, *ts: torch.Tensor, has_top: bool) -> InFlight:
+        """Device tensors copied to the host; on CUDA into pinned memory without waiting for them."""
         if not self._cuda:
-            return [t.cpu().numpy() for t in ts]
+            return InFlight([t.cpu() for t in ts], None, has_top)
         host = [torch.empty(t.shape, dtype=t.dtype, pin_memory=True) for t in ts]
         for h, t in zip(host, ts):
             h.copy_(t, non_blocking=True)
-        torch.cuda.current_stream(self.device).synchronize()
-        return [h.numpy() for h in host]
+        event = torch.cuda.Event()
+        event.record(torch.cuda.current_stream(self.device))
+        return InFlight(host, event, has_top)
 
     def _packed(self, positions, segments) -> dict:
         """The packed-row keywords of EntropyModel.forward_chunk as tensors on the model's device."""
@@ -103,9 +139,10 @@ class TorchEntropyModel:
 
     @torch.no_grad()
     def score_chunk(self, ids, targets, start_pos, past_kv, has_past, top_k, *, dtype=torch.float32,
-                    positions=None, segments=None):
+                    positions=None, segments=None, deferred: bool = False):
         """Like scoring.numpy_score_chunk, but the reductions run on the model's device: on a GPU
-        only a few numbers per byte cross to the host, not 260 logits."""
+        only a few numbers per byte cross to the host, not 260 logits. deferred: return
+        (InFlight, None, None, present) at once instead, the copies still under way (score_bytes' lag)."""
         with self._lock:
             dev = self.device
             x = self._upload(ids)
@@ -118,19 +155,30 @@ class TorchEntropyModel:
                     logits, present = self._flex(x, **kw)
                 else:
                     logits, present = self.model.forward_chunk(x, blocked=True, **kw)
-            top = None
             if top_k:  # top-k reads the whole log-probabilities, so they are computed here once for both
                 logp, ent = log_probs_and_entropy(logits)
                 p, i = logp.topk(top_k, dim=-1)
-                es, top_ids, top_probs = self._download(_stacked(logp, ent, tgt),
-                                                        torch.where(i >= OFFSET, i - OFFSET, -1).to(torch.int16),
-                                                        p.exp())
-                top = (top_ids, top_probs)
+                top_ids = torch.where(i >= OFFSET, i - OFFSET, -1).to(torch.int16)
+                outputs = self._to_host(_stacked(logp, ent, tgt), top_ids, p.exp(), has_top=True)
             else:
-                es, = self._download(self._reduce(logits, tgt))
-            return es[0], es[1], top, present.float()  # present stays on the device
+                outputs = self._to_host(self._reduce(logits, tgt), has_top=False)
+            # present stays on the device, in the dtype it was computed in (bf16 under autocast: the
+            # next chunk casts it back to that anyway, so a float32 copy would be 2.8 GB a call for nothing)
+            if deferred:
+                return outputs, None, None, present
+            return (*outputs.wait(), present)
 
     @staticmethod
     def stack_pasts(pasts: list, axis: int) -> torch.Tensor:
-        """Batch carried pasts without leaving the device (see scoring.score_bytes)."""
-        return torch.stack(pasts, dim=axis)
+        """Batch carried pasts without leaving the device (see scoring.score_bytes).
+
+        When the pasts are consecutive slices of one earlier present (the same streams, in the same
+        order, going on to their next chunk: the common case) the result is a view of it, not a
+        copy (an official-size batch's past is 1.4 GB):
+        >>> present = torch.zeros(2, 2, 4, 3, 8, 5)
+        >>> both = TorchEntropyModel.stack_pasts([present[:, :, b] for b in (1, 2)], 2)
+        >>> both.data_ptr() == present[:, :, 1].data_ptr(), tuple(both.shape)
+        (True, (2, 2, 2, 3, 8, 5))
+        """
+        view = _evenly_spaced(pasts, axis)
+        return torch.stack(pasts, dim=axis) if view is None else view
