@@ -38,10 +38,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """`streamlit run` the app on `port`; returns once /_stcore/health answers ok."""
+def start_server(port: int, *, launcher: list[str] | None = None) -> subprocess.Popen:
+    """`streamlit run` the app on `port`; returns once /_stcore/health answers ok. launcher replaces
+    `python -m streamlit` (a module that patches something, then runs Streamlit's CLI with these arguments)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+        [*(launcher or [sys.executable, "-m", "streamlit"]), "run", str(ROOT / "app" / "streamlit_app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
