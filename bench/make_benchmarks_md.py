@@ -42,10 +42,19 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                         "model with random bf16 weights at batch 1, greedy, prompt prefilled: the eager cached steps "
                         "(OfficialStepper) and the CUDA-graph steps (GraphedOfficialStepper) side by side, median of "
                         "3 after a warm-up (issue 14's target: 150 bytes/s). The top-level keys are the eager run's.",
-    "gpu_h200_fused": "python -m bench.bench_gpu --only fused --repeats 3 (one H200, torch 2.11, 2026-11-30): the "
-                      "fused path TorchEntropyModel takes on CUDA (entropy/flex_forward.py: flex_attention sliding "
-                      "window, compiled, bf16 autocast); end to end = score_bytes over score_chunk, host bytes in, "
-                      "per-byte entropies and surprisal back on the host.",
+    "gpu_h200_fused": "TORCH_LOGS=recompiles python -m bench.bench_gpu --only fused --repeats 3 (one H200, torch "
+                      "2.11, 2026-11-30 08:45): the fused path TorchEntropyModel takes on CUDA (entropy/flex_forward.py: "
+                      "flex_attention sliding window, compiled, bf16 autocast, 128 x 64 kernel tiles, chunk lengths "
+                      "static per 1.5x bucket); end to end = score_bytes over score_chunk, lagged (the host builds "
+                      "batch r+1 while the GPU runs batch r), host bytes in, per-byte entropies and surprisal back on "
+                      "the host; lag_outputs_identical compares one lagged run with one unlagged run. The official-size "
+                      "rows score 4 MB (documents of 62.5 KB, as the shipped rows'). bench/results/flex_tiles/ holds "
+                      "the same session's powers-of-two-bucket run and an earlier run's tile comparison.",
+    "generate_page_gpu_trace": "PYTHONPATH=. python3 -m bench.record_generation --out ... (one H200, torch 2.11, "
+                               "2026-11-30): what the Generate page's button calls (generate_stream, torch backend: "
+                               "CUDA graphs), recorded after one warm-up run, every event with its time; "
+                               "bench/replay_generate_page.py replays it into the page in Chromium "
+                               "(assets/screenshots/generate-gpu-h200.png).",
     "gpu_h200_generation": "python -m bench.bench_gpu --only generation --gen-bytes 512 --repeats 5 (one H200, torch "
                            "2.11, 2026-11-30): the shipped generator with the CUDA-graph steps load_generator uses on "
                            "a GPU (GraphedStepper) beside the eager TorchStepper; 512 bytes, EOS masked.",
@@ -96,6 +105,9 @@ HOSTING_TARGETS = {  # load.json verdict key -> (target in words, comparison)
 }
 
 
+MAX_ROWS = 60  # longer lists of rows (a generation's per-byte events) stay in the raw JSON
+
+
 def fmt(v) -> str:
     """Numbers to 4 significant digits: 0.16274939 -> '0.1627'."""
     return f"{v:.4g}" if isinstance(v, float) else str(v)
@@ -115,7 +127,9 @@ def table(rows: list[dict], keys: list[str] | None = None) -> str:
 def section(name: str, data: dict) -> str:
     out = [f"## {name}\n", f"Raw JSON: `bench/results/{name}.json`. Command: {COMMANDS.get(name, 'see the script')}\n"]
     for key, value in data.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
+        if isinstance(value, list) and len(value) > MAX_ROWS and isinstance(value[0], dict):
+            out.append(f"- {key}: {len(value)} rows (in the raw JSON)")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
             out.append(f"**{key}**\n\n" + table(value))
         elif isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
             rows = [{"name": k, **{a: b for a, b in v.items() if not isinstance(b, (dict, list))}}
