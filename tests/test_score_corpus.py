@@ -252,3 +252,43 @@ def test_two_ranks_under_torchrun_split_the_documents(tiny_card, reference, tmp_
     m = json.loads((two / "manifest.json").read_text())
     assert m["world_size"] == 2 and m["totals"]["documents"] == len(DOCS)
     assert {s["file"][:10] for s in m["shards"]} == {"part-00000", "part-00001"}
+
+
+@pytest.mark.parametrize("threshold", [0.5, 1.7, 99.0])
+def test_batch_patch_lengths_equal_one_document_at_a_time(threshold):
+    from blt_core.corpus.score import batch_patch_lengths, starts_lengths
+
+    rng = np.random.default_rng(int(threshold * 10))
+    docs = [rng.gamma(1.0, 1.0, int(n)).astype(np.float32) for n in rng.integers(1, 300, 40)]
+    got = batch_patch_lengths(docs, threshold=threshold)
+    want = [starts_lengths(e, bytes(len(e)), threshold=threshold) for e in docs]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == np.int32 and np.array_equal(g, w)
+
+
+def test_a_failed_background_write_is_never_recorded(tiny_card, tmp_path, monkeypatch):
+    """Shards are written on a background thread: one whose write fails stops the run with that error,
+    stays out of the progress file, and the next run writes it and ends as an uninterrupted run."""
+    import blt_core.corpus.run as corpus_run
+
+    paths, _ = _inputs("text files", tmp_path)
+    common = ["--model", tiny_card, "--backend", "onnx", "--shard-docs", 3, "--batch-docs", 2]
+    assert _run(*paths, "--out", tmp_path / "whole", *common) == 0
+    real = corpus_run.write_shard
+
+    def second_fails(path, rows):
+        if path.name == "part-00000-00001.parquet":
+            raise OSError("disk full")
+        return real(path, rows)
+
+    monkeypatch.setattr(corpus_run, "write_shard", second_fails)
+    cut = tmp_path / "cut"
+    with pytest.raises(OSError, match="disk full"):
+        corpus_run.run(corpus_run.Options(inputs=[str(p) for p in paths], out=str(cut), model=str(tiny_card),
+                                          backend="onnx", shard_docs=3, batch_docs=2))
+    progress = json.loads((cut / "progress-00000.json").read_text())
+    assert [s["file"] for s in progress["shards"]] == ["part-00000-00000.parquet"] and not progress["done"]
+    monkeypatch.setattr(corpus_run, "write_shard", real)
+    assert _run(*paths, "--out", cut, *common) == 0
+    assert _scored(cut) == _scored(tmp_path / "whole")

@@ -19,7 +19,7 @@ import numpy as np
 
 from blt_core.constants import THRESHOLD_CEILING
 from blt_core.entropy.scoring import score_bytes
-from blt_core.patching import patch, patch_lengths
+from blt_core.patching import exceeds, patch, patch_lengths
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,17 @@ def starts_lengths(entropies: np.ndarray, data: bytes, *, threshold: float) -> n
     """Patch lengths (int32) under the global rule at `threshold`, as blt_core.patch_scores cuts them."""
     starts = patch("entropy", entropies, data, threshold=min(threshold, THRESHOLD_CEILING))
     return patch_lengths(starts, len(data)).astype(np.int32)
+
+
+def batch_patch_lengths(entropies: list[np.ndarray], *, threshold: float) -> list[np.ndarray]:
+    """starts_lengths of many non-empty documents in one pass over their joined entropies (one numpy
+    call per document took a tenth of score-corpus's host time); each document starts a patch.
+    >>> [x.tolist() for x in batch_patch_lengths([np.array([3.0, 0.2, 2.5]), np.array([0.1, 0.3])], threshold=1.0)]
+    [[2, 1], [2]]
+    """
+    bounds = np.concatenate([[0], np.cumsum([len(e) for e in entropies])]).astype(np.int64)
+    flags = exceeds(np.concatenate(entropies), min(threshold, THRESHOLD_CEILING))
+    flags[bounds[:-1]] = True
+    starts = np.flatnonzero(flags)
+    lengths = np.diff(np.append(starts, bounds[-1])).astype(np.int32)
+    return np.split(lengths, np.searchsorted(starts, bounds[1:-1]))

@@ -69,7 +69,9 @@ def _list_array(values: list[np.ndarray], typ: pa.DataType, dtype) -> pa.Array:
 def write_shard(path: Path, rows: list[dict]) -> int:
     """Write `rows` as one Parquet file at `path`, atomically; returns the row count."""
     sink = pa.BufferOutputStream()
-    pq.write_table(shard_table(rows), sink, compression="zstd")
+    # no dictionary for the per-byte entropies (tens of thousands of float16 values: trying one took
+    # half of write_table's time for nothing) nor the patch lengths; the source names keep theirs
+    pq.write_table(shard_table(rows), sink, compression="zstd", use_dictionary=["source"])
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
     return len(rows)
 
