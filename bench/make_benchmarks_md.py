@@ -72,6 +72,11 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                          "unchanged). Its targets rows judge only what this file holds: the compiled end-to-end "
                          "row is a bench-only figure, not what blt_core ships.",
     "tokenize": "python -m bench.bench_tokenize (1 MB, four tokenizers, 2 cores)",
+    "score_corpus_host": "python -m bench.bench_score_corpus_host --mb 70 --repeats 3 --compare /tmp/old (2 cores, "
+                         "2026-11-30, nothing else running; /tmp/old a worktree of d2d3420, before the background "
+                         "shard writer, dictionary-free Parquet columns and batched patch lengths): the whole "
+                         "score-corpus command with a scorer that answers at once, so the seconds are the host work "
+                         "a GPU cannot shorten; each run a fresh process, the two alternating, median of 3.",
     "score_host": "python -m bench.bench_score_host --compare OLD_SCORING_PY (2 cores, 2026-11-30, while a CI run "
                   "used the machine): score_bytes' host work alone on bench_gpu's end-to-end shape, a scorer "
                   "returning zeros; current vs the scoring.py before segment_inputs, alternating, median of 7.",
