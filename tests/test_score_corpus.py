@@ -292,3 +292,20 @@ def test_a_failed_background_write_is_never_recorded(tiny_card, tmp_path, monkey
     monkeypatch.setattr(corpus_run, "write_shard", real)
     assert _run(*paths, "--out", cut, *common) == 0
     assert _scored(cut) == _scored(tmp_path / "whole")
+
+
+def test_compile_choice_picks_the_torch_path(tiny_card, tmp_path, monkeypatch):
+    """--compile: on/off as given; auto compiles on a GPU only for a large share of the inputs; a bad
+    choice is one clear line. On the CPU the torch backend stays eager whatever is chosen."""
+    import blt_core.corpus.run as corpus_run
+
+    assert corpus_run.use_fused("auto", corpus_run.FUSED_MIN_BYTES, cuda=True)
+    assert not corpus_run.use_fused("auto", corpus_run.FUSED_MIN_BYTES - 1, cuda=True)
+    assert not corpus_run.use_fused("on", 10**12, cuda=False) and not corpus_run.use_fused("off", 10**12, cuda=True)
+    with pytest.raises(ValueError, match="unknown --compile 'yes'"):
+        corpus_run.use_fused("yes", 1, cuda=True)
+    paths, _ = _inputs("text files", tmp_path)
+    seen = []
+    monkeypatch.setattr(corpus_run, "use_fused", lambda choice, n, cuda: seen.append((choice, n, cuda)) or False)
+    assert _run(*paths, "--out", tmp_path / "o", "--model", tiny_card, "--backend", "torch", "--compile", "on") == 0
+    assert seen == [("on", sum(len(d) for d in DOCS), False)]

@@ -17,7 +17,7 @@ from blt_core.backends import BACKENDS
 from blt_core.cli.reader import fail
 from blt_core.corpus.calibrate import DEFAULT_SAMPLE_DOCS
 from blt_core.corpus.readers import DEFAULT_FIELD
-from blt_core.corpus.run import DTYPES, Options, run as run_corpus
+from blt_core.corpus.run import COMPILES, DTYPES, Options, run as run_corpus
 
 DEFAULTS = Options(inputs=[], out="")
 
@@ -57,6 +57,10 @@ def add_parser(sub) -> None:
                    help=f"cut longer documents to this many bytes (default {DEFAULTS.max_doc_bytes:,})")
     p.add_argument("--shard-docs", type=_positive_int, default=DEFAULTS.shard_docs,
                    help=f"documents per shard (default {DEFAULTS.shard_docs:,}); a kill loses at most one shard")
+    p.add_argument("--compile", default="auto", choices=COMPILES,
+                   help="torch on a GPU: score through the compiled fused path (on), the eager one (off), or the "
+                        "compiled one only when this process's share of the inputs passes 512 MB, where it repays "
+                        "its minutes of compilation (auto, the default)")
     p.add_argument("--stop-after-shards", type=_positive_int, help=argparse.SUPPRESS)  # tests: stop as a kill would
 
 
@@ -65,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
                    target_patch_size=args.target_patch_size, calibration_docs=args.calibration_docs,
                    model=args.model, backend=args.backend, chunking=args.chunking, dtype=args.dtype,
                    batch_docs=args.batch_docs, batch_tokens=args.batch_tokens, max_doc_bytes=args.max_doc_bytes,
-                   shard_docs=args.shard_docs, stop_after_shards=args.stop_after_shards)
+                   shard_docs=args.shard_docs, stop_after_shards=args.stop_after_shards,
+                   compile=args.compile)
     try:
         m = run_corpus(opts)
     except (ValueError, OSError) as e:  # WeightsError is a ValueError too
