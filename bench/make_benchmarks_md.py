@@ -14,7 +14,14 @@ RESULTS = ROOT / "bench" / "results"
 
 COMMANDS = {  # how each JSON file was produced, and what a reader must know about it
     "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
-    "entropy_cpu": "python -m bench.bench_entropy (2 cores, ONNX Runtime and torch eager, interleaved runs)",
+    "entropy_cpu": "python -m bench.bench_entropy (2 cores, 2026-11-30 09:05, the shipped entropy6-s192; ONNX Runtime and "
+                   "torch eager, interleaved runs). The shared machine ran slower that day: the previous model (same "
+                   "shape) measured 234 ms / 5.75 s on an earlier day, and torch eager was 1.4x slower too; onnx_ab "
+                   "times both models' graphs side by side.",
+    "onnx_ab": "python -m bench.bench_onnx_ab assets/entropy_model.onnx assets/blt_generator_entropy.onnx OLD.onnx "
+               "(2 cores, 2026-11-30; OLD = git show 028a14c~1:assets/entropy_model.onnx, the previous model's graph "
+               "before its weights moved to ONNX external data): 4 KB through score_bytes, each graph in turn, "
+               "median of 15 after 2 warm-up rounds.",
     "gpu_scoring": "python -m bench.bench_gpu_scoring --quick --weights assets/entropy_model.safetensors "
                    "--config assets/entropy_model.json --data data/corpus/train.bin (one H200).",
     "gpu_h200": "python -m bench.bench_gpu --compile --repeats 3 --out bench/results/gpu_h200.json (one H200, "
