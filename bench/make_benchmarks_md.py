@@ -18,6 +18,10 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                    "torch eager, interleaved runs). The shared machine ran slower that day: the previous model (same "
                    "shape) measured 234 ms / 5.75 s on an earlier day, and torch eager was 1.4x slower too; onnx_ab "
                    "times both models' graphs side by side.",
+    "int8": "python -m bench.bench_int8 --out bench/results/int8.json (2 cores, 2026-11-30): ONNX Runtime dynamic "
+            "int8 quantization (weights per channel) of the shipped entropy model's MatMuls, patch-start agreement "
+            "with fp32 at the card's threshold on the shipped samples (8 KB each) and 4 KB beside fp32; the model "
+            "issue asks for 99%.",
     "onnx_ab": "python -m bench.bench_onnx_ab assets/entropy_model.onnx assets/blt_generator_entropy.onnx OLD.onnx "
                "(2 cores, 2026-11-30; OLD = git show 028a14c~1:assets/entropy_model.onnx, the previous model's graph "
                "before its weights moved to ONNX external data): 4 KB through score_bytes, each graph in turn, "

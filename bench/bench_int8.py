@@ -1,0 +1,105 @@
+"""int8 dynamic quantization of the shipped entropy model's ONNX graph: patch-start agreement and speed.
+
+    python -m bench.bench_int8 --out bench/results/int8.json
+
+The graph reads its weights through Transposes of external data (blt_core/onnx_weights.py), which
+ONNX Runtime's quantizer does not see as constant weights, so the graph is first saved by ONNX
+Runtime with its constants folded. Then, for each node set (every MatMul with a weight but the
+output layer; the feed-forward ones alone), `quantize_dynamic` (int8 weights per channel, dynamic
+uint8 activations) makes an int8 graph, and on the shipped samples (each cut to 8 KB) the share of
+bytes whose "starts a patch" decision at the card's threshold equals fp32's, the largest entropy
+difference, and 4 KB through score_bytes beside fp32 (alternating, median of 7). The model issue
+asks for at least 99% agreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from blt_core.backends import onnx_session
+from blt_core.checkpoints import load_card
+from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+from blt_core.entropy.scoring import score_bytes
+from blt_core.segments import SAMPLES_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def folded(src: Path, dst: Path) -> list[tuple[str, tuple]]:
+    """Save src with its constants folded (weights as plain initializers) at dst; (MatMul node, weight shape)."""
+    import onnx
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    so.optimized_model_filepath = str(dst)
+    # every initializer inside the saved graph (the source's live in the card's safetensors, beside it only)
+    so.add_session_config_entry("session.optimized_model_external_initializers_file_name", dst.name + ".data")
+    so.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", str(2**40))
+    ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"])
+    m = onnx.load(str(dst))
+    shapes = {i.name: tuple(i.dims) for i in m.graph.initializer}
+    return [(n.name, shapes[n.input[1]]) for n in m.graph.node if n.op_type == "MatMul" and n.input[1] in shapes]
+
+
+def main(argv=None) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out")
+    a = p.parse_args(argv)
+    card = load_card(ROOT / "assets" / "entropy_model.json")
+    threshold, ffn = card.defaults["threshold"], {(card.config["hidden_size"], card.config["intermediate_size"]),
+                                                  (card.config["intermediate_size"], card.config["hidden_size"])}
+    m = OnnxEntropyModel.from_card(card)
+    fp32 = m.session
+    work = Path(tempfile.mkdtemp())
+    weights = folded(ROOT / "assets" / "entropy_model.onnx", work / "folded.onnx")
+    sets = {"every MatMul but the output layer": [n for n, s in weights if s[-1] != card.config["vocab_size"]],
+            "feed-forward MatMuls only": [n for n, s in weights if s in ffn]}
+    texts = [f.read_bytes()[:8192] for f in sorted(Path(SAMPLES_DIR).glob("*")) if f.is_file() and f.suffix != ".json"]
+    data = b"".join(texts)[:4096]
+    rows = []
+    for name, nodes in sets.items():
+        path = work / f"int8-{len(rows)}.onnx"
+        quantize_dynamic(str(work / "folded.onnx"), str(path), nodes_to_quantize=nodes, per_channel=True,
+                         weight_type=QuantType.QInt8)
+        q = onnx_session(path)
+        same = total = 0
+        largest = 0.0
+        for t in texts:
+            m.session = fp32
+            e32 = score_bytes(m.score_chunk, t, window=m.window).entropies
+            m.session = q
+            e8 = score_bytes(m.score_chunk, t, window=m.window).entropies
+            same += int(((e32 > threshold) == (e8 > threshold))[1:].sum())
+            total += len(t) - 1
+            largest = max(largest, float(np.abs(e32 - e8).max()))
+        times = {"fp32": [], "int8": []}
+        for _ in range(9):
+            for k, s in (("fp32", fp32), ("int8", q)):
+                m.session = s
+                t0 = time.perf_counter()
+                score_bytes(m.score_chunk, data, window=m.window)
+                times[k].append(time.perf_counter() - t0)
+        ms = {k: round(statistics.median(v[2:]) * 1000, 1) for k, v in times.items()}
+        rows.append({"quantized": name, "nodes": len(nodes), "patch_start_agreement": round(same / total, 4),
+                     "largest_entropy_difference_nats": round(largest, 3), "fp32_ms_4kb": ms["fp32"],
+                     "int8_ms_4kb": ms["int8"]})
+        print(json.dumps(rows[-1]), flush=True)
+    result = {"benchmark": "int8", "model": card.name, "threshold": threshold, "texts": len(texts),
+              "bytes": sum(map(len, texts)), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows,
+              "required_agreement": 0.99}
+    if a.out:
+        Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
