@@ -138,11 +138,13 @@ def test_compare_and_compute_say_it_in_words(page, server):
     open_page(page, server, "compare", text="Last spring the river rose over the old stone bridge.")
     body = page.inner_text("body")
     assert "BPE tokens begin with it" in body
-    # read the headers in the same call that waits for them: the table can redraw in between
+    # read the headers in the same call that waits for them: the table can redraw in between. Wait for the
+    # lanes table's own header: the across-scripts table below it also has a "whitespace attached" column
+    # and, on a loaded machine, can show its headers before the lanes table does
     headers = page.wait_for_function("""() => {
         const hs = [...document.querySelectorAll('[data-testid="stDataFrame"] [role=columnheader]')]
             .map(h => h.textContent.trim());
-        return hs.some(h => h.includes('whitespace attached')) ? hs : null; }""", timeout=TIMEOUT).json_value()
+        return hs.includes('F1 vs BLT (entropy), whitespace attached') ? hs : null; }""", timeout=TIMEOUT).json_value()
     assert "F1 vs BLT (entropy), exact" in headers and "F1 vs BLT (entropy), whitespace attached" in headers
     page.get_by_role("link", name=re.compile("Compute")).first.click()
     page.wait_for_selector('h1:has-text("Compute")', timeout=TIMEOUT)
