@@ -6,6 +6,7 @@ page in both themes and at 390 px (saved to `shots`, a temporary folder unless r
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -37,6 +38,21 @@ def open_page(page, server: str, path: str, **params) -> None:
         .every(c => c.querySelector('.main-svg'))""", timeout=TIMEOUT)
 
 
+def settled_top(page, selector: str, *, below: float, timeout_s: float = 15.0) -> float:
+    """The first match's top in px, once it is under `below` or `timeout_s` has passed.
+
+    A loaded server can still be laying the page out when it first looks idle (a chart's space
+    arriving after its text); the layout that stays is what a reader sees, so the test waits for it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        box = page.locator(selector).first.bounding_box()
+        top = box["y"] if box else float("inf")
+        if top < below or time.monotonic() > deadline:
+            return top
+        page.wait_for_timeout(250)
+
+
 def metric(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text(timeout=TIMEOUT)
@@ -44,22 +60,20 @@ def metric(page, label: str) -> str:
 
 @pytest.mark.parametrize("path", ["explore", *PAGES])
 def test_deep_link_opens_the_page(page, server, path):
+    """A ?text= link opens its page on that text, with the page's one sentence under the title
+    (one page load checks both: each load costs CI seconds)."""
+    from app.state import ABOUT
+
     page.goto(f"{server}/{path}?text=deep%20link%20test")
     page.wait_for_selector("h1", timeout=TIMEOUT)
     wait_idle(page)
-    assert page.locator("h1").first.inner_text().strip().lower() == path
+    title = page.locator("h1").first.inner_text().strip()
+    assert title.lower() == path
     assert "page not found" not in page.inner_text("body").lower()
     if path in ("compare", "tune", "compute", "learn"):  # the text travels with the link
         assert "text box: 14 bytes" in page.inner_text("body")
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_one_sentence_under_the_title(page, server, path):
-    from app.state import ABOUT
-
-    open_page(page, server, path)
-    title = page.locator("h1").first.inner_text().strip()
-    assert page.get_by_text(ABOUT[title], exact=True).count() == 1
+    if path in PAGES:
+        assert page.get_by_text(ABOUT[title], exact=True).count() == 1
 
 
 def test_shared_link_reproduces_theta_and_patch_count(browser, server):
@@ -163,7 +177,9 @@ def test_phone_first_screen(browser, server, shots, path):
     page = ctx.new_page()
     open_page(page, server, path)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    top = page.locator(FIRST_RESULT[path]).first.bounding_box()["y"]
+    top = settled_top(page, FIRST_RESULT[path], below=844)
+    if top >= 844:  # keep what the page showed: the one CI failure here (learn at 1316 px) left no picture
+        page.screenshot(path=str(shots / f"{path}-phone-first-screen-FAILED.png"), full_page=True)
     assert top < 844, f"{path}: first result at {top:.0f} px"
     for frame in page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').all():
         assert frame.bounding_box()["x"] + frame.bounding_box()["width"] <= 391  # scrolls inside its box
