@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch.export import Dim
 
-from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig, require_no_ngrams
 from blt_core.onnx_export import export_graph
 
 
@@ -48,6 +48,7 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
     """
     model = model.eval().float()
     c = model.config
+    require_no_ngrams(c, "ONNX export")
     W = c.window
     positions = torch.arange(3 * W).repeat(2, 1) + W * 3
     segments = (torch.arange(3 * W) >= W).long().repeat(2, 1)

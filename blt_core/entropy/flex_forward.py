@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention.flex_attention import BlockMask, flex_attention
 
-from blt_core.entropy.model import EntropyModel
+from blt_core.entropy.model import EntropyModel, require_no_ngrams
 from blt_core.nn import apply_rope, rope_tables
 
 BLOCK = 128  # flex_attention's default sparse block: the compiled kernel's tiles divide it
@@ -116,6 +116,7 @@ def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kerne
     """The body of EntropyModel.forward_chunk with flex_attention in place of the blocked kernel;
     last (window,) indexes the chunk positions whose keys and values are returned (present_kv);
     kernel_options go to flex_attention (its compiled kernel's tiles)."""
+    require_no_ngrams(model.config, "the fused GPU path")
     x = model.tok_embeddings(ids)  # (B, T, C)
     B, T, _ = x.shape
     presents = []

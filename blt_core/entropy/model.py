@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from blt_core.entropy.ngrams import PAD_ID, ngram_buckets
 from blt_core.nn import Block, RMSNorm, rope_tables
 
 
@@ -38,17 +39,40 @@ class EntropyModelConfig:
     window: int = 512  # sliding attention window, as the official entropy model
     rope_theta: float = 10000.0  # official value
     norm_eps: float = 1e-5  # official value
+    ngram_sizes: tuple[int, ...] = ()  # hashed n-gram embeddings added to the byte's (ngrams.py); () = none
+    ngram_buckets: int = 0  # rows of each n-gram table
+
+    def __post_init__(self):
+        object.__setattr__(self, "ngram_sizes", tuple(sorted(self.ngram_sizes)))  # JSON gives a list
 
     @property
     def head_dim(self) -> int:
         return self.hidden_size // self.num_attention_heads
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The card's config; n-gram keys only for a model that has them (older cards stay as they are)."""
+        d = asdict(self)
+        if not self.ngram_sizes:
+            del d["ngram_sizes"], d["ngram_buckets"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "EntropyModelConfig":
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+def require_no_ngrams(cfg: EntropyModelConfig, what: str) -> None:
+    """Refuse an n-gram model where `what` does not carry the ids before a chunk yet (issue 13):
+    scoring it there would silently read every chunk as an input start.
+
+    >>> require_no_ngrams(EntropyModelConfig(ngram_sizes=(2,), ngram_buckets=7), "ONNX export")
+    Traceback (most recent call last):
+    ...
+    ValueError: ONNX export does not support entropy models with n-gram embeddings yet (train and evaluate them with EntropyModel.forward)
+    """
+    if cfg.ngram_sizes:
+        raise ValueError(f"{what} does not support entropy models with n-gram embeddings yet "
+                         "(train and evaluate them with EntropyModel.forward)")
 
 
 def official_ffn_width(dim: int, *, multiple_of: int = 256, ffn_dim_multiplier: float | None = None) -> int:
@@ -64,6 +88,8 @@ class EntropyModel(nn.Module):
         super().__init__()
         self.config = cfg
         self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.ngram_embeddings = nn.ModuleList(nn.Embedding(cfg.ngram_buckets, cfg.hidden_size)
+                                              for _ in cfg.ngram_sizes)
         self.layers = nn.ModuleList(
             Block(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size, cfg.norm_eps)
             for _ in range(cfg.num_hidden_layers))
@@ -96,20 +122,39 @@ class EntropyModel(nn.Module):
         logits, _ = self.forward_chunk(ids, blocked=blocked)
         return logits[:, :T] if pad else logits
 
+    def embed(self, ids: torch.Tensor, context: torch.Tensor | None = None,
+              segments: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T) ids -> (B, T, C): the byte embedding plus, with n-grams, each n-gram table's row.
+
+        context (B, max n - 1): the ids before the chunk (ngrams.py); None: the input starts here.
+        """
+        x = self.tok_embeddings(ids)
+        sizes = self.config.ngram_sizes
+        if sizes:
+            if context is None:
+                context = torch.full((ids.shape[0], max(sizes) - 1), PAD_ID, dtype=ids.dtype, device=ids.device)
+            for table, h in zip(self.ngram_embeddings, ngram_buckets(ids, context, sizes=sizes,
+                                                                      buckets=self.config.ngram_buckets,
+                                                                      segments=segments)):
+                x = x + table(h)
+        return x
+
     def forward_chunk(self, ids: torch.Tensor, *, blocked: bool = True, start_pos: torch.Tensor | int = 0,
                       past_kv: torch.Tensor | None = None, has_past: torch.Tensor | None = None,
-                      positions: torch.Tensor | None = None, segments: torch.Tensor | None = None):
+                      positions: torch.Tensor | None = None, segments: torch.Tensor | None = None,
+                      context: torch.Tensor | None = None):
         """One chunk of a long input: (logits, present_kv).
 
         past_kv / present_kv: (layers, 2, B, H, window, D), keys and values of the last window
         positions before / of this chunk; has_past (B,) bool says which rows have a past.
         start_pos is the chunk's first position (RoPE is relative, so it only has to be
         consistent with the past). With blocked=True, T must be a multiple of the window.
+        context: the ids before the chunk, for a model with n-gram embeddings (ngrams.py).
         Packed rows (scoring.pack_rows) instead give each token its own position, positions
         (B, T) (replacing start_pos), and its segment, segments (B, T): a token sees only its
         own segment's earlier tokens, so each segment is scored exactly as if alone.
         """
-        x = self.tok_embeddings(ids)  # (B, T, C)
+        x = self.embed(ids, context, segments)  # (B, T, C)
         if positions is None:
             pos = torch.arange(ids.shape[1], device=ids.device) + start_pos
             cos, sin = rope_tables(self.config.head_dim, pos, self.config.rope_theta)  # (T, D/2)

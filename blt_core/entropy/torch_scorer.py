@@ -24,7 +24,7 @@ from blt_core.backends import load_card_weights, torch_device
 from blt_core.checkpoints import Card
 from blt_core.constants import OFFSET
 from blt_core.entropy.flex_forward import FlexForward
-from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig, require_no_ngrams
 from blt_core.entropy.official import load_official
 from blt_core.nn import log_probs_and_entropy
 
@@ -74,6 +74,7 @@ class TorchEntropyModel:
 
     def __init__(self, model: EntropyModel, *, device: str | None = None, fused: bool | None = None):
         """fused: score through FlexForward (None: on CUDA only; True on CPU runs it eagerly, for tests)."""
+        require_no_ngrams(model.config, "chunked scoring")
         self.device = torch_device(device)
         self.model = model.eval().to(self.device)
         self.config = model.config

@@ -41,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--intermediate-size", type=int, default=768)
     p.add_argument("--window", type=int, default=512)
+    p.add_argument("--ngram-sizes", default="", help="hashed n-gram embeddings, e.g. 2,3,4,5,6 (entropy/ngrams.py)")
+    p.add_argument("--ngram-buckets", type=int, default=0, help="rows of each n-gram table (a prime spreads best)")
     p.add_argument("--seq-len", type=int, default=512, help="training length; <= window keeps flash attention")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per step per process")
     p.add_argument("--lr", type=float, default=3e-3)
@@ -138,6 +140,7 @@ def main(argv=None) -> None:
     cfg = EntropyModelConfig(
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
+        ngram_sizes=tuple(int(n) for n in args.ngram_sizes.split(",") if n), ngram_buckets=args.ngram_buckets,
     )
     model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from).to(proc.device)
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)
