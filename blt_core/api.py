@@ -120,7 +120,7 @@ def score(data: bytes | str, *, newline_reset: bool = False, top_k: int = 0, bac
     m, model_name, defaults = load_model(name, model)
     s = score_bytes(m.score_chunk, raw, window=m.window, newline_reset=newline_reset, top_k=top_k,
                     row_tokens=CHUNKINGS[chunking], progress=progress, stack=getattr(m, "stack_pasts", np.stack),
-                    lag=getattr(m, "defers", False))
+                    lag=getattr(m, "defers", False), context=getattr(m, "context", 0))
     return Scores(data=raw, entropies=s.entropies, surprisal=s.surprisal, top_k_bytes=s.top_ids,
                   top_k_probs=s.top_probs, backend=f"{name}:{m.device}", model=model_name, defaults=defaults,
                   newline_reset=newline_reset)

@@ -10,6 +10,7 @@ EOS_ID = 2  # end of sequence: the generator stops here
 BPE_DELIM_ID = 3  # official BPE-delimiter id, unused by our models but reserved
 OFFSET = 4  # byte b -> id b + OFFSET
 VOCAB_SIZE = 260
+NGRAM_PAD_ID = BOE_ID  # what an entropy model's n-gram reads before its input starts (entropy/ngrams.py)
 
 # The official facebook/blt-entropy threshold, in nats. It belongs to that model only;
 # our shipped model's calibrated defaults live in its model card.

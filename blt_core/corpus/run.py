@@ -161,7 +161,7 @@ def make_scorer(opts: Options) -> tuple[Scorer, str, str, dict]:
 
         score_chunk = partial(m.score_chunk, dtype=torch.bfloat16)
     scorer = Scorer(score_chunk, m.window, getattr(m, "stack_pasts", np.stack),
-                    CHUNKINGS[opts.chunking], opts.batch_tokens, getattr(m, "defers", False))
+                    CHUNKINGS[opts.chunking], opts.batch_tokens, getattr(m, "defers", False), getattr(m, "context", 0))
     return scorer, f"{name}:{m.device}", model_name, defaults
 
 

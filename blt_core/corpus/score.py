@@ -32,6 +32,7 @@ class Scorer:
     row_tokens: int | None = None  # official chunking's row length, None for the continuous pass
     batch_tokens: int = 16384  # tokens per model call
     lag: bool = False  # the backend defers its outputs (a GPU): score_bytes(lag=True)
+    context: int = 0  # ids before each chunk the model reads (n-gram models): score_bytes(context=...)
 
 
 def score_documents(scorer: Scorer, docs: list[bytes]) -> list[np.ndarray]:
@@ -42,7 +43,7 @@ def score_documents(scorer: Scorer, docs: list[bytes]) -> list[np.ndarray]:
     segs = list(zip([0] + ends[:-1], ends))
     s = score_bytes(scorer.score_chunk, b"".join(docs), window=scorer.window, segments=segs,
                     row_tokens=scorer.row_tokens, batch_tokens=scorer.batch_tokens, stack=scorer.stack,
-                    lag=scorer.lag)
+                    lag=scorer.lag, context=scorer.context)
     return [s.entropies[a:b] for a, b in segs]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch.export import Dim
 
-from blt_core.entropy.model import EntropyModel, EntropyModelConfig, require_no_ngrams
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 from blt_core.onnx_export import export_graph
 
 
@@ -34,9 +34,9 @@ class _Blocked(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, ids, positions, segments, past_kv, has_past):
+    def forward(self, ids, positions, segments, past_kv, has_past, context=None):
         return self.model.forward_chunk(ids, blocked=True, past_kv=past_kv, has_past=has_past, positions=positions,
-                                        segments=segments)
+                                        segments=segments, context=context)
 
 
 def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
@@ -48,7 +48,6 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
     """
     model = model.eval().float()
     c = model.config
-    require_no_ngrams(c, "ONNX export")
     W = c.window
     positions = torch.arange(3 * W).repeat(2, 1) + W * 3
     segments = (torch.arange(3 * W) >= W).long().repeat(2, 1)
@@ -57,8 +56,12 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
     batch, blocks = Dim("batch", min=1), Dim("blocks", min=1)
     tokens = {0: batch, 1: W * blocks}
     dynamic = {"ids": tokens, "positions": tokens, "segments": tokens, "past_kv": {2: batch}, "has_past": {0: batch}}
-    return export_graph(_Blocked(model), sample, out,
-                        input_names=["ids", "positions", "segments", "past_kv", "has_past"],
+    names = ["ids", "positions", "segments", "past_kv", "has_past"]
+    if c.ngram_sizes:  # the ids before each row's chunk (B, longest n-gram - 1): only n-gram graphs have it
+        sample = (*sample, torch.randint(0, 260, (2, max(c.ngram_sizes) - 1)))
+        dynamic["context"] = {0: batch}
+        names.append("context")
+    return export_graph(_Blocked(model), sample, out, input_names=names,
                         output_names=["logits", "present_kv"], dynamic_shapes=dynamic, opset=opset)
 
 

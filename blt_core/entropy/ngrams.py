@@ -10,6 +10,8 @@ BASE ** 7 < 2 ** 63 for n <= 7, so int64 arithmetic never overflows, on any back
 A chunk's first bytes need the ids before it: `context` (B, max(sizes) - 1) holds them, padded
 with PAD_ID where the input has fewer (its start); a packed row's segments never see each
 other's ids (their n-grams are padded at each segment's start, as if the segment were alone).
+The context counts as the first segment's: a plain chunk (one segment) reads it, and a packed
+row's caller passes padding (its first segment starts the row).
 
 >>> ids = torch.tensor([[5, 6, 7]])  # bigram at t=1: ((6 + 1) * 263 + (5 + 1)) % 1000 = 847
 >>> [h.tolist() for h in ngram_buckets(ids, torch.full((1, 1), PAD_ID), sizes=(2,), buckets=1000)]
@@ -20,10 +22,10 @@ from __future__ import annotations
 
 import torch
 
-from blt_core.constants import BOE_ID
+from blt_core.constants import NGRAM_PAD_ID
 
 BASE = 263  # odd and above the 260 ids, so distinct n-grams have distinct hashes before the modulus
-PAD_ID = BOE_ID  # what a byte before the input's start reads as
+PAD_ID = NGRAM_PAD_ID  # what a byte before the input's start reads as
 MAX_N = 7
 
 
@@ -32,7 +34,8 @@ def ngram_buckets(ids: torch.Tensor, context: torch.Tensor, *, sizes: tuple[int,
     """One (B, T) bucket index tensor per n in `sizes` (ascending), for ids (B, T).
 
     context (B, max(sizes) - 1): the ids just before ids[:, 0], oldest first (PAD_ID where none).
-    segments (B, T): packed rows; an id from another segment (or from context) reads as PAD_ID.
+    segments (B, T): packed rows; an id from another segment reads as PAD_ID (the context is the
+    first segment's).
     """
     m = max(sizes) - 1
     if max(sizes) > MAX_N or context.shape[1] != m:
@@ -40,7 +43,7 @@ def ngram_buckets(ids: torch.Tensor, context: torch.Tensor, *, sizes: tuple[int,
     T = ids.shape[1]
     full = torch.cat([context.to(ids.dtype), ids], dim=1)  # id t of the chunk at m + t
     if segments is not None:
-        seg = torch.cat([torch.full_like(segments[:, :1], -1).expand(-1, m), segments], dim=1)
+        seg = torch.cat([segments[:, :1].expand(-1, m), segments], dim=1)
     h = torch.zeros_like(ids)
     out = []
     for j in range(max(sizes)):  # add id t - j

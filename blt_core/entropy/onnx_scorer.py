@@ -15,6 +15,7 @@ import numpy as np
 
 from blt_core.backends import onnx_session
 from blt_core.checkpoints import Card, WeightsError
+from blt_core.constants import NGRAM_PAD_ID
 from blt_core.entropy.scoring import numpy_score_chunk
 
 
@@ -31,6 +32,8 @@ class OnnxEntropyModel:
                                "re-export it (python -m blt_core.entropy.export)")
         past = next(i for i in self.session.get_inputs() if i.name == "past_kv")
         self.layers, _, _, self.heads, _, self.head_dim = past.shape  # batch is the only symbolic axis
+        ctx = next((i for i in self.session.get_inputs() if i.name == "context"), None)
+        self.context = int(ctx.shape[1]) if ctx is not None else 0  # ids before a chunk (n-gram models)
         self._lock = threading.Lock()  # one run at a time keeps the two cores from thrashing
         self.score_chunk = numpy_score_chunk(self.forward_chunk)
 
@@ -39,7 +42,8 @@ class OnnxEntropyModel:
         return cls(str(card.verified("onnx")), window=int(card.config["window"]))
 
     def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray, *,
-                      positions: np.ndarray | None = None, segments: np.ndarray | None = None):
+                      positions: np.ndarray | None = None, segments: np.ndarray | None = None,
+                      context: np.ndarray | None = None):
         """One chunk (see scoring.py): ids (B, L), L a multiple of the window -> (logits, present_kv).
 
         Without positions and segments the rows are plain chunks: positions start_pos, start_pos + 1, ...
@@ -57,6 +61,9 @@ class OnnxEntropyModel:
                 "positions": np.ascontiguousarray(positions, dtype=np.int64),
                 "segments": np.ascontiguousarray(segments, dtype=np.int64),
                 "past_kv": np.ascontiguousarray(past_kv, dtype=np.float32), "has_past": np.asarray(has_past, dtype=bool)}
+        if self.context:  # an n-gram model: the ids before each row's chunk (scoring.chunk_context), padding if none
+            feed["context"] = (np.full((B, self.context), NGRAM_PAD_ID, dtype=np.int64) if context is None
+                               else np.ascontiguousarray(context, dtype=np.int64))
         with self._lock:
             logits, present = self.session.run(["logits", "present_kv"], feed)
         return logits, present

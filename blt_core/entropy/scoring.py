@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from blt_core.constants import BOS_ID, OFFSET
+from blt_core.constants import BOS_ID, NGRAM_PAD_ID as PAD_ID, OFFSET
 
 LN2 = float(np.log(2.0))
 OFFICIAL_ROW_TOKENS = 8192  # calculate_entropies' max_length default (the official model sets none)
@@ -251,7 +251,7 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
                 batch_tokens: int = 16384, newline_reset: bool = False, top_k: int = 0,
                 row_tokens: int | None = None, progress: Callable[[int, int], None] | None = None,
                 stack: Callable = np.stack, pack: bool = True,
-                segments: list[tuple[int, int]] | None = None, lag: bool = False) -> ByteScores:
+                segments: list[tuple[int, int]] | None = None, lag: bool = False, context: int = 0) -> ByteScores:
     """Per-byte entropies (and surprisal, top-k) of `data`, one model call per batch of chunks.
 
     `progress` receives (bytes done, total bytes) after every call. `stack(list, axis=2)`
@@ -267,7 +267,9 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
     packed path is tested against). `segments` gives the (start, end) ranges to score
     independently instead (many documents joined into one `data`: corpus/score.py). lag=True:
     the backend defers its outputs (score_chunk(..., deferred=True), see _Lagged), so a GPU
-    computes one batch while the host prepares the next; the results are the same.
+    computes one batch while the host prepares the next; the results are the same. context > 0
+    (a model with n-gram embeddings: its `.context`): every call also gets `context=` (B, context),
+    the ids before each row's chunk (chunk_context), so chunked equals one pass there too.
     """
     n = len(data)
     # int16 (ids < 260): a quarter of int64's memory traffic here and in segment_inputs' shifted copy;
@@ -290,17 +292,37 @@ def score_bytes(score_chunk: Callable, data: bytes, *, window: int, chunk_tokens
 
     if packed:
         _score_packed(calls, [segs[i] for i in packed], [seg_inputs[i] for i in packed], ids_all, out,
-                      window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, report=report)
+                      window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, report=report,
+                      context=context)
     alone = sorted(set(range(len(segs))) - set(packed))
     _score_chunked(calls, [segs[i] for i in alone], [seg_inputs[i] for i in alone], ids_all, out,
                    window=window, chunk_tokens=chunk_tokens, batch_tokens=batch_tokens, top_k=top_k, stack=stack,
-                   report=report)
+                   report=report, context=context)
     calls.drain()
     return out.scores()
 
 
+def chunk_context(x: np.ndarray, start: int, m: int) -> np.ndarray:
+    """The m ids of segment input x before index `start`, oldest first, PAD_ID where x has none.
+
+    >>> chunk_context(np.array([1, 10, 11, 12]), 2, 3).tolist()
+    [0, 1, 10]
+    """
+    got = np.asarray(x[max(0, start - m):start], dtype=np.int64)
+    return np.concatenate([np.full(m - len(got), PAD_ID, dtype=np.int64), got])
+
+
+def _context_kw(rows: list[np.ndarray] | int, m: int) -> dict:
+    """score_chunk's `context` keyword: nothing for a plain model (m = 0); an int: that many rows of padding."""
+    if not m:
+        return {}
+    if isinstance(rows, int):
+        return {"context": np.full((rows, m), PAD_ID, dtype=np.int64)}
+    return {"context": np.stack(rows)}
+
+
 def _score_packed(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
-                  top_k, report) -> None:
+                  top_k, report, context: int = 0) -> None:
     """Score segments of at most chunk_tokens inputs packed into rows (one round, no past)."""
     packing = pack_rows([e - s for s, e in segs], capacity=chunk_tokens)
     lengths = [-(-max(o + segs[seg][1] - segs[seg][0] for seg, o in row) // window) * window for row in packing]
@@ -327,12 +349,13 @@ def _score_packed(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, w
                     m += e - s
             report(m)
 
+        # every segment of a packed row starts its input there: its n-grams see padding before it
         calls(batch, targets, 0, None, np.zeros(B, dtype=bool), top_k, positions=positions, segments=segments,
-              then=then)
+              then=then, **_context_kw(B, context))
 
 
 def _score_chunked(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
-                   top_k, stack, report) -> None:
+                   top_k, stack, report, context: int = 0) -> None:
     """Score each segment alone in chunks of chunk_tokens, carrying the last window between chunks."""
     rounds = plan_chunks([e - s for s, e in segs], window=window, chunk_tokens=chunk_tokens)
     pasts: dict[int, np.ndarray] = {}  # segment -> (layers, 2, heads, W, head_dim) of its last chunk
@@ -359,7 +382,8 @@ def _score_chunked(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, 
                     m_all += m
                 report(m_all)
 
-            present = calls(batch, targets, r * chunk_tokens, past, has_past, top_k, then=then)
+            ctx = _context_kw([chunk_context(seg_inputs[seg], start, context) for seg, start, _ in group], context)
+            present = calls(batch, targets, r * chunk_tokens, past, has_past, top_k, then=then, **ctx)
             for b, (seg, start, _) in enumerate(group):
                 if start + chunk_tokens < segs[seg][1] - segs[seg][0]:  # more chunks follow: keep the past
                     pasts[seg] = present[:, :, b]

@@ -73,15 +73,15 @@ class TorchEntropyModel:
     name = "torch"
 
     def __init__(self, model: EntropyModel, *, device: str | None = None, fused: bool | None = None):
-        """fused: score through FlexForward (None: on CUDA only; True on CPU runs it eagerly, for tests)."""
-        require_no_ngrams(model.config, "chunked scoring")
+        """fused: score through FlexForward (None: on CUDA only, for models without n-grams, which it
+        does not read yet; True on CPU runs it eagerly, for tests)."""
         self.device = torch_device(device)
         self.model = model.eval().to(self.device)
         self.config = model.config
         self.window = model.config.window
         self._lock = threading.Lock()
         self._cuda = torch.device(self.device).type == "cuda"
-        self.fused = self._cuda if fused is None else fused
+        self.fused = (self._cuda and not model.config.ngram_sizes) if fused is None else fused
         self._flex = FlexForward(self.model) if self.fused else None
         # compiled with the forward: the 260 float32 log-probabilities per byte then never reach memory;
         # dynamic, since batch and chunk lengths vary call to call and the kernels do not care
@@ -120,27 +120,35 @@ class TorchEntropyModel:
         event.record(torch.cuda.current_stream(self.device))
         return InFlight(host, event, has_top)
 
-    def _packed(self, positions, segments) -> dict:
-        """The packed-row keywords of EntropyModel.forward_chunk as tensors on the model's device."""
+    @property
+    def context(self) -> int:
+        """How many ids before a chunk the model reads (its n-grams' longest, less one; 0 without n-grams)."""
+        sizes = self.model.config.ngram_sizes
+        return max(sizes) - 1 if sizes else 0
+
+    def _packed(self, positions, segments, context=None) -> dict:
+        """The packed-row and context keywords of EntropyModel.forward_chunk as tensors on the model's device."""
+        kw = {} if context is None else {"context": self._upload(context, np.int64)}
         if positions is None:
-            return {}
-        return {"positions": self._upload(positions, np.int64), "segments": self._upload(segments, np.int64)}
+            return kw
+        return {**kw, "positions": self._upload(positions, np.int64), "segments": self._upload(segments, np.int64)}
 
     @torch.no_grad()
     def forward_chunk(self, ids: np.ndarray, start_pos: int, past_kv: np.ndarray | None, has_past: np.ndarray, *,
-                      positions: np.ndarray | None = None, segments: np.ndarray | None = None):
+                      positions: np.ndarray | None = None, segments: np.ndarray | None = None,
+                      context: np.ndarray | None = None):
         """One chunk (see scoring.py), on the block-wise path exactly as the ONNX graph."""
         with self._lock:
             x = torch.from_numpy(np.ascontiguousarray(ids)).to(self.device)
             past = None if past_kv is None else torch.from_numpy(past_kv).to(self.device)
             has = torch.from_numpy(np.asarray(has_past, dtype=bool)).to(self.device)
             logits, present = self.model.forward_chunk(x, blocked=True, start_pos=int(start_pos), past_kv=past,
-                                                       has_past=has, **self._packed(positions, segments))
+                                                       has_past=has, **self._packed(positions, segments, context))
             return logits.float().cpu().numpy(), present.float().cpu().numpy()
 
     @torch.no_grad()
     def score_chunk(self, ids, targets, start_pos, past_kv, has_past, top_k, *, dtype=torch.float32,
-                    positions=None, segments=None, deferred: bool = False):
+                    positions=None, segments=None, context=None, deferred: bool = False):
         """Like scoring.numpy_score_chunk, but the reductions run on the model's device: on a GPU
         only a few numbers per byte cross to the host, not 260 logits. deferred: return
         (InFlight, None, None, present) at once instead, the copies still under way (score_bytes' lag)."""
@@ -150,7 +158,8 @@ class TorchEntropyModel:
             past = None if past_kv is None else torch.as_tensor(past_kv, device=dev)
             has = self._upload(np.asarray(has_past, dtype=bool))
             tgt = self._upload(targets)
-            kw = {"start_pos": int(start_pos), "past_kv": past, "has_past": has, **self._packed(positions, segments)}
+            kw = {"start_pos": int(start_pos), "past_kv": past, "has_past": has,
+                  **self._packed(positions, segments, context)}
             with torch.autocast(torch.device(dev).type, dtype=dtype, enabled=dtype != torch.float32):
                 if self._flex is not None:
                     logits, present = self._flex(x, **kw)

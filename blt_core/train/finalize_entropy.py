@@ -64,7 +64,7 @@ def group_bpb(docs: list[dict], surprisal: list[np.ndarray], key: str) -> dict[s
 def heldout_measures(onnx, torch_m, docs: list[dict], window: int) -> tuple[dict, list[np.ndarray]]:
     """The card's "heldout" section (ONNX scores, torch parity) and the text documents' entropies."""
     t0 = time.time()
-    scored = [score_bytes(onnx.score_chunk, d["data"], window=window) for d in docs]
+    scored = [score_bytes(onnx.score_chunk, d["data"], window=window, context=onnx.context) for d in docs]
     eval_seconds = time.time() - t0
     text = [(d, s) for d, s in zip(docs, scored) if d.get("kind") != "binary"]
     surpr = [s.surprisal for _, s in text]
@@ -72,10 +72,11 @@ def heldout_measures(onnx, torch_m, docs: list[dict], window: int) -> tuple[dict
     # parity: torch eager vs ONNX on every byte of the subset
     max_diff = 0.0
     for d, s in zip(docs, scored):
-        ref = score_bytes(torch_m.score_chunk, d["data"], window=window, stack=torch_m.stack_pasts)
+        ref = score_bytes(torch_m.score_chunk, d["data"], window=window, stack=torch_m.stack_pasts,
+                          context=torch_m.context)
         max_diff = max(max_diff, float(np.abs(ref.entropies - s.entropies).max()))
     random_bytes = np.random.default_rng(0).integers(0, 256, 65536, dtype=np.uint8).tobytes()
-    random_bpb = float(score_bytes(onnx.score_chunk, random_bytes, window=window).surprisal.mean())
+    random_bpb = float(score_bytes(onnx.score_chunk, random_bytes, window=window, context=onnx.context).surprisal.mean())
     binary = [s for d, s in zip(docs, scored) if d.get("kind") == "binary"]
     heldout = {
         "bits_per_byte": round(total_bits / total_bytes, 4), "bytes": total_bytes,

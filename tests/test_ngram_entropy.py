@@ -1,0 +1,93 @@
+"""An entropy model with hashed n-gram embeddings (issue 13): chunked scoring, packed rows and the
+ONNX graph all equal one full pass, because each chunk gets the ids before it (its `context`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from blt_core.constants import BOS_ID, OFFSET  # noqa: E402
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig  # noqa: E402
+from blt_core.entropy.ngrams import PAD_ID, ngram_buckets  # noqa: E402
+from blt_core.entropy.scoring import score_bytes  # noqa: E402
+from blt_core.entropy.torch_scorer import TorchEntropyModel  # noqa: E402
+from blt_core.nn import entropy_nats  # noqa: E402
+
+CFG = EntropyModelConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, window=16,
+                         ngram_sizes=(2, 3, 4), ngram_buckets=97)
+TEXT = "The cat sat on the mat. The cat sat on the mat again!\nA second line, and a third:\nabc abc abc.\n".encode()
+
+
+@pytest.fixture(scope="module")
+def model() -> EntropyModel:
+    torch.manual_seed(0)
+    m = EntropyModel(CFG).init_weights(seed=3)
+    with torch.no_grad():  # sharp outputs: entropies vary byte to byte, so a wrong context shows
+        for p in m.parameters():
+            if p.dim() > 1:
+                p.mul_(20)
+    return m.eval()
+
+
+def full_pass(model: EntropyModel, data: bytes) -> np.ndarray:
+    """Entropies of one pass over [BOS, b0, ..., b(n-2)], the whole input at once."""
+    ids = torch.tensor([[BOS_ID] + [b + OFFSET for b in data[:-1]]])
+    with torch.no_grad():
+        return entropy_nats(model(ids))[0].numpy()
+
+
+def test_hash_reads_only_its_own_segment_and_the_context():
+    ids = torch.tensor([[10, 11, 12, 13]])
+    ctx = torch.tensor([[7, 8]])
+    plain = ngram_buckets(ids, ctx, sizes=(3,), buckets=10**9)[0]
+    assert plain[0, 0] == ((10 + 1) * 263 + (8 + 1)) * 263 + (7 + 1)  # id t, t-1, t-2 (two from the context)
+    seg = ngram_buckets(ids, ctx, sizes=(3,), buckets=10**9, segments=torch.tensor([[0, 0, 1, 1]]))[0]
+    pad = PAD_ID + 1
+    assert seg[0, 2] == ((12 + 1) * 263 + pad) * 263 + pad  # a segment's first id sees padding before it
+    assert seg[0, 1] == ((11 + 1) * 263 + (10 + 1)) * 263 + (8 + 1)  # the context is the first segment's
+    with pytest.raises(ValueError, match="context"):
+        ngram_buckets(ids, ctx[:, :1], sizes=(3,), buckets=5)
+
+
+def test_config_keeps_older_cards_unchanged():
+    plain = EntropyModelConfig()
+    assert "ngram_sizes" not in plain.to_dict()
+    again = EntropyModelConfig.from_dict({**CFG.to_dict(), "ngram_sizes": [4, 2, 3]})  # JSON gives a list
+    assert again == CFG and again.ngram_sizes == (2, 3, 4)
+
+
+def test_chunked_scoring_equals_one_pass(model):
+    """Chunks of 32 with a window of 16: every chunk after the first needs the three ids before it."""
+    m = TorchEntropyModel(model, device="cpu")
+    assert m.context == 3 and not m.fused
+    ref = full_pass(model, TEXT)
+    got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=32, batch_tokens=64, context=m.context)
+    np.testing.assert_allclose(got.entropies, ref, atol=1e-4)
+    blind = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=32, batch_tokens=64, context=0)
+    assert np.abs(blind.entropies - ref).max() > 1e-2  # the context is what makes them equal
+
+
+def test_packed_lines_equal_each_line_alone(model):
+    m = TorchEntropyModel(model, device="cpu")
+    got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=64, newline_reset=True, context=m.context)
+    start = 0
+    for line in TEXT.splitlines(keepends=True):
+        np.testing.assert_allclose(got.entropies[start:start + len(line)], full_pass(model, line), atol=1e-4)
+        start += len(line)
+
+
+def test_onnx_graph_reads_the_context(model, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from blt_core.entropy.export import export
+    from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+
+    m = OnnxEntropyModel(str(export(model, tmp_path / "ngram.onnx")), window=16)
+    assert m.context == 3
+    ref = full_pass(model, TEXT)
+    got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=32, batch_tokens=64, context=m.context)
+    np.testing.assert_allclose(got.entropies, ref, atol=1e-4)
+    lines = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=64, newline_reset=True, context=m.context)
+    first = TEXT.index(b"\n") + 1
+    np.testing.assert_allclose(lines.entropies[:first], full_pass(model, TEXT[:first]), atol=1e-4)
