@@ -4,9 +4,10 @@
 
 The graph reads its weights through Transposes of external data (blt_core/onnx_weights.py), which
 ONNX Runtime's quantizer does not see as constant weights, so the graph is first saved by ONNX
-Runtime with its constants folded. Then, for each node set (every MatMul with a weight but the
-output layer; the feed-forward ones alone), `quantize_dynamic` (int8 weights per channel, dynamic
-uint8 activations) makes an int8 graph, and on the shipped samples (each cut to 8 KB) the share of
+Runtime with its constants folded. Then each variant makes an int8 graph: `quantize_dynamic` (int8
+weights per channel, dynamic uint8 activations) of every MatMul with a weight but the output layer,
+of the feed-forward ones alone, and of all with reduce_range (this AVX2 CPU has no VNNI); and
+`MatMulNBits` (8-bit weights in blocks of 32) with float compute (level 0) and int8 compute (4); and on the shipped samples (each cut to 8 KB) the share of
 bytes whose "starts a patch" decision at the card's threshold equals fp32's, the largest entropy
 difference, and 4 KB through score_bytes beside fp32 (alternating, median of 7). The model issue
 asks for at least 99% agreement.
@@ -49,6 +50,17 @@ def folded(src: Path, dst: Path) -> list[tuple[str, tuple]]:
     return [(n.name, shapes[n.input[1]]) for n in m.graph.node if n.op_type == "MatMul" and n.input[1] in shapes]
 
 
+def nbits(src: Path, dst: Path, *, exclude: list[str], level: int) -> None:
+    """MatMulNBits: symmetric 8-bit weights in blocks of 32 (ONNX Runtime's weight-only quantizer)."""
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    q = MatMulNBitsQuantizer(onnx.load(str(src)), bits=8, block_size=32, is_symmetric=True, accuracy_level=level,
+                             nodes_to_exclude=exclude)
+    q.process()
+    q.model.save_model_to_file(str(dst), use_external_data_format=False)
+
+
 def main(argv=None) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -66,11 +78,20 @@ def main(argv=None) -> None:
             "feed-forward MatMuls only": [n for n, s in weights if s in ffn]}
     texts = [f.read_bytes()[:8192] for f in sorted(Path(SAMPLES_DIR).glob("*")) if f.is_file() and f.suffix != ".json"]
     data = b"".join(texts)[:4096]
+    every = sets["every MatMul but the output layer"]
+    output = [n for n, s in weights if s[-1] == card.config["vocab_size"]]
+    variants = [(name, nodes, dict(weight_type=QuantType.QInt8)) for name, nodes in sets.items()]
+    # AVX2 without VNNI: signed int8 weights can saturate ONNX Runtime's u8s8 kernel unless reduce_range
+    variants.append(("every MatMul but the output layer, reduce_range", every,
+                     dict(weight_type=QuantType.QInt8, reduce_range=True)))
+    variants += [(f"MatMulNBits 8-bit, blocks of 32, accuracy level {lvl}", every, {"nbits_level": lvl}) for lvl in (0, 4)]
     rows = []
-    for name, nodes in sets.items():
+    for name, nodes, kw in variants:
         path = work / f"int8-{len(rows)}.onnx"
-        quantize_dynamic(str(work / "folded.onnx"), str(path), nodes_to_quantize=nodes, per_channel=True,
-                         weight_type=QuantType.QInt8)
+        if "nbits_level" in kw:  # weight-only int8; level 4 also quantizes activations per block for int8 compute
+            nbits(work / "folded.onnx", path, exclude=output, level=kw["nbits_level"])
+        else:
+            quantize_dynamic(str(work / "folded.onnx"), str(path), nodes_to_quantize=nodes, per_channel=True, **kw)
         q = onnx_session(path)
         same = total = 0
         largest = 0.0

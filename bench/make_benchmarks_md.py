@@ -19,7 +19,8 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                    "shape) measured 234 ms / 5.75 s on an earlier day, and torch eager was 1.4x slower too; onnx_ab "
                    "times both models' graphs side by side.",
     "int8": "python -m bench.bench_int8 --out bench/results/int8.json (2 cores, 2026-11-30): ONNX Runtime dynamic "
-            "int8 quantization (weights per channel) of the shipped entropy model's MatMuls, patch-start agreement "
+            "int8 quantization (weights per channel; also with reduce_range, and MatMulNBits 8-bit weight-only "
+            "at accuracy levels 0 and 4) of the shipped entropy model's MatMuls, patch-start agreement "
             "with fp32 at the card's threshold on the shipped samples (8 KB each) and 4 KB beside fp32; the model "
             "issue asks for 99%.",
     "candidate_speed": "python -m bench.bench_candidate_speed --repeats 7 --out bench/results/candidate_speed.json "
