@@ -69,6 +69,17 @@ def test_chunked_scoring_equals_one_pass(model):
     assert np.abs(blind.entropies - ref).max() > 1e-2  # the context is what makes them equal
 
 
+def test_fused_path_reads_the_context(model):
+    """FlexForward (the GPU's path; eager here) takes the same context and segments."""
+    m = TorchEntropyModel(model, device="cpu", fused=True)
+    ref = full_pass(model, TEXT)
+    got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=32, batch_tokens=64, context=m.context)
+    np.testing.assert_allclose(got.entropies, ref, atol=1e-4)
+    lines = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=64, newline_reset=True, context=m.context)
+    first = TEXT.index(b"\n") + 1
+    np.testing.assert_allclose(lines.entropies[:first], full_pass(model, TEXT[:first]), atol=1e-4)
+
+
 def test_packed_lines_equal_each_line_alone(model):
     m = TorchEntropyModel(model, device="cpu")
     got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=64, newline_reset=True, context=m.context)

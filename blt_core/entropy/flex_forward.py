@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention.flex_attention import BlockMask, flex_attention
 
-from blt_core.entropy.model import EntropyModel, require_no_ngrams
+from blt_core.entropy.model import EntropyModel
 from blt_core.nn import apply_rope, rope_tables
 
 BLOCK = 128  # flex_attention's default sparse block: the compiled kernel's tiles divide it
@@ -112,12 +112,12 @@ def window_mask_mod(window: int, past_len: int, has_past: torch.Tensor | None, s
     return mask_mod
 
 
-def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kernel_options=None):
+def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kernel_options=None, **ngram):
     """The body of EntropyModel.forward_chunk with flex_attention in place of the blocked kernel;
     last (window,) indexes the chunk positions whose keys and values are returned (present_kv);
-    kernel_options go to flex_attention (its compiled kernel's tiles)."""
-    require_no_ngrams(model.config, "the fused GPU path")
-    x = model.tok_embeddings(ids)  # (B, T, C)
+    kernel_options go to flex_attention (its compiled kernel's tiles); ngram: an n-gram model's
+    context and segments (EntropyModel.embed)."""
+    x = model.embed(ids, **ngram)  # (B, T, C)
     B, T, _ = x.shape
     presents = []
     for i, layer in enumerate(model.layers):
@@ -191,7 +191,8 @@ class FlexForward:
     @torch.no_grad()
     def __call__(self, ids: torch.Tensor, *, start_pos: torch.Tensor | int = 0, past_kv: torch.Tensor | None = None,
                  has_past: torch.Tensor | None = None, positions: torch.Tensor | None = None,
-                 segments: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                 segments: torch.Tensor | None = None,
+                 context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """ids (B, T) -> (logits (B, T, vocab), present_kv (layers, 2, B, H, window, D)), as forward_chunk."""
         cfg, T = self.model.config, ids.shape[1]
         pad = bucket_length(T, cfg.window) - T if self.pad_to_bucket else 0
@@ -207,15 +208,18 @@ class FlexForward:
         mask = self.block_mask(ids.shape[1], past_len=0 if past is None else cfg.window, has_past=has_past,
                                segments=segments, device=ids.device)
         last = torch.arange(max(0, T - cfg.window), T, device=ids.device)  # a tensor: T stays out of the graph
+        # only an n-gram model's graphs take these (a plain model's compiled graphs stay as they were)
+        ngram = {"context": context, "segments": segments} if cfg.ngram_sizes else {}
         if self.compiled:  # one graph per bucketed length, each static in it; the batch size may vary
             for t in (ids, segments):
                 _static(t, 1)
             _static(cos, -2)
             _static(sin, -2)
             with torch._dynamo.config.patch(recompile_limit=RECOMPILE_LIMIT):
-                logits, present = self._layers(self.model, ids, cos, sin, past, mask, last, self.kernel_options)
+                logits, present = self._layers(self.model, ids, cos, sin, past, mask, last, self.kernel_options,
+                                               **ngram)
         else:
             with warnings.catch_warnings():  # eager is this path's purpose (CPU tests), not an oversight
                 warnings.filterwarnings("ignore", message="flex_attention called without torch.compile")
-                logits, present = self._layers(self.model, ids, cos, sin, past, mask, last)
+                logits, present = self._layers(self.model, ids, cos, sin, past, mask, last, **ngram)
         return logits[:, :T], present

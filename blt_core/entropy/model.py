@@ -61,20 +61,6 @@ class EntropyModelConfig:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
-def require_no_ngrams(cfg: EntropyModelConfig, what: str) -> None:
-    """Refuse an n-gram model where `what` does not carry the ids before a chunk yet (issue 13):
-    scoring it there would silently read every chunk as an input start.
-
-    >>> require_no_ngrams(EntropyModelConfig(ngram_sizes=(2,), ngram_buckets=7), "ONNX export")
-    Traceback (most recent call last):
-    ...
-    ValueError: ONNX export does not support entropy models with n-gram embeddings yet (train and evaluate them with EntropyModel.forward)
-    """
-    if cfg.ngram_sizes:
-        raise ValueError(f"{what} does not support entropy models with n-gram embeddings yet "
-                         "(train and evaluate them with EntropyModel.forward)")
-
-
 def official_ffn_width(dim: int, *, multiple_of: int = 256, ffn_dim_multiplier: float | None = None) -> int:
     """Llama's SwiGLU width rule, used by the official params.json: 768 -> 2048."""
     hidden = int(2 * 4 * dim / 3)

@@ -24,7 +24,7 @@ from blt_core.backends import load_card_weights, torch_device
 from blt_core.checkpoints import Card
 from blt_core.constants import OFFSET
 from blt_core.entropy.flex_forward import FlexForward
-from blt_core.entropy.model import EntropyModel, EntropyModelConfig, require_no_ngrams
+from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 from blt_core.entropy.official import load_official
 from blt_core.nn import log_probs_and_entropy
 
@@ -73,15 +73,14 @@ class TorchEntropyModel:
     name = "torch"
 
     def __init__(self, model: EntropyModel, *, device: str | None = None, fused: bool | None = None):
-        """fused: score through FlexForward (None: on CUDA only, for models without n-grams, which it
-        does not read yet; True on CPU runs it eagerly, for tests)."""
+        """fused: score through FlexForward (None: on CUDA only; True on CPU runs it eagerly, for tests)."""
         self.device = torch_device(device)
         self.model = model.eval().to(self.device)
         self.config = model.config
         self.window = model.config.window
         self._lock = threading.Lock()
         self._cuda = torch.device(self.device).type == "cuda"
-        self.fused = (self._cuda and not model.config.ngram_sizes) if fused is None else fused
+        self.fused = self._cuda if fused is None else fused
         self._flex = FlexForward(self.model) if self.fused else None
         # compiled with the forward: the 260 float32 log-probabilities per byte then never reach memory;
         # dynamic, since batch and chunk lengths vary call to call and the kernels do not care
