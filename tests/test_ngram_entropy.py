@@ -69,15 +69,18 @@ def test_chunked_scoring_equals_one_pass(model):
     assert np.abs(blind.entropies - ref).max() > 1e-2  # the context is what makes them equal
 
 
-def test_fused_path_reads_the_context(model):
-    """FlexForward (the GPU's path; eager here) takes the same context and segments."""
-    m = TorchEntropyModel(model, device="cpu", fused=True)
-    ref = full_pass(model, TEXT)
+def assert_one_pass(model: EntropyModel, m) -> None:
+    """Scorer m, chunked (32 ids, window 16) and with packed lines, equals one full pass."""
     got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=32, batch_tokens=64, context=m.context)
-    np.testing.assert_allclose(got.entropies, ref, atol=1e-4)
+    np.testing.assert_allclose(got.entropies, full_pass(model, TEXT), atol=1e-4)
     lines = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=64, newline_reset=True, context=m.context)
     first = TEXT.index(b"\n") + 1
     np.testing.assert_allclose(lines.entropies[:first], full_pass(model, TEXT[:first]), atol=1e-4)
+
+
+def test_fused_path_reads_the_context(model):
+    """FlexForward (the GPU's path; eager here) takes the same context and segments."""
+    assert_one_pass(model, TorchEntropyModel(model, device="cpu", fused=True))
 
 
 def test_packed_lines_equal_each_line_alone(model):
@@ -96,9 +99,4 @@ def test_onnx_graph_reads_the_context(model, tmp_path):
 
     m = OnnxEntropyModel(str(export(model, tmp_path / "ngram.onnx")), window=16)
     assert m.context == 3
-    ref = full_pass(model, TEXT)
-    got = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=32, batch_tokens=64, context=m.context)
-    np.testing.assert_allclose(got.entropies, ref, atol=1e-4)
-    lines = score_bytes(m.score_chunk, TEXT, window=16, chunk_tokens=64, newline_reset=True, context=m.context)
-    first = TEXT.index(b"\n") + 1
-    np.testing.assert_allclose(lines.entropies[:first], full_pass(model, TEXT[:first]), atol=1e-4)
+    assert_one_pass(model, m)
