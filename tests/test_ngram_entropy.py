@@ -92,11 +92,29 @@ def test_packed_lines_equal_each_line_alone(model):
         start += len(line)
 
 
-def test_onnx_graph_reads_the_context(model, tmp_path):
+def test_onnx_graph_reads_the_context_and_float16_tables(model, tmp_path):
+    """As finalize_entropy ships it: float16 tables in the safetensors, read by the graph from there."""
     pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    import copy
+
+    from safetensors.torch import save_file
+
     from blt_core.entropy.export import export
     from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+    from blt_core.onnx_weights import link_weights
 
-    m = OnnxEntropyModel(str(export(model, tmp_path / "ngram.onnx")), window=16)
+    half = copy.deepcopy(model).half_tables()
+    st = tmp_path / "ngram.safetensors"
+    save_file({k: v.contiguous() for k, v in half.state_dict().items()}, str(st))
+    graph = export(half, tmp_path / "ngram.onnx")
+    assert link_weights(graph, st) >= len(CFG.ngram_sizes)  # each table is stored once, in the safetensors
+    tables = [i for i in onnx.load(str(graph), load_external_data=False).graph.initializer
+              if i.data_type == onnx.TensorProto.FLOAT16 and list(i.dims) == [CFG.ngram_buckets, CFG.hidden_size]]
+    assert len(tables) == len(CFG.ngram_sizes)
+    assert all(t.data_location == onnx.TensorProto.EXTERNAL for t in tables)  # float16 as stored, not copied
+    m = OnnxEntropyModel(str(graph), window=16)
     assert m.context == 3
-    assert_one_pass(model, m)
+    assert_one_pass(half, m)
+    assert_one_pass(half, TorchEntropyModel(half, device="cpu"))
+    assert np.abs(full_pass(half, TEXT) - full_pass(model, TEXT)).max() < 0.05  # float16 rounding moves little

@@ -46,7 +46,10 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
     which is what the block-wise path needs. The sample (2 rows, 3 windows, one row with a past)
     only has to be general: no dynamic size of 0 or 1 that the export could specialise on.
     """
+    half_tables = any(t.weight.dtype == torch.float16 for t in model.ngram_embeddings)
     model = model.eval().float()
+    if half_tables:  # float16 n-gram tables stay so: the graph then reads them from the safetensors as stored
+        model.half_tables()
     c = model.config
     W = c.window
     positions = torch.arange(3 * W).repeat(2, 1) + W * 3

@@ -122,8 +122,14 @@ class EntropyModel(nn.Module):
             for table, h in zip(self.ngram_embeddings, ngram_buckets(ids, context, sizes=sizes,
                                                                       buckets=self.config.ngram_buckets,
                                                                       segments=segments)):
-                x = x + table(h)
+                x = x + table(h).to(x.dtype)  # float16 tables as shipped (half_tables): exact in float32
         return x
+
+    def half_tables(self) -> "EntropyModel":
+        """Store the n-gram tables as float16 (most of an n-gram model's bytes; finalize_entropy ships
+        them so): lookups are cast back to float32, so every backend computes the same numbers."""
+        self.ngram_embeddings.half()
+        return self
 
     def forward_chunk(self, ids: torch.Tensor, *, blocked: bool = True, start_pos: torch.Tensor | int = 0,
                       past_kv: torch.Tensor | None = None, has_past: torch.Tensor | None = None,

@@ -124,8 +124,14 @@ def main(argv=None) -> None:
     from blt_core.onnx_weights import link_weights
 
     st = assets / "entropy_model.safetensors"
-    shutil.copyfile(run / "entropy_model.safetensors", st)
-    model = load_weights(EntropyModel(EntropyModelConfig.from_dict(summary["config"])), st).eval()
+    model = load_weights(EntropyModel(EntropyModelConfig.from_dict(summary["config"])),
+                         run / "entropy_model.safetensors").eval()
+    if model.config.ngram_sizes:  # the tables are most of the bytes: shipped (and measured here) as float16
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in model.half_tables().state_dict().items()}, str(st))
+    else:
+        shutil.copyfile(run / "entropy_model.safetensors", st)
     onnx_path = export(model, assets / "entropy_model.onnx")
     link_weights(onnx_path, st)  # the graph reads the safetensors: each weight stored once
     window = summary["config"]["window"]
