@@ -5,7 +5,9 @@ exported to ONNX, timed side by side with the shipped graph (issue 13: 4 KB <= 1
 
 Speed does not depend on the weights, so a shape can be timed before a GPU trains it: this is what
 decides which shapes are worth the GPU time. Each size runs every graph in turn, --repeats rounds,
-the first two dropped (bench_onnx_ab.time_graphs).
+the first two dropped (bench_onnx_ab.time_graphs). Each time is also given as a share of this
+machine's fp32 matmul peak, measured in the same run through ONNX Runtime (model FLOPs per byte
+from blt_core.flops at a full window, over the time; attention's masked half-block not counted).
 """
 
 from __future__ import annotations
@@ -22,18 +24,18 @@ from bench.bench_onnx_ab import medians_ms, time_graphs
 ROOT = Path(__file__).resolve().parents[1]
 # name -> EntropyModelConfig fields; n128 and n192 are bench/results/entropy7/run.sh's candidates
 SHAPES = {
-    "n128 (128x4, 2 heads, MLP 384, n-grams 2-6 x 16381)": dict(hidden_size=128, num_hidden_layers=4,
+    "n128 (128x4, 2 heads, MLP 384, n-grams 2-6 x 8191)": dict(hidden_size=128, num_hidden_layers=4,
                                                                 num_attention_heads=2, intermediate_size=384,
-                                                                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=16381),
-    "n192 (the shipped 192x4 plus n-grams 2-6 x 16381)": dict(hidden_size=192, num_hidden_layers=4,
+                                                                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
+    "n192 (the shipped 192x4 plus n-grams 2-6 x 8191)": dict(hidden_size=192, num_hidden_layers=4,
                                                               num_attention_heads=3, intermediate_size=512,
-                                                              ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=16381),
+                                                              ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
     "n128-w256 (n128 with a 256-byte window)": dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=2,
                                                    intermediate_size=384, window=256, ngram_sizes=(2, 3, 4, 5, 6),
-                                                   ngram_buckets=16381),
-    "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 16381)": dict(hidden_size=96, num_hidden_layers=4,
+                                                   ngram_buckets=8191),
+    "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": dict(hidden_size=96, num_hidden_layers=4,
                                                                num_attention_heads=2, intermediate_size=256,
-                                                               ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=16381),
+                                                               ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
 }
 
 
@@ -42,6 +44,39 @@ def export_shape(fields: dict, out: Path) -> Path:
     from blt_core.entropy.model import EntropyModel, EntropyModelConfig
 
     return export(EntropyModel(EntropyModelConfig(**{"window": 512, **fields})).init_weights(seed=0), out)
+
+
+def matmul_peak_gflops(n: int = 1024, repeats: int = 20) -> float:
+    """This machine's fp32 matmul rate through ONNX Runtime's own kernels (2 threads as the scorer):
+    the best of `repeats` (n x n) @ (n x n) products, in GFLOP/s."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from blt_core.backends import onnx_session
+
+    b = numpy_helper.from_array(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32), "b")
+    graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["y"])], "peak",
+                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, [n, n])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])], [b])
+    path = Path(tempfile.mkdtemp()) / "peak.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    session, a = onnx_session(path), np.ones((n, n), dtype=np.float32)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        session.run(["y"], {"a": a})
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+def flops_per_byte(fields: dict) -> float:
+    """Model FLOPs per byte once the window is full (blt_core.flops; n-gram lookups cost none)."""
+    from blt_core.entropy.model import EntropyModelConfig
+    from blt_core.flops.generator import entropy_byte_flops
+
+    cfg = EntropyModelConfig(**{"window": 512, **fields}).to_dict()
+    return float(entropy_byte_flops(cfg, cfg["window"]))
 
 
 def main(argv=None) -> None:
@@ -54,16 +89,23 @@ def main(argv=None) -> None:
     graphs = {"shipped": str(ROOT / "assets" / "entropy_model.onnx")}
     for i, (name, fields) in enumerate(SHAPES.items()):
         graphs[name] = str(export_shape(fields, work / f"shape{i}.onnx"))
+    shipped = json.loads((ROOT / "assets" / "entropy_model.json").read_text())["config"]
+    flops = {"shipped": flops_per_byte(shipped), **{k: flops_per_byte(v) for k, v in SHAPES.items()}}
+    peak = matmul_peak_gflops()
+    print(f"fp32 matmul peak {peak:.1f} GFLOP/s", flush=True)
     text = (ROOT / "README.md").read_bytes()
     rows = []
     for n in (int(x) for x in a.sizes.split(",")):
         data = (text * (n // len(text) + 1))[:n]
         med = medians_ms(time_graphs(list(graphs.values()), data, repeats=a.repeats))
-        rows.append({"bytes": n, "median_ms": {k: med[g] for k, g in graphs.items()}})
+        ms = {k: med[g] for k, g in graphs.items()}
+        rows.append({"bytes": n, "median_ms": ms,
+                     "share_of_matmul_peak": {k: round(n * flops[k] / (ms[k] / 1000) / 1e9 / peak, 3) for k in ms}})
         print(json.dumps(rows[-1]), flush=True)
     result = {"benchmark": "candidate_speed", "cpus": os.cpu_count(), "repeats": a.repeats,
               "load_average_1min": os.getloadavg()[0], "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "targets_ms": {"4096": 150, "102400": 3000}, "shapes": {k: v for k, v in SHAPES.items()}, "rows": rows}
+              "targets_ms": {"4096": 150, "102400": 3000}, "fp32_matmul_peak_gflops": round(peak, 1),
+              "model_flops_per_byte": flops, "shapes": {k: v for k, v in SHAPES.items()}, "rows": rows}
     if a.out:
         Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
 

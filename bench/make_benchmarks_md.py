@@ -26,8 +26,10 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "candidate_speed": "python -m bench.bench_candidate_speed --repeats 7 --out bench/results/candidate_speed.json "
                        "(2 cores, 2026-11-30, the same slow day as entropy_cpu): entropy-model shapes with "
                        "random weights (speed does not depend on them) exported to ONNX and timed side by side with "
-                       "the shipped graph through score_bytes, median of 5 after 2 warm-up rounds. n-gram tables "
-                       "cost 3% (n192 vs shipped); the model issue's CPU target is 150 ms / 3 s.",
+                       "the shipped graph through score_bytes, median of 5 after 2 warm-up rounds, and as a share of "
+                       "the fp32 matmul peak measured in the same run (ONNX Runtime MatMul, 1024^3, best of 20) "
+                       "with model FLOPs per byte at a full window from blt_core.flops; the model issue's CPU "
+                       "target is 150 ms / 3 s.",
     "onnx_ab": "python -m bench.bench_onnx_ab assets/entropy_model.onnx assets/blt_generator_entropy.onnx OLD.onnx "
                "(2 cores, 2026-11-30; OLD = git show 028a14c~1:assets/entropy_model.onnx, the previous model's graph "
                "before its weights moved to ONNX external data): 4 KB through score_bytes, each graph in turn, "
