@@ -312,15 +312,6 @@ def chunk_context(x: np.ndarray, start: int, m: int) -> np.ndarray:
     return np.concatenate([np.full(m - len(got), PAD_ID, dtype=np.int64), got])
 
 
-def _context_kw(rows: list[np.ndarray] | int, m: int) -> dict:
-    """score_chunk's `context` keyword: nothing for a plain model (m = 0); an int: that many rows of padding."""
-    if not m:
-        return {}
-    if isinstance(rows, int):
-        return {"context": np.full((rows, m), PAD_ID, dtype=np.int64)}
-    return {"context": np.stack(rows)}
-
-
 def _score_packed(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
                   top_k, report, context: int = 0) -> None:
     """Score segments of at most chunk_tokens inputs packed into rows (one round, no past)."""
@@ -351,7 +342,7 @@ def _score_packed(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, w
 
         # every segment of a packed row starts its input there: its n-grams see padding before it
         calls(batch, targets, 0, None, np.zeros(B, dtype=bool), top_k, positions=positions, segments=segments,
-              then=then, **_context_kw(B, context))
+              then=then, **({"context": np.full((B, context), PAD_ID, dtype=np.int64)} if context else {}))
 
 
 def _score_chunked(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, window, chunk_tokens, batch_tokens,
@@ -382,7 +373,9 @@ def _score_chunked(calls: _Lagged, segs, seg_inputs, ids_all, out: _Results, *, 
                     m_all += m
                 report(m_all)
 
-            ctx = _context_kw([chunk_context(seg_inputs[seg], start, context) for seg, start, _ in group], context)
+            # only an n-gram model reads the ids before each chunk; a plain one's hot path builds nothing
+            ctx = {"context": np.stack([chunk_context(seg_inputs[seg], start, context) for seg, start, _ in group])
+                   } if context else {}
             present = calls(batch, targets, r * chunk_tokens, past, has_past, top_k, then=then, **ctx)
             for b, (seg, start, _) in enumerate(group):
                 if start + chunk_tokens < segs[seg][1] - segs[seg][0]:  # more chunks follow: keep the past

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Detached entropy-model training runs on the device machine's GPUs, one per GPU, resumable:
+#   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
+#   defines `candidates` (one `launch GPU NAME ARGS...` line per run), then `gpu_runs "$@"`:
+#   start     decompress the carried corpus, copy the code, start every candidate detached
+#   wait S    print each run's last log line every 60 s for up to S seconds (keeps the machine warm)
+#   collect   put each run in $OUT as 15 MB tar parts (weights and logs; its checkpoint if unfinished)
+# Carry data/corpus/{train.bin.xz,train_docs.npy,heldout.bin,heldout_docs.npy}. Runs are detached
+# (setsid), so they go on between device calls while the machine stays warm; each resumes from its
+# checkpoint if started again in the same folder. (bench/results/entropy6/run.sh predates this file
+# and is kept as it ran.)
+export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+
+launch() {  # GPU NAME ARGS...
+  local gpu=$1 name=$2; shift 2
+  mkdir -p /tmp/runs/$name
+  CUDA_VISIBLE_DEVICES=$gpu setsid nohup python3 -m blt_core.train.train_entropy "${common[@]}" \
+    --out /tmp/runs/$name "$@" >> /tmp/runs/$name/train.log 2>&1 < /dev/null &
+}
+
+gpu_runs() {
+  local cmd=${1:?start, wait S or collect}
+  case $cmd in
+    start)
+      mkdir -p /tmp/corpus /tmp/runs
+      [ -s /tmp/corpus/train.bin ] || xz -T0 -dc data/corpus/train.bin.xz > /tmp/corpus/train.bin
+      cp data/corpus/train_docs.npy data/corpus/heldout.bin data/corpus/heldout_docs.npy /tmp/corpus/
+      # the code the runs import is copied too: a later device call rewrites the working tree
+      rm -rf /tmp/code && mkdir -p /tmp/code && cp -r blt_core /tmp/code/
+      python3 -c 'import torch; print("torch", torch.__version__, "gpus", torch.cuda.device_count())'
+      (cd /tmp/code && candidates)
+      sleep 5; tail -n 2 /tmp/runs/*/train.log ;;
+    wait)
+      local end=$(( $(date +%s) + ${2:?seconds} ))
+      while [ "$(date +%s)" -lt "$end" ]; do
+        sleep 60
+        for r in /tmp/runs/*; do echo "$(basename $r): $(tail -n 1 $r/log.jsonl 2>/dev/null | cut -c1-160)"; done
+        if ! pgrep -f blt_core.train.train_entropy > /dev/null; then echo "no run is going"; break; fi
+      done ;;
+    collect)
+      cd /tmp/runs
+      tail -n 3 */train.log
+      for r in *; do
+        [ -d "$r" ] || continue
+        if grep -q '"done": true' "$r/config.json" 2>/dev/null; then
+          tar cf - --exclude ckpt.pt "$r" | split -b 15M - "$OUT/$r.tar.part-"
+        else  # unfinished: bring the checkpoint back so a later call can resume it
+          tar cf - "$r" | split -b 15M - "$OUT/$r.tar.part-"
+        fi
+      done
+      ls -la "$OUT" ;;
+    *) echo "unknown command $cmd: start, wait S or collect" >&2; return 2 ;;
+  esac
+}
