@@ -7,8 +7,7 @@
 #   collect   put each run in $OUT as 15 MB tar parts (weights and logs; its checkpoint if unfinished)
 # Carry data/corpus/{train.bin.xz,train_docs.npy,heldout.bin,heldout_docs.npy}. Runs are detached
 # (setsid), so they go on between device calls while the machine stays warm; each resumes from its
-# checkpoint if started again in the same folder. (bench/results/entropy6/run.sh predates this file
-# and is kept as it ran.)
+# checkpoint if started again in the same folder. Used by bench/results/entropy6 and entropy7.
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 
 launch() {  # GPU NAME ARGS...
