@@ -36,6 +36,13 @@ SHAPES = {
     "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": dict(hidden_size=96, num_hidden_layers=4,
                                                                num_attention_heads=2, intermediate_size=256,
                                                                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
+    "n96-w256 (n96 with a 256-byte window)": dict(hidden_size=96, num_hidden_layers=4, num_attention_heads=2,
+                                                  intermediate_size=256, window=256, ngram_sizes=(2, 3, 4, 5, 6),
+                                                  ngram_buckets=8191),
+    "n128x3-w256 (128x3, 2 heads, MLP 384, 256-byte window)": dict(hidden_size=128, num_hidden_layers=3,
+                                                                  num_attention_heads=2, intermediate_size=384,
+                                                                  window=256, ngram_sizes=(2, 3, 4, 5, 6),
+                                                                  ngram_buckets=8191),
 }
 
 

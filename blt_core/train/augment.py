@@ -11,6 +11,9 @@ edits, made on the device per batch (no bigger corpus to carry), put reuse where
   fill are in files. A `run_start_frac` share of runs starts the row instead (column 1, right after
   BOS or the row's first byte) and may fill it whole: a file of zeros, or a window deep inside one,
   has no other context, and runs placed only mid-row left entropy5-s192 at 1.9 nats on 600 `a`s.
+  A `run_fill_frac` share of those fills the row whole, column 0 too unless it is BOS: a window deep
+  inside a run sees nothing but that byte (entropy6-s192 paid 3.12 nats on every `a` past the 512th
+  of 600, where no BOS is left in the window, a row it never trained on).
 
 Both are drawn from a torch.Generator, so a run resumed from its checkpoint sees the same rows.
 
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import torch
 
-from blt_core.constants import OFFSET
+from blt_core.constants import BOS_ID, OFFSET
 
 
 def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: torch.Generator,
@@ -37,12 +40,13 @@ def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: to
 
 def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float, run_frac: float,
                  min_copy: int = 24, max_copy: int = 256, min_run: int = 16, max_run: int = 200,
-                 run_start_frac: float = 0.0) -> torch.Tensor:
+                 run_start_frac: float = 0.0, run_fill_frac: float = 0.0) -> torch.Tensor:
     """(B, T) ids -> (B, T) ids with a `copy_frac` share of rows holding a later copy of one of their
     own spans and a `run_frac` share holding one run of a single byte (a `run_start_frac` share of
-    those runs starts at column 1 and is 16..T-1 long). Column 0 (BOS or a byte) is never touched.
-    All choices come from `gen`, on the tokens' device; with run_start_frac=0 no extra numbers are
-    drawn, so earlier runs' rows are unchanged.
+    those runs starts at column 1 and is 16..T-1 long; a `run_fill_frac` share of those fills the
+    row, from column 0 when column 0 is a byte). Column 0 is otherwise never touched, BOS never.
+    All choices come from `gen`, on the tokens' device; with run_start_frac=0 (run_fill_frac=0) no
+    extra numbers are drawn, so earlier runs' rows are unchanged.
 
     Spans never overlap their source, so the copy is verbatim:
     >>> g = torch.Generator().manual_seed(1)
@@ -71,6 +75,10 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
             at_start = torch.rand(B, generator=gen, device=device) < run_start_frac
             length = torch.where(at_start, _uniform_int(min_run, T, B, gen, device), length)
             start = torch.where(at_start, torch.ones_like(start), start)
+            if run_fill_frac > 0:
+                fill = at_start & (torch.rand(B, generator=gen, device=device) < run_fill_frac)
+                start = torch.where(fill & (out[:, 0] != BOS_ID), torch.zeros_like(start), start)
+                length = torch.where(fill, T - start, length)
         # half the runs repeat a byte of the row itself (spaces, '=' rulers), half any byte value
         own = out.gather(1, start[:, None]).squeeze(1)
         any_byte = _uniform_int(OFFSET, OFFSET + 256, B, gen, device)

@@ -194,6 +194,19 @@ class Run:
     best: tuple[float, int, dict | None] = (math.inf, 0, None)  # (held-out bpb, step, weights), if kept
 
 
+def shipped_weights(run: Run, model: torch.nn.Module, final_bpb: float) -> tuple[dict, float, int]:
+    """(weights, held-out bpb, step) to ship: the final ones, or the best evaluation's when the run
+    ended worse than it (over-fitting) or non-finite; `best` is kept only with Task(keep_best=True).
+
+    >>> run = Run(step=9, tokens=0, clock=None, log=None, best=(1.2, 4, {"w": torch.zeros(1)}))
+    >>> shipped_weights(run, torch.nn.Linear(1, 1), 1.5)[1:]
+    (1.2, 4)
+    """
+    if run.best[2] is not None and not final_bpb <= run.best[0]:
+        return run.best[2], run.best[0], run.best[1]
+    return state_on_cpu(model), final_bpb, run.step
+
+
 def start_run(out: Path, model: torch.nn.Module, opt, proc: Proc, args) -> Run:
     """Resume from `out/ckpt.pt` when it exists, start the clock and open `out/log.jsonl` (rank 0)."""
     step, elapsed, tokens = resume(out / "ckpt.pt", model, opt, proc.device)

@@ -32,7 +32,7 @@ from blt_core.generator.config import BLTConfig
 from blt_core.generator.masks import patch_starts, token_entropies
 from blt_core.generator.model import BLT
 from blt_core.checkpoints import sha256_file
-from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, state_on_cpu
+from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, shipped_weights
 from blt_core.train.loop import Batch, Task, run_summary, train
 from blt_core.constants import BOS_ID, EOS_ID, OFFSET
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig
@@ -205,10 +205,7 @@ def main(argv=None) -> None:
 
     def finish(run: Run) -> tuple[dict, dict]:
         final_bpb, patch_len = heldout()
-        weights, shipped_step = state_on_cpu(model), run.step
-        # a run that ends worse than its best evaluation (or non-finite) ships the best weights
-        if run.best[2] is not None and not final_bpb <= run.best[0]:
-            final_bpb, shipped_step, weights = run.best
+        weights, final_bpb, shipped_step = shipped_weights(run, model, final_bpb)
         return weights, {"config": cfg.to_dict(), "parameters": model.num_parameters(),
                          "heldout_bpb_windows": final_bpb, "heldout_mean_patch_length": patch_len,
                          "shipped_step": shipped_step, "entropy_config": entropy_cfg,

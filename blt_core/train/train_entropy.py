@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, state_on_cpu
+from blt_core.train.common import Run, autocast, init_from, make_optimizer, setup_process, shipped_weights
 from blt_core.train.augment import augment_rows
 from blt_core.train.loop import Batch, Task, run_summary, train
 from blt_core.constants import BOS_ID, OFFSET
@@ -67,6 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="share of rows holding a run of one byte value (augment.py)")
     p.add_argument("--run-start-frac", type=float, default=0.0,
                    help="share of those runs that start the row and may fill it (augment.py)")
+    p.add_argument("--run-fill-frac", type=float, default=0.0,
+                   help="share of the row-start runs that fill the whole row, column 0 too if not BOS")
     return p.parse_args(argv)
 
 
@@ -78,7 +80,7 @@ def load_split(data: Path, name: str, device: torch.device) -> tuple[torch.Tenso
 
 def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator,
                  random_frac: float = 0.0, copy_frac: float = 0.0, run_frac: float = 0.0,
-                 run_start_frac: float = 0.0):
+                 run_start_frac: float = 0.0, run_fill_frac: float = 0.0):
     """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start,
     `copy_frac` / `run_frac` shares get a copied span / a run of one byte (augment.augment_rows), and
     a `random_frac` share are then replaced by BOS + uniform random bytes, untouched by either."""
@@ -94,7 +96,8 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
     # augment before the random rows replace theirs: uniform noise must stay pure, or the model
     # learns that random bytes may repeat and pays for it on them (entropy5 runs: 8.44 bits per byte)
     if copy_frac > 0 or run_frac > 0:
-        tokens = augment_rows(tokens, gen, copy_frac=copy_frac, run_frac=run_frac, run_start_frac=run_start_frac)
+        tokens = augment_rows(tokens, gen, copy_frac=copy_frac, run_frac=run_frac, run_start_frac=run_start_frac,
+                              run_fill_frac=run_fill_frac)
     if random_frac > 0:
         rnd = torch.rand(batch, generator=gen, device=device) < random_frac
         noise = torch.randint(OFFSET, OFFSET + 256, tokens.shape, generator=gen, device=device)
@@ -112,7 +115,8 @@ def batch_loss(ddp: torch.nn.Module, gen: torch.Generator, *, raw: torch.Tensor,
                args: argparse.Namespace) -> Batch:
     """One training batch through the (wrapped) model: its mean loss and token count."""
     x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, random_frac=args.random_frac,
-                        copy_frac=args.copy_frac, run_frac=args.run_frac, run_start_frac=args.run_start_frac)
+                        copy_frac=args.copy_frac, run_frac=args.run_frac, run_start_frac=args.run_start_frac,
+                        run_fill_frac=args.run_fill_frac)
     with autocast(raw.device):
         logits = ddp(x)
     return Batch(cross_entropy(logits, y), x.numel())
@@ -148,14 +152,16 @@ def main(argv=None) -> None:
     heldout_bpb = partial(evaluate, model, *load_split(Path(args.data), "heldout", proc.device), args, proc.device)
 
     def finish(run: Run) -> tuple[dict, dict]:
-        return state_on_cpu(model), {"config": cfg.to_dict(), "random_frac": args.random_frac,
-                                     "copy_frac": args.copy_frac, "run_frac": args.run_frac,
-                                     "run_start_frac": args.run_start_frac,
-                                     "heldout_bpb_windows": heldout_bpb(), **run_summary(run, proc, args)}
+        # a run that ends worse than its best evaluation (it over-fit, as entropy6-s256 did) ships the best
+        weights, bpb, shipped_step = shipped_weights(run, model, heldout_bpb())
+        return weights, {"config": cfg.to_dict(), "random_frac": args.random_frac, "copy_frac": args.copy_frac,
+                         "run_frac": args.run_frac, "run_start_frac": args.run_start_frac,
+                         "run_fill_frac": args.run_fill_frac, "heldout_bpb_windows": bpb,
+                         "shipped_step": shipped_step, **run_summary(run, proc, args)}
 
     train(model, opt, proc, args, out=Path(args.out), task=Task(
         batch_loss=partial(batch_loss, raw=train_raw, docs=train_docs, args=args), heldout_bpb=heldout_bpb,
-        finish=finish, weights_file="entropy_model.safetensors"))
+        finish=finish, weights_file="entropy_model.safetensors", keep_best=True))
 
 
 if __name__ == "__main__":

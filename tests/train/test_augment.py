@@ -77,3 +77,17 @@ def test_runs_at_the_row_start_begin_at_column_1_and_may_fill_the_row():
     a = augment_rows(x, torch.Generator().manual_seed(2), copy_frac=0.2, run_frac=0.2)
     b = augment_rows(x, torch.Generator().manual_seed(2), copy_frac=0.2, run_frac=0.2, run_start_frac=0.0)
     assert torch.equal(a, b)
+
+
+def test_filled_runs_leave_no_other_byte_in_the_window():
+    """A window deep inside a run (no BOS, column 0 a byte) is all one byte; BOS is never overwritten."""
+    from blt_core.constants import BOS_ID
+
+    x = rows(b=400, t=300)
+    x[:200, 0] = BOS_ID
+    y = augment_rows(x, torch.Generator().manual_seed(4), copy_frac=0.0, run_frac=1.0, run_start_frac=1.0,
+                     run_fill_frac=0.5)
+    assert bool((y[:200, 0] == BOS_ID).all())
+    whole = [r for r in range(200, 400) if len(set(y[r].tolist())) == 1]
+    after_bos = [r for r in range(200) if len(set(y[r, 1:].tolist())) == 1]
+    assert 60 < len(whole) < 140 and 60 < len(after_bos) < 140
