@@ -22,27 +22,23 @@ from pathlib import Path
 from bench.bench_onnx_ab import medians_ms, time_graphs
 
 ROOT = Path(__file__).resolve().parents[1]
-# name -> EntropyModelConfig fields; n128 and n192 are bench/results/entropy7/run.sh's candidates
+# name -> EntropyModelConfig fields; n112 and n96 were trained by bench/results/entropy7/run.sh
 SHAPES = {
     "n128 (128x4, 2 heads, MLP 384, n-grams 2-6 x 8191)": dict(hidden_size=128, num_hidden_layers=4,
                                                                 num_attention_heads=2, intermediate_size=384,
                                                                 ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
+    "n112 (112x4, 2 heads, MLP 320, n-grams 2-6 x 8191)": dict(hidden_size=112, num_hidden_layers=4,
+                                                                num_attention_heads=2, intermediate_size=320,
+                                                                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
+    "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": dict(hidden_size=96, num_hidden_layers=4,
+                                                               num_attention_heads=2, intermediate_size=256,
+                                                               ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
     "n192 (the shipped 192x4 plus n-grams 2-6 x 8191)": dict(hidden_size=192, num_hidden_layers=4,
                                                               num_attention_heads=3, intermediate_size=512,
                                                               ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
     "n128-w256 (n128 with a 256-byte window)": dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=2,
                                                    intermediate_size=384, window=256, ngram_sizes=(2, 3, 4, 5, 6),
                                                    ngram_buckets=8191),
-    "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": dict(hidden_size=96, num_hidden_layers=4,
-                                                               num_attention_heads=2, intermediate_size=256,
-                                                               ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
-    "n96-w256 (n96 with a 256-byte window)": dict(hidden_size=96, num_hidden_layers=4, num_attention_heads=2,
-                                                  intermediate_size=256, window=256, ngram_sizes=(2, 3, 4, 5, 6),
-                                                  ngram_buckets=8191),
-    "n128x3-w256 (128x3, 2 heads, MLP 384, 256-byte window)": dict(hidden_size=128, num_hidden_layers=3,
-                                                                  num_attention_heads=2, intermediate_size=384,
-                                                                  window=256, ngram_sizes=(2, 3, 4, 5, 6),
-                                                                  ngram_buckets=8191),
 }
 
 

@@ -2,12 +2,19 @@
 # Detached entropy-model training runs on the device machine's GPUs, one per GPU, resumable:
 #   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
 #   defines `candidates` (one `launch GPU NAME ARGS...` line per run), then `gpu_runs "$@"`:
-#   start     decompress the carried corpus, copy the code, start every candidate detached
-#   wait S    print each run's last log line every 60 s for up to S seconds (keeps the machine warm)
+#   split     (here) cut $CORPUS/train.bin.xz into data/parts/ pieces that fit a device call
+#   start     join the carried pieces, decompress, copy the code, start every candidate detached
+#   wait S    print each run's last log line every 20 s for up to S seconds (keeps the machine warm)
 #   collect   put each run in $OUT as 15 MB tar parts (weights and logs; its checkpoint if unfinished)
-# Carry data/corpus/{train.bin.xz,train_docs.npy,heldout.bin,heldout_docs.npy}. Runs are detached
-# (setsid), so they go on between device calls while the machine stays warm; each resumes from its
-# checkpoint if started again in the same folder. Used by bench/results/entropy6 and entropy7.
+# CORPUS (default data/corpus) is the built corpus (blt_core.train.corpus). A device call carries at
+# most 64 MiB with the tracked tree (about 50 MiB), so the corpus travels in pieces: one call per
+# piece, each carrying only its own (ignored paths already there stay while the machine is warm),
+# the last also $CORPUS/{train_docs.npy,heldout.bin,heldout_docs.npy} and running `start; wait 560`.
+# The machine is given back after 30 s idle and everything under /tmp is lost with it: chain the
+# next call at once, and end with `wait S; collect` in one call. Runs are detached (setsid), so
+# they go on between device calls while the machine stays warm; each resumes from its checkpoint
+# if started again in the same folder. Used by bench/results/entropy6 and entropy7.
+CORPUS=${CORPUS:-data/corpus}
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 
 launch() {  # GPU NAME ARGS...
@@ -18,12 +25,19 @@ launch() {  # GPU NAME ARGS...
 }
 
 gpu_runs() {
-  local cmd=${1:?start, wait S or collect}
+  local cmd=${1:?split, start, wait S or collect}
   case $cmd in
+    split)
+      rm -rf data/parts && mkdir -p data/parts
+      split -b 10M "$CORPUS/train.bin.xz" data/parts/train.bin.xz.part-
+      ls -la data/parts ;;
     start)
       mkdir -p /tmp/corpus /tmp/runs
-      [ -s /tmp/corpus/train.bin ] || xz -T0 -dc data/corpus/train.bin.xz > /tmp/corpus/train.bin
-      cp data/corpus/train_docs.npy data/corpus/heldout.bin data/corpus/heldout_docs.npy /tmp/corpus/
+      if [ ! -s /tmp/corpus/train.bin ]; then
+        if [ -s "$CORPUS/train.bin.xz" ]; then xz -T0 -dc "$CORPUS/train.bin.xz"
+        else cat data/parts/train.bin.xz.part-* | xz -T0 -dc; fi > /tmp/corpus/train.bin
+      fi
+      cp "$CORPUS/train_docs.npy" "$CORPUS/heldout.bin" "$CORPUS/heldout_docs.npy" /tmp/corpus/
       # the code the runs import is copied too: a later device call rewrites the working tree
       rm -rf /tmp/code && mkdir -p /tmp/code && cp -r blt_core /tmp/code/
       python3 -c 'import torch; print("torch", torch.__version__, "gpus", torch.cuda.device_count())'
@@ -32,7 +46,7 @@ gpu_runs() {
     wait)
       local end=$(( $(date +%s) + ${2:?seconds} ))
       while [ "$(date +%s)" -lt "$end" ]; do
-        sleep 60
+        sleep 20
         for r in /tmp/runs/*; do echo "$(basename $r): $(tail -n 1 $r/log.jsonl 2>/dev/null | cut -c1-160)"; done
         if ! pgrep -f blt_core.train.train_entropy > /dev/null; then echo "no run is going"; break; fi
       done ;;
@@ -48,6 +62,6 @@ gpu_runs() {
         fi
       done
       ls -la "$OUT" ;;
-    *) echo "unknown command $cmd: start, wait S or collect" >&2; return 2 ;;
+    *) echo "unknown command $cmd: split, start, wait S or collect" >&2; return 2 ;;
   esac
 }

@@ -165,10 +165,24 @@ def readers(x: Path, site: Path) -> list[Callable[[], Iterable[Doc]]]:
     ]
 
 
-def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = frozenset()
+def source_cap(source: str, kind: str, text_scale: float = 1.0) -> int:
+    """Bytes kept of one source: its cap, times ``text_scale`` for text (prose, code, data).
+
+    Raw bytes keep their caps whatever the scale, so a bigger corpus holds the same binaries and
+    the compressed corpus stays small enough to travel to the GPU machine.
+
+    >>> source_cap("manpages-de", "prose", 3.0), source_cap("elf", "binary", 3.0)
+    (8100000, 2400000)
+    """
+    cap = SOURCE_CAPS.get(source, DEFAULT_SOURCE_CAP)
+    return cap if kind in RAW_KINDS else int(cap * text_scale)
+
+
+def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = frozenset(), text_scale: float = 1.0
                 ) -> tuple[list[Doc], list[Doc]]:
-    """(train, held-out) documents: read, clean, dedup, cap, add labelled random and compressed
-    bytes, split, then derive ``.pyc`` and SQLite files from train documents alone."""
+    """(train, held-out) documents: read, clean, dedup, cap (text caps times ``text_scale``), add
+    labelled random and compressed bytes, split, then derive ``.pyc`` and SQLite files from train
+    documents alone."""
     seen_docs: set[bytes] = set()
     seen_paras: set[bytes] = set()
     by_source: dict[str, list[Doc]] = {}
@@ -179,7 +193,7 @@ def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = fro
               file=sys.stderr)
     docs: list[Doc] = []
     for source in sorted(by_source):
-        docs.extend(cap_source(by_source[source], SOURCE_CAPS.get(source, DEFAULT_SOURCE_CAP)))
+        docs.extend(cap_source(by_source[source], source_cap(source, by_source[source][0].kind, text_scale)))
     text_bytes = sum(len(d.data) for d in docs if d.kind not in RAW_KINDS)
     docs.extend(read_binary(debs, total_bytes=SOURCE_CAPS["binary-deb-chunks"]))
     docs.extend(random_docs(int(RANDOM_SHARE * text_bytes)))
@@ -189,33 +203,33 @@ def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = fro
                            + list(read_sqlite([d for d in train if d.kind == "prose"])),
                            seen_docs=seen_docs, seen_paras=seen_paras))
     # built after cleaning, since paragraph dedup would remove the very repeats they hold
-    derived += read_repeats(text_train, max_bytes=SOURCE_CAPS["repeats"])
+    derived += read_repeats(text_train, max_bytes=source_cap("repeats", "prose", text_scale))
     by_derived: dict[str, list[Doc]] = {}
     for doc in derived:
         by_derived.setdefault(doc.source, []).append(doc)
     for source in sorted(by_derived):
-        train.extend(cap_source(by_derived[source], SOURCE_CAPS[source]))
+        train.extend(cap_source(by_derived[source], source_cap(source, by_derived[source][0].kind, text_scale)))
     return train, heldout
 
 
 def build_local(x: Path, site: Path, debs: Path, out: Path, *, eval_path: Path, built_with: str,
-                wheels: Path | None = None) -> dict:
+                wheels: Path | None = None, text_scale: float = 1.0) -> dict:
     """The whole build over already extracted inputs (no network): the tests run it on the
     committed sample in tests/fixtures/corpus_sample."""
-    train, heldout = select_docs(x, site, debs, forced=frozen_ids(eval_path))
+    train, heldout = select_docs(x, site, debs, forced=frozen_ids(eval_path), text_scale=text_scale)
     inputs = input_records(debs, *([wheels] if wheels else []))
     return write_corpus(train, heldout, out, built_with=built_with, inputs=inputs, eval_path=eval_path)
 
 
-def build(out: Path, work: Path, argv: list[str], *, rewrite_eval: bool = False) -> dict:
+def build(out: Path, work: Path, argv: list[str], *, rewrite_eval: bool = False, text_scale: float = 1.0) -> dict:
     x = fetch(work)
     site = fetch_wheels(work)
     built_with = "python -m blt_core.train.corpus " + " ".join(argv)
     if not rewrite_eval:
         return build_local(x, site, work / "debs", out, eval_path=EVAL_PATH, built_with=built_with,
-                           wheels=work / "wheels")
+                           wheels=work / "wheels", text_scale=text_scale)
     # a deliberate re-freeze: changes the subset every model card pins
-    train, heldout = select_docs(x, site, work / "debs")
+    train, heldout = select_docs(x, site, work / "debs", text_scale=text_scale)
     EVAL_PATH.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(r, ensure_ascii=False) for r in eval_records(heldout)]
     EVAL_PATH.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -231,8 +245,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--manifest", type=Path, help="also copy corpus_manifest.json here (e.g. assets/)")
     ap.add_argument("--rewrite-eval", action="store_true",
                     help="re-derive assets/eval/heldout_eval.jsonl from this build (breaks every card's pin)")
+    ap.add_argument("--text-scale", type=float, default=1.0,
+                    help="multiply every text source's cap (raw-byte caps stay): more text against over-fitting")
     args = ap.parse_args(argv)
-    manifest = build(args.out, args.work, argv, rewrite_eval=args.rewrite_eval)
+    manifest = build(args.out, args.work, argv, rewrite_eval=args.rewrite_eval, text_scale=args.text_scale)
     if args.manifest:
         shutil.copyfile(args.out / "corpus_manifest.json", args.manifest)
     t = manifest["totals"]

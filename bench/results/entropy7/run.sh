@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
 common=(--data /tmp/corpus --window 512 --seq-len 512 --batch-size 512 --lr 3e-3 --random-frac 0.02
         --copy-frac 0.2 --run-frac 0.12 --run-start-frac 0.5 --run-fill-frac 0.25 --compile --eval-every 1000
-        --log-every 100 --total-seconds 1080 --budget-seconds 1100 --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191)
+        --log-every 100 --total-seconds 800 --budget-seconds 820 --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191)
 candidates() {
   launch 0 n96 --hidden-size 96 --layers 4 --heads 2 --intermediate-size 256
   launch 1 n112 --hidden-size 112 --layers 4 --heads 2 --intermediate-size 320
