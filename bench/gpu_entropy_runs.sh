@@ -2,7 +2,7 @@
 # Detached entropy-model training runs on the device machine's GPUs, one per GPU, resumable:
 #   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
 #   defines `candidates` (one `launch GPU NAME ARGS...` line per run), then `gpu_runs "$@"`:
-#   split     (here) cut $CORPUS/train.bin.xz into data/parts/ pieces that fit a device call
+#   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call
 #   start     join the carried pieces, decompress, copy the code, start every candidate detached
 #   wait S    print each run's last log line every 20 s for up to S seconds (keeps the machine warm)
 #   collect   put each run in $OUT as 15 MB tar parts (weights and logs; its checkpoint if unfinished)
@@ -29,7 +29,7 @@ gpu_runs() {
   case $cmd in
     split)
       rm -rf data/parts && mkdir -p data/parts
-      split -b 10M "$CORPUS/train.bin.xz" data/parts/train.bin.xz.part-
+      split -b 8M "$CORPUS/train.bin.xz" data/parts/train.bin.xz.part-
       ls -la data/parts ;;
     start)
       mkdir -p /tmp/corpus /tmp/runs

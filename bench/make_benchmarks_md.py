@@ -30,6 +30,11 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                        "the fp32 matmul peak measured in the same run (ONNX Runtime MatMul, 1024^3, best of 20) "
                        "with model FLOPs per byte at a full window from blt_core.flops; the model issue's CPU "
                        "target is 150 ms / 3 s.",
+    "attention_ops": "python -m bench.bench_attention_ops --repeats 30 --out bench/results/attention_ops.json "
+                     "(2 cores, 2026-11-30, onnxruntime 1.32): one layer's attention tiles for 4 KB (32 tiles of "
+                     "128 queries x 640 keys) as the exported ops, ONNX Runtime's fused com.microsoft."
+                     "MultiHeadAttention and the opset-23 Attention op, median of 30 after 3 warm-up runs, outputs "
+                     "checked equal; a 4 KB pass has 4 such layers.",
     "onnx_ab": "python -m bench.bench_onnx_ab assets/entropy_model.onnx assets/blt_generator_entropy.onnx OLD.onnx "
                "(2 cores, 2026-11-30; OLD = git show 028a14c~1:assets/entropy_model.onnx, the previous model's graph "
                "before its weights moved to ONNX external data): 4 KB through score_bytes, each graph in turn, "

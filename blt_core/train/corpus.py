@@ -38,6 +38,9 @@ from blt_core.train.corpus_binaries import (
     BINARY_PACKAGES, RAW_KINDS, random_docs, read_compressed_images, read_elf, read_fonts, read_images,
     read_mo_binary, read_pdfs, read_pyc, read_sqlite, read_zoneinfo,
 )
+from blt_core.train.corpus_docs import (
+    DOC_PACKAGES, read_emacs_tutorials, read_handbook, read_install_guide, read_perl_pods, read_python_docs,
+)
 from blt_core.train.corpus_logs import read_changelogs, read_long_sources, read_repeats, read_synth_logs, read_tables
 from blt_core.train.corpus_split import eval_records, frozen_ids, split_docs
 from blt_core.train.corpus_write import write_corpus
@@ -83,17 +86,22 @@ SOURCE_CAPS = {  # sources that deserve more (or less) than DEFAULT_SOURCE_CAP
 }
 
 
-def fetch(work: Path) -> Path:
-    """Download and extract ``PACKAGES`` and ``BINARY_PACKAGES``; returns the extraction root
-    (idempotent)."""
+def build_packages(books: bool = False) -> set[str]:
+    """The Debian packages a build reads (the download folder may hold others: they are ignored)."""
+    return set(PACKAGES + BINARY_PACKAGES + (DOC_PACKAGES if books else []))
+
+
+def fetch(work: Path, *, books: bool = False) -> Path:
+    """Download and extract ``PACKAGES`` and ``BINARY_PACKAGES`` (and ``DOC_PACKAGES`` with
+    ``books``); returns the extraction root (idempotent)."""
     debs = work / "debs"
     x = work / "x"
     debs.mkdir(parents=True, exist_ok=True)
     have = {p.name.split("_")[0] for p in debs.glob("*.deb")}
-    missing = [p for p in PACKAGES + BINARY_PACKAGES if p not in have]
+    missing = sorted(build_packages(books) - have)
     if missing:
         subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
-    for deb in sorted(debs.glob("*.deb")):
+    for deb in sorted(debs.glob("*.deb")):  # every .deb there: a build without books skips their folders
         dest = x / deb.name.split("_")[0]
         if not dest.exists():
             dest.mkdir(parents=True)
@@ -138,8 +146,11 @@ def cap_source(docs: list[Doc], cap: int) -> list[Doc]:
     return sorted(kept, key=lambda d: d.id)
 
 
-def readers(x: Path, site: Path) -> list[Callable[[], Iterable[Doc]]]:
-    """Every source reader, in the order their paragraphs claim the dedup set."""
+def readers(x: Path, site: Path, *, books: bool = False) -> list[Callable[[], Iterable[Doc]]]:
+    """Every source reader, in the order their paragraphs claim the dedup set; ``books`` adds
+    corpus_docs.py's after the others, so the sources every build has keep their paragraphs."""
+    book_readers = [lambda: read_handbook(x), lambda: read_install_guide(x), lambda: read_python_docs(x),
+                    lambda: read_perl_pods(x), lambda: read_emacs_tutorials(x)] if books else []
     return [
         lambda: read_mo_catalogs(x),  # first: the scarce Arabic must not lose paragraphs to others
         lambda: read_fortunes(x),
@@ -150,11 +161,12 @@ def readers(x: Path, site: Path) -> list[Callable[[], Iterable[Doc]]]:
         lambda: read_dicts(x),
         lambda: read_python_stdlib(x),
         lambda: read_c_headers(x),
-        lambda: read_structured_data(x, site),
+        lambda: read_structured_data(x, site, build_packages(books)),
         lambda: read_tables(site),
         lambda: read_long_sources(site),
-        lambda: read_changelogs(x),
+        lambda: read_changelogs(x, build_packages(books)),
         read_synth_logs,
+        *book_readers,
         lambda: read_elf(x, site),
         lambda: read_fonts(x),
         lambda: read_pdfs(x),
@@ -178,15 +190,15 @@ def source_cap(source: str, kind: str, text_scale: float = 1.0) -> int:
     return cap if kind in RAW_KINDS else int(cap * text_scale)
 
 
-def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = frozenset(), text_scale: float = 1.0
-                ) -> tuple[list[Doc], list[Doc]]:
+def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = frozenset(), text_scale: float = 1.0,
+                books: bool = False) -> tuple[list[Doc], list[Doc]]:
     """(train, held-out) documents: read, clean, dedup, cap (text caps times ``text_scale``), add
     labelled random and compressed bytes, split, then derive ``.pyc`` and SQLite files from train
-    documents alone."""
+    documents alone. ``books``: corpus_docs.py's sources too."""
     seen_docs: set[bytes] = set()
     seen_paras: set[bytes] = set()
     by_source: dict[str, list[Doc]] = {}
-    for reader in readers(x, site):
+    for reader in readers(x, site, books=books):
         for doc in process(reader(), seen_docs=seen_docs, seen_paras=seen_paras):
             by_source.setdefault(doc.source, []).append(doc)
         print(f"read {len(by_source)} sources, {sum(len(v) for v in by_source.values())} docs",
@@ -195,7 +207,7 @@ def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = fro
     for source in sorted(by_source):
         docs.extend(cap_source(by_source[source], source_cap(source, by_source[source][0].kind, text_scale)))
     text_bytes = sum(len(d.data) for d in docs if d.kind not in RAW_KINDS)
-    docs.extend(read_binary(debs, total_bytes=SOURCE_CAPS["binary-deb-chunks"]))
+    docs.extend(read_binary(debs, total_bytes=SOURCE_CAPS["binary-deb-chunks"], packages=build_packages(books)))
     docs.extend(random_docs(int(RANDOM_SHARE * text_bytes)))
     train, heldout = split_docs(docs, forced=forced)
     text_train = [d for d in train if d.kind in ("prose", "code")]
@@ -213,28 +225,29 @@ def select_docs(x: Path, site: Path, debs: Path, *, forced: frozenset[str] = fro
 
 
 def build_local(x: Path, site: Path, debs: Path, out: Path, *, eval_path: Path, built_with: str,
-                wheels: Path | None = None, text_scale: float = 1.0) -> dict:
+                wheels: Path | None = None, text_scale: float = 1.0, books: bool = False) -> dict:
     """The whole build over already extracted inputs (no network): the tests run it on the
     committed sample in tests/fixtures/corpus_sample."""
-    train, heldout = select_docs(x, site, debs, forced=frozen_ids(eval_path), text_scale=text_scale)
-    inputs = input_records(debs, *([wheels] if wheels else []))
+    train, heldout = select_docs(x, site, debs, forced=frozen_ids(eval_path), text_scale=text_scale, books=books)
+    inputs = input_records(debs, *([wheels] if wheels else []), packages=build_packages(books))
     return write_corpus(train, heldout, out, built_with=built_with, inputs=inputs, eval_path=eval_path)
 
 
-def build(out: Path, work: Path, argv: list[str], *, rewrite_eval: bool = False, text_scale: float = 1.0) -> dict:
-    x = fetch(work)
+def build(out: Path, work: Path, argv: list[str], *, rewrite_eval: bool = False, text_scale: float = 1.0,
+          books: bool = False) -> dict:
+    x = fetch(work, books=books)
     site = fetch_wheels(work)
     built_with = "python -m blt_core.train.corpus " + " ".join(argv)
     if not rewrite_eval:
         return build_local(x, site, work / "debs", out, eval_path=EVAL_PATH, built_with=built_with,
-                           wheels=work / "wheels", text_scale=text_scale)
+                           wheels=work / "wheels", text_scale=text_scale, books=books)
     # a deliberate re-freeze: changes the subset every model card pins
-    train, heldout = select_docs(x, site, work / "debs", text_scale=text_scale)
+    train, heldout = select_docs(x, site, work / "debs", text_scale=text_scale, books=books)
     EVAL_PATH.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(r, ensure_ascii=False) for r in eval_records(heldout)]
     EVAL_PATH.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return write_corpus(train, heldout, out, built_with=built_with, eval_path=EVAL_PATH,
-                        inputs=input_records(work / "debs", work / "wheels"))
+                        inputs=input_records(work / "debs", work / "wheels", packages=build_packages(books)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -247,8 +260,11 @@ def main(argv: list[str] | None = None) -> None:
                     help="re-derive assets/eval/heldout_eval.jsonl from this build (breaks every card's pin)")
     ap.add_argument("--text-scale", type=float, default=1.0,
                     help="multiply every text source's cap (raw-byte caps stay): more text against over-fitting")
+    ap.add_argument("--books", action="store_true",
+                    help="add corpus_docs.py's book-length documentation (handbook, guides, Python, Perl, Emacs)")
     args = ap.parse_args(argv)
-    manifest = build(args.out, args.work, argv, rewrite_eval=args.rewrite_eval, text_scale=args.text_scale)
+    manifest = build(args.out, args.work, argv, rewrite_eval=args.rewrite_eval, text_scale=args.text_scale,
+                     books=args.books)
     if args.manifest:
         shutil.copyfile(args.out / "corpus_manifest.json", args.manifest)
     t = manifest["totals"]

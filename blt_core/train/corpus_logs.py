@@ -69,9 +69,11 @@ def read_synth_logs(*, n_docs: int = 120, n_lines: int = 90) -> Iterator[Doc]:
                   synth_log(seed=seed, n_lines=n_lines).encode("utf-8"))
 
 
-def read_changelogs(x: Path) -> Iterator[Doc]:
-    """Debian changelogs of the fetched packages (entries with fixed trailer lines), 24 KB each."""
-    for pkg_dir in sorted(p for p in x.iterdir() if p.is_dir()) if x.exists() else []:
+def read_changelogs(x: Path, packages: set[str] | None = None) -> Iterator[Doc]:
+    """Debian changelogs of the fetched packages (of ``packages`` only, when given: other folders
+    extracted there must not change a build), entries with fixed trailer lines, 24 KB each."""
+    dirs = sorted(p for p in x.iterdir() if p.is_dir() and (packages is None or p.name in packages)) if x.exists() else []
+    for pkg_dir in dirs:
         for path in _files(pkg_dir / "usr/share/doc", "changelog.Debian.gz"):
             text = gzip.decompress(path.read_bytes())[:24_000].decode("utf-8", "replace")
             yield Doc(f"changelogs/{pkg_dir.name}", "changelogs", pkg_dir.name, "data", "data",

@@ -71,9 +71,11 @@ def fetch_wheels(work: Path, wheels: dict[str, str] = WHEELS) -> Path:
     return site
 
 
-def input_records(*folders: Path) -> list[dict]:
-    """Every ``.deb`` and ``.whl`` in ``folders``: name, bytes and sha256, sorted by name; the
-    manifest keeps them so a rebuild can tell which download changed."""
-    files = sorted((p for f in folders if f.exists() for p in f.iterdir()
-                    if p.suffix in (".deb", ".whl")), key=lambda p: p.name)
+def input_records(*folders: Path, packages: set[str] | None = None) -> list[dict]:
+    """Every ``.deb`` (of ``packages``, when given) and ``.whl`` in ``folders``: name, bytes and
+    sha256, sorted by name; the manifest keeps them so a rebuild can tell which download changed."""
+    def used(p: Path) -> bool:
+        return p.suffix == ".whl" or (p.suffix == ".deb" and (packages is None or p.name.split("_")[0] in packages))
+
+    files = sorted((p for f in folders if f.exists() for p in f.iterdir() if used(p)), key=lambda p: p.name)
     return [{"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files]

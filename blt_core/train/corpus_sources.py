@@ -72,6 +72,11 @@ class Doc:
 
 
 
+def deb_package(path: Path) -> str:
+    """``dict-gcide_0.48.5+nmu3_all.deb`` -> ``dict-gcide``."""
+    return path.name.split("_")[0]
+
+
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
     if path.suffix == ".gz":
@@ -200,11 +205,13 @@ def read_c_headers(x: Path) -> Iterator[Doc]:
         yield Doc(f"c-headers/{rel}", "c-headers", pkg, "code", "code", path.read_bytes()[:64_000])
 
 
-def read_structured_data(x: Path, site: Path) -> Iterator[Doc]:
+def read_structured_data(x: Path, site: Path, packages: set[str] | None = None) -> Iterator[Doc]:
     """JSON, XML and YAML files of the pinned wheels (``site``, ids keep their
-    ``site-packages/...`` form) and of the extracted Debian packages."""
+    ``site-packages/...`` form) and of the extracted Debian packages (of ``packages`` only, when
+    given: other folders extracted there must not change a build)."""
     for root, label in ((site, "site-packages"), (x, "x")):
-        paths = [p for ext in ("json", "xml", "yaml", "yml") for p in _files(root, f"*.{ext}")]
+        paths = [p for ext in ("json", "xml", "yaml", "yml") for p in _files(root, f"*.{ext}")
+                 if root == site or packages is None or p.relative_to(root).parts[0] in packages]
         for path in sorted(paths, key=lambda p: split_unit(str(p.relative_to(root)))):
             rel = path.relative_to(root)
             yield Doc(f"structured-data/{label}/{rel}", "structured-data",
@@ -212,15 +219,18 @@ def read_structured_data(x: Path, site: Path) -> Iterator[Doc]:
                       path.read_bytes()[:48_000])
 
 
-def read_binary(debs: Path, *, total_bytes: int, chunk: int = 8192) -> Iterator[Doc]:
+def read_binary(debs: Path, *, total_bytes: int, chunk: int = 8192, packages: set[str] | None = None
+                ) -> Iterator[Doc]:
     """Chunks of the compressed payload of downloaded .deb files: near-uniform bytes, kind
     ``compressed``.
 
-    Files are visited in hash order, taking chunks every 64 KB past the first 4 KB (ar member
+    Files (of ``packages`` only, when given: other downloads in the folder must not change a
+    build) are visited in hash order, taking chunks every 64 KB past the first 4 KB (ar member
     headers and control archive), until ``total_bytes``.
     """
     taken = 0
-    for path in sorted(debs.glob("*.deb"), key=lambda p: split_unit(p.name)):
+    debs_read = [p for p in debs.glob("*.deb") if packages is None or deb_package(p) in packages]
+    for path in sorted(debs_read, key=lambda p: split_unit(p.name)):
         blob = path.read_bytes()
         for i, start in enumerate(range(4096, len(blob) - chunk, 65536)):
             yield Doc(f"binary/{path.name}@{start}", "binary-deb-chunks", path.name.split("_")[0],
