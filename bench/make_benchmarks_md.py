@@ -23,10 +23,10 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
             "at accuracy levels 0 and 4) of the shipped entropy model's MatMuls, patch-start agreement "
             "with fp32 at the card's threshold on the shipped samples (8 KB each) and 4 KB beside fp32; the model "
             "issue asks for 99%.",
-    "candidate_speed": "python -m bench.bench_candidate_speed --repeats 7 --out bench/results/candidate_speed.json "
-                       "(2 cores, 2026-11-30, the same slow day as entropy_cpu): entropy-model shapes with "
+    "candidate_speed": "python -m bench.bench_candidate_speed --repeats 5 --out bench/results/candidate_speed.json "
+                       "(2 cores, 2026-11-30, a later run the same day than entropy_cpu): entropy-model shapes with "
                        "random weights (speed does not depend on them) exported to ONNX and timed side by side with "
-                       "the shipped graph through score_bytes, median of 5 after 2 warm-up rounds, and as a share of "
+                       "the shipped graph through score_bytes, median of 3 after 2 warm-up rounds, and as a share of "
                        "the fp32 matmul peak measured in the same run (ONNX Runtime MatMul, 1024^3, best of 20) "
                        "with model FLOPs per byte at a full window from blt_core.flops; the model issue's CPU "
                        "target is 150 ms / 3 s.",

@@ -3,6 +3,8 @@ ONNX graph all equal one full pass, because each chunk gets the ids before it (i
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,25 @@ def test_onnx_graph_reads_the_context_and_float16_tables(model, tmp_path):
     assert_one_pass(half, m)
     assert_one_pass(half, TorchEntropyModel(half, device="cpu"))
     assert np.abs(full_pass(half, TEXT) - full_pass(model, TEXT)).max() < 0.05  # float16 rounding moves little
+
+
+def test_ngram_dropout_acts_in_training_only():
+    """--ngram-dropout drops whole n-gram rows while training; evaluation and scoring never see it."""
+    m = EntropyModel(CFG).init_weights(seed=3)
+    ids = torch.tensor([[BOS_ID] + [b + OFFSET for b in TEXT[:40]]])
+    m.eval()
+    plain = m.embed(ids)
+    m.ngram_dropout = 0.5
+    assert torch.equal(m.embed(ids), plain)  # eval: unchanged
+    m.train()
+    torch.manual_seed(0)
+    x = m.embed(ids)
+    assert not torch.allclose(x, plain)
+    # each position keeps its byte embedding; every table row is either dropped or scaled by 2
+    rows = [t(h) for t, h in zip(m.ngram_embeddings, ngram_buckets(ids, torch.full((1, 3), PAD_ID), sizes=CFG.ngram_sizes,
+                                                                    buckets=CFG.ngram_buckets))]
+    extra = x - m.tok_embeddings(ids)
+    combos = list(itertools.product((0.0, 2.0), repeat=len(rows)))
+    for pos in range(ids.shape[1]):
+        assert any(torch.allclose(extra[0, pos], sum(c * r[0, pos] for c, r in zip(combo, rows)), atol=1e-6)
+                   for combo in combos)

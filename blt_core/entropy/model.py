@@ -81,6 +81,9 @@ class EntropyModel(nn.Module):
             for _ in range(cfg.num_hidden_layers))
         self.norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
         self.output = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        # training only (train_entropy --ngram-dropout): each n-gram row is dropped at this rate
+        # per position, so the transformer cannot lean on memorised rows alone; not in the config
+        self.ngram_dropout = 0.0
 
     def init_weights(self, *, seed: int = 0) -> "EntropyModel":
         """Small-normal init (std 0.02, residual outputs scaled by depth) for training from scratch."""
@@ -122,7 +125,10 @@ class EntropyModel(nn.Module):
             for table, h in zip(self.ngram_embeddings, ngram_buckets(ids, context, sizes=sizes,
                                                                       buckets=self.config.ngram_buckets,
                                                                       segments=segments)):
-                x = x + table(h).to(x.dtype)  # float16 tables as shipped (half_tables): exact in float32
+                row = table(h).to(x.dtype)  # float16 tables as shipped (half_tables): exact in float32
+                if self.training and self.ngram_dropout > 0:
+                    row = F.dropout(row.new_ones(row.shape[:-1] + (1,)), self.ngram_dropout) * row
+                x = x + row
         return x
 
     def half_tables(self) -> "EntropyModel":

@@ -43,6 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=512)
     p.add_argument("--ngram-sizes", default="", help="hashed n-gram embeddings, e.g. 2,3,4,5,6 (entropy/ngrams.py)")
     p.add_argument("--ngram-buckets", type=int, default=0, help="rows of each n-gram table (a prime spreads best)")
+    p.add_argument("--ngram-dropout", type=float, default=0.0,
+                   help="training only: drop each n-gram row at this rate per position (against memorising)")
     p.add_argument("--seq-len", type=int, default=512, help="training length; <= window keeps flash attention")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per step per process")
     p.add_argument("--lr", type=float, default=3e-3)
@@ -147,6 +149,7 @@ def main(argv=None) -> None:
         ngram_sizes=tuple(int(n) for n in args.ngram_sizes.split(",") if n), ngram_buckets=args.ngram_buckets,
     )
     model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from).to(proc.device)
+    model.ngram_dropout = args.ngram_dropout
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)
     train_raw, train_docs = load_split(Path(args.data), "train", proc.device)
     heldout_bpb = partial(evaluate, model, *load_split(Path(args.data), "heldout", proc.device), args, proc.device)
@@ -156,7 +159,8 @@ def main(argv=None) -> None:
         weights, bpb, shipped_step = shipped_weights(run, model, heldout_bpb())
         return weights, {"config": cfg.to_dict(), "random_frac": args.random_frac, "copy_frac": args.copy_frac,
                          "run_frac": args.run_frac, "run_start_frac": args.run_start_frac,
-                         "run_fill_frac": args.run_fill_frac, "heldout_bpb_windows": bpb,
+                         "run_fill_frac": args.run_fill_frac, "ngram_dropout": args.ngram_dropout,
+                         "heldout_bpb_windows": bpb,
                          "shipped_step": shipped_step, **run_summary(run, proc, args)}
 
     train(model, opt, proc, args, out=Path(args.out), task=Task(
