@@ -22,23 +22,25 @@ from pathlib import Path
 from bench.bench_onnx_ab import medians_ms, time_graphs
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def ngram_shape(hidden: int, heads: int, mlp: int, **extra) -> dict:
+    """EntropyModelConfig fields of a 4-layer shape with entropy7's 2..6-gram tables of 8,191 rows.
+
+    >>> ngram_shape(96, 2, 256)["ngram_buckets"], ngram_shape(96, 2, 256, window=256)["window"]
+    (8191, 256)
+    """
+    return dict(hidden_size=hidden, num_hidden_layers=4, num_attention_heads=heads, intermediate_size=mlp,
+                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191, **extra)
+
+
 # name -> EntropyModelConfig fields; n112 and n96 were trained by bench/results/entropy7/run.sh
 SHAPES = {
-    "n128 (128x4, 2 heads, MLP 384, n-grams 2-6 x 8191)": dict(hidden_size=128, num_hidden_layers=4,
-                                                                num_attention_heads=2, intermediate_size=384,
-                                                                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
-    "n112 (112x4, 2 heads, MLP 320, n-grams 2-6 x 8191)": dict(hidden_size=112, num_hidden_layers=4,
-                                                                num_attention_heads=2, intermediate_size=320,
-                                                                ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
-    "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": dict(hidden_size=96, num_hidden_layers=4,
-                                                               num_attention_heads=2, intermediate_size=256,
-                                                               ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
-    "n192 (the shipped 192x4 plus n-grams 2-6 x 8191)": dict(hidden_size=192, num_hidden_layers=4,
-                                                              num_attention_heads=3, intermediate_size=512,
-                                                              ngram_sizes=(2, 3, 4, 5, 6), ngram_buckets=8191),
-    "n128-w256 (n128 with a 256-byte window)": dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=2,
-                                                   intermediate_size=384, window=256, ngram_sizes=(2, 3, 4, 5, 6),
-                                                   ngram_buckets=8191),
+    "n128 (128x4, 2 heads, MLP 384, n-grams 2-6 x 8191)": ngram_shape(128, 2, 384),
+    "n112 (112x4, 2 heads, MLP 320, n-grams 2-6 x 8191)": ngram_shape(112, 2, 320),
+    "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": ngram_shape(96, 2, 256),
+    "n192 (the shipped 192x4 plus n-grams 2-6 x 8191)": ngram_shape(192, 3, 512),
+    "n128-w256 (n128 with a 256-byte window)": ngram_shape(128, 2, 384, window=256),
 }
 
 

@@ -44,7 +44,7 @@ from blt_core.train.corpus_docs import (
 from blt_core.train.corpus_logs import read_changelogs, read_long_sources, read_repeats, read_synth_logs, read_tables
 from blt_core.train.corpus_split import eval_records, frozen_ids, split_docs
 from blt_core.train.corpus_write import write_corpus
-from blt_core.train.corpus_pinned import fetch_wheels, input_records
+from blt_core.train.corpus_pinned import deb_package, fetch_wheels, input_records
 from blt_core.train.corpus_sources import (
     MO_LANGS, MO_PACKAGES, PACKAGES, Doc, read_bible, read_binary, read_c_headers, read_debian_reference,
     read_dicts, read_fortunes, read_libreoffice_help, read_manpages, read_mo_catalogs, read_python_stdlib,
@@ -97,12 +97,12 @@ def fetch(work: Path, *, books: bool = False) -> Path:
     debs = work / "debs"
     x = work / "x"
     debs.mkdir(parents=True, exist_ok=True)
-    have = {p.name.split("_")[0] for p in debs.glob("*.deb")}
+    have = {deb_package(p) for p in debs.glob("*.deb")}
     missing = sorted(build_packages(books) - have)
     if missing:
         subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
     for deb in sorted(debs.glob("*.deb")):  # every .deb there: a build without books skips their folders
-        dest = x / deb.name.split("_")[0]
+        dest = x / deb_package(deb)
         if not dest.exists():
             dest.mkdir(parents=True)
             subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True)

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
+from blt_core.train.corpus_pinned import in_build
 from blt_core.train.corpus_sources import Doc, _files
 from blt_core.train.text_clean import split_unit
 
@@ -72,7 +73,7 @@ def read_synth_logs(*, n_docs: int = 120, n_lines: int = 90) -> Iterator[Doc]:
 def read_changelogs(x: Path, packages: set[str] | None = None) -> Iterator[Doc]:
     """Debian changelogs of the fetched packages (of ``packages`` only, when given: other folders
     extracted there must not change a build), entries with fixed trailer lines, 24 KB each."""
-    dirs = sorted(p for p in x.iterdir() if p.is_dir() and (packages is None or p.name in packages)) if x.exists() else []
+    dirs = sorted(p for p in x.iterdir() if p.is_dir() and in_build(p.name, packages)) if x.exists() else []
     for pkg_dir in dirs:
         for path in _files(pkg_dir / "usr/share/doc", "changelog.Debian.gz"):
             text = gzip.decompress(path.read_bytes())[:24_000].decode("utf-8", "replace")

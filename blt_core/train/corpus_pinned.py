@@ -71,11 +71,26 @@ def fetch_wheels(work: Path, wheels: dict[str, str] = WHEELS) -> Path:
     return site
 
 
+def deb_package(path: Path) -> str:
+    """``dict-gcide_0.48.5+nmu3_all.deb`` -> ``dict-gcide``."""
+    return path.name.split("_")[0]
+
+
+def in_build(package: str, packages: set[str] | None) -> bool:
+    """Whether a build that names ``packages`` (None: every one there) reads ``package``: other
+    downloads or extracted folders beside them must not change a build.
+
+    >>> in_build("fortunes", {"fortunes"}), in_build("emacs-common", {"fortunes"}), in_build("x", None)
+    (True, False, True)
+    """
+    return packages is None or package in packages
+
+
 def input_records(*folders: Path, packages: set[str] | None = None) -> list[dict]:
     """Every ``.deb`` (of ``packages``, when given) and ``.whl`` in ``folders``: name, bytes and
     sha256, sorted by name; the manifest keeps them so a rebuild can tell which download changed."""
     def used(p: Path) -> bool:
-        return p.suffix == ".whl" or (p.suffix == ".deb" and (packages is None or p.name.split("_")[0] in packages))
+        return p.suffix == ".whl" or (p.suffix == ".deb" and in_build(deb_package(p), packages))
 
     files = sorted((p for f in folders if f.exists() for p in f.iterdir() if used(p)), key=lambda p: p.name)
     return [{"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files]

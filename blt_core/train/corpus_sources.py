@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 
+from blt_core.train.corpus_pinned import deb_package, in_build
 from blt_core.train.text_clean import (
     group_texts, html_to_text, lang_of, mo_to_text, parse_mo, split_bible_books, split_fortunes, split_unit,
 )
@@ -70,11 +71,6 @@ class Doc:
     script: str = ""  # filled in by detect_script for text docs
 
 
-
-
-def deb_package(path: Path) -> str:
-    """``dict-gcide_0.48.5+nmu3_all.deb`` -> ``dict-gcide``."""
-    return path.name.split("_")[0]
 
 
 def _read_text(path: Path) -> str:
@@ -211,7 +207,7 @@ def read_structured_data(x: Path, site: Path, packages: set[str] | None = None) 
     given: other folders extracted there must not change a build)."""
     for root, label in ((site, "site-packages"), (x, "x")):
         paths = [p for ext in ("json", "xml", "yaml", "yml") for p in _files(root, f"*.{ext}")
-                 if root == site or packages is None or p.relative_to(root).parts[0] in packages]
+                 if root == site or in_build(p.relative_to(root).parts[0], packages)]
         for path in sorted(paths, key=lambda p: split_unit(str(p.relative_to(root)))):
             rel = path.relative_to(root)
             yield Doc(f"structured-data/{label}/{rel}", "structured-data",
@@ -229,11 +225,11 @@ def read_binary(debs: Path, *, total_bytes: int, chunk: int = 8192, packages: se
     headers and control archive), until ``total_bytes``.
     """
     taken = 0
-    debs_read = [p for p in debs.glob("*.deb") if packages is None or deb_package(p) in packages]
+    debs_read = [p for p in debs.glob("*.deb") if in_build(deb_package(p), packages)]
     for path in sorted(debs_read, key=lambda p: split_unit(p.name)):
         blob = path.read_bytes()
         for i, start in enumerate(range(4096, len(blob) - chunk, 65536)):
-            yield Doc(f"binary/{path.name}@{start}", "binary-deb-chunks", path.name.split("_")[0],
+            yield Doc(f"binary/{path.name}@{start}", "binary-deb-chunks", deb_package(path),
                       "none", "compressed", blob[start: start + chunk], script="compressed")
             taken += chunk
             if taken >= total_bytes:

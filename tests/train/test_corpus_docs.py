@@ -8,17 +8,25 @@ from blt_core.train.corpus_docs import (
 )
 
 
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+HANDBOOK = "debian-handbook/usr/share/doc/debian-handbook/html"
+PYDOC = "python3.11-doc/usr/share/doc/python3.11/html"
+TUTORIALS = "emacs-common/usr/share/emacs/28.2/etc/tutorials"
+
+
+def make_tree(x: Path, files: dict[str, str]) -> Path:
+    """Write {path under x: text} as an extracted-packages tree; returns x."""
+    for rel, text in files.items():
+        (x / rel).parent.mkdir(parents=True, exist_ok=True)
+        (x / rel).write_text(text, encoding="utf-8")
+    return x
 
 
 def test_books_give_one_source_per_language_with_html_stripped(tmp_path):
-    x = tmp_path / "x"
-    hb = x / "debian-handbook/usr/share/doc/debian-handbook/html"
-    write(hb / "de-DE/apt.html", "<html><head><title>t</title></head><body><p>Paketverwaltung &amp; APT</p></body></html>")
-    write(hb / "ar-MA/apt.html", "<p>إدارة الحزم</p>")
-    write(x / "installation-guide-amd64/usr/share/doc/installation-guide-amd64/zh_CN/ch01.html", "<p>安装</p>")
+    x = make_tree(tmp_path / "x", {
+        f"{HANDBOOK}/de-DE/apt.html": "<html><head><title>t</title></head><body><p>Paketverwaltung &amp; APT</p></body></html>",
+        f"{HANDBOOK}/ar-MA/apt.html": "<p>إدارة الحزم</p>",
+        "installation-guide-amd64/usr/share/doc/installation-guide-amd64/zh_CN/ch01.html": "<p>安装</p>",
+    })
     docs = list(read_handbook(x)) + list(read_install_guide(x))
     assert [(d.source, d.lang) for d in docs] == [("handbook-ar", "ar"), ("handbook-de", "de"),
                                                   ("install-guide-zh", "zh")]
@@ -28,15 +36,13 @@ def test_books_give_one_source_per_language_with_html_stripped(tmp_path):
 
 
 def test_python_perl_and_emacs_readers(tmp_path):
-    x = tmp_path / "x"
-    base = x / "python3.11-doc/usr/share/doc/python3.11/html"
-    write(base / "library/os.html", "<p>Miscellaneous operating system interfaces</p>")
-    write(base / "genindex-all.html", "<p>index</p>")
-    write(x / "perl-doc/usr/share/perl/5.36.0/pod/perlintro.pod", "=head1 NAME\n\nperlintro - a brief introduction\n")
-    tut = x / "emacs-common/usr/share/emacs/28.2/etc/tutorials"
-    for name, text in [("TUTORIAL", "Emacs tutorial."), ("TUTORIAL.he", "מדריך"), ("TUTORIAL.cn", "教程"),
-                       ("TUTORIAL.translators", "notes")]:
-        write(tut / name, text)
+    x = make_tree(tmp_path / "x", {
+        f"{PYDOC}/library/os.html": "<p>Miscellaneous operating system interfaces</p>",
+        f"{PYDOC}/genindex-all.html": "<p>index</p>",
+        "perl-doc/usr/share/perl/5.36.0/pod/perlintro.pod": "=head1 NAME\n\nperlintro - a brief introduction\n",
+        f"{TUTORIALS}/TUTORIAL": "Emacs tutorial.", f"{TUTORIALS}/TUTORIAL.he": "מדריך",
+        f"{TUTORIALS}/TUTORIAL.cn": "教程", f"{TUTORIALS}/TUTORIAL.translators": "notes",
+    })
     assert [d.id for d in read_python_docs(x)] == ["python-docs/library/os.html"]
     assert [d.source for d in read_perl_pods(x)] == ["perl-pod"]
     assert sorted(d.lang for d in read_emacs_tutorials(x)) == ["en", "he", "zh"]  # no translators' notes
