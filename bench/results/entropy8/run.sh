@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
 common=(--data /tmp/corpus --window 512 --seq-len 512 --batch-size 512 --lr 3e-3 --random-frac 0.02
         --copy-frac 0.2 --run-frac 0.12 --run-start-frac 0.5 --run-fill-frac 0.25 --compile --eval-every 1000
-        --log-every 100 --total-seconds 1080 --budget-seconds 1100)
+        --log-every 100 --total-seconds 1000 --budget-seconds 1020)
 candidates() {
   launch 0 t3s192 --hidden-size 192 --layers 4 --heads 3 --intermediate-size 512
   launch 1 t3n112d --hidden-size 112 --layers 4 --heads 2 --intermediate-size 320 --ngram-sizes 2,3,4,5,6 \
