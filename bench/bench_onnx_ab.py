@@ -1,4 +1,5 @@
-"""Several entropy-model ONNX graphs (any shapes and windows), timed side by side on 4 KB (2 cores).
+"""Several entropy-model ONNX graphs (any shapes and windows), timed side by side on 4 KB (2 cores;
+--bytes 102400 for 100 KB).
 
     python -m bench.bench_onnx_ab assets/entropy_model.onnx assets/blt_generator_entropy.onnx OLD.onnx \
         --out bench/results/onnx_ab.json
@@ -55,9 +56,11 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("graphs", nargs="+")
     p.add_argument("--repeats", type=int, default=17)
+    p.add_argument("--bytes", type=int, default=4096, help="text length scored (README.md repeated)")
     p.add_argument("--out")
     a = p.parse_args(argv)
-    data = ((ROOT / "README.md").read_bytes() * 3)[:4096]
+    readme = (ROOT / "README.md").read_bytes()
+    data = (readme * (a.bytes // len(readme) + 1))[:a.bytes]
     times = time_graphs(a.graphs, data, repeats=a.repeats)
     result = {"benchmark": "onnx_ab", "bytes": len(data), "cpus": os.cpu_count(), "repeats": a.repeats,
               "load_average_1min": os.getloadavg()[0], "time": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -112,7 +112,8 @@ def main(argv=None) -> None:
     p.add_argument("--run", required=True, help="training output folder (entropy_model.safetensors, config.json)")
     p.add_argument("--assets", default="assets")
     p.add_argument("--name", default=None, help="default: blt-explorer-entropy-<parameters>m")
-    p.add_argument("--pretrain-run", help="the run that --run fine-tuned from (its summary and log join the card)")
+    p.add_argument("--pretrain-run", action="append", default=[],
+                   help="a run that --run fine-tuned from, oldest first, repeatable (summaries and logs join the card)")
     a = p.parse_args(argv)
     run, assets = Path(a.run), Path(a.assets)
     summary = json.loads((run / "config.json").read_text())
@@ -150,7 +151,7 @@ def main(argv=None) -> None:
         "parameters": n_params,
         "files": {"safetensors": file_entry(st, relative_to=assets),
                   "onnx": {**file_entry(onnx_path, relative_to=assets), "weights": "safetensors"}},
-        "training": {"stages": [_stage(Path(r), assets) for r in ([a.pretrain_run] if a.pretrain_run else []) + [a.run]]},
+        "training": {"stages": [_stage(Path(r), assets) for r in a.pretrain_run + [a.run]]},
         "corpus_manifest_sha256": sha256_file(manifest) if manifest.exists() else None,
         "heldout": {"subset": str(eval_path.relative_to(assets)), "subset_sha256": sha256_file(eval_path), **heldout},
         "defaults": calibrated_defaults(text_entropies),

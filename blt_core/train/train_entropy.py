@@ -45,7 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ngram-buckets", type=int, default=0, help="rows of each n-gram table (a prime spreads best)")
     p.add_argument("--ngram-dropout", type=float, default=0.0,
                    help="training only: drop each n-gram row at this rate per position (against memorising)")
-    p.add_argument("--seq-len", type=int, default=512, help="training length; <= window keeps flash attention")
+    p.add_argument("--seq-len", type=int, default=512,
+                   help="training length; <= window keeps flash attention, > window trains what the sliding window "
+                        "sees past its first window (entropy9: rows of exactly the window never do)")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per step per process")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--min-lr-ratio", type=float, default=0.05)

@@ -66,9 +66,14 @@ def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
     from blt_core.checkpoints import Card
     from blt_core.train import finalize_entropy
 
-    finalize_entropy.main(["--run", str(out), "--assets", str(assets)])
+    import shutil
+
+    for stage in ("pre1", "pre2"):  # the runs it fine-tuned from, oldest first: each a stage of the card
+        shutil.copytree(out, tmp_path / stage)
+    finalize_entropy.main(["--run", str(out), "--assets", str(assets), "--pretrain-run", str(tmp_path / "pre1"),
+                           "--pretrain-run", str(tmp_path / "pre2")])
     card = Card.load(assets / "entropy_model.json")
-    assert card.data["training"]["stages"][0]["run"] == "training/run"
+    assert [s["run"] for s in card.data["training"]["stages"]] == ["training/pre1", "training/pre2", "training/run"]
     assert (assets / "training" / "run" / "log.jsonl").is_file()
     assert set(card.data["heldout"]["by_lang"]) == {"en"} and card.data["heldout"]["binary_bits_per_byte"] > 0
     assert card.data["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-4
