@@ -91,3 +91,30 @@ def test_filled_runs_leave_no_other_byte_in_the_window():
     whole = [r for r in range(200, 400) if len(set(y[r].tolist())) == 1]
     after_bos = [r for r in range(200) if len(set(y[r, 1:].tolist())) == 1]
     assert 60 < len(whole) < 140 and 60 < len(after_bos) < 140
+
+
+def test_binary_rows_come_from_the_nul_rich_documents(tmp_path):
+    """--binary-frac: binary_docs finds the documents that are >= 2% NUL (not text, not random
+    bytes), and that share of rows is drawn from them, at their start after BOS or inside them."""
+    import numpy as np
+
+    from blt_core.constants import BOS_ID
+    from blt_core.train.train_entropy import binary_docs, load_split, sample_batch
+
+    text = b"plain words and more words. " * 200  # 5,600 bytes, no NUL
+    binary = (b"\x00\x00\x00\x07ELFish" * 300)[:3000]  # 30% NUL
+    noise = np.random.default_rng(0).integers(1, 256, 4000, dtype=np.uint8).tobytes()  # no NUL at all
+    parts = [text, binary, noise, text, binary]
+    (tmp_path / "train.bin").write_bytes(b"".join(parts))
+    np.save(tmp_path / "train_docs.npy", np.cumsum([0] + [len(p) for p in parts]))
+    starts, lengths = binary_docs(tmp_path, "train", torch.device("cpu"))
+    assert starts.tolist() == [5600, 5600 + 3000 + 4000 + 5600] and lengths.tolist() == [3000, 3000]
+    raw, docs = load_split(tmp_path, "train", torch.device("cpu"))
+    x, _ = sample_batch(raw, docs, batch=300, seq_len=64, gen=torch.Generator().manual_seed(0),
+                        binary=(starts, lengths), binary_frac=1.0)
+    body = x[:, 1:]
+    assert bool(((body == OFFSET).float().mean(1) > 0.2).all())  # every row is binary bytes
+    with_bos = x[:, 0] == BOS_ID
+    assert 100 < int(with_bos.sum()) < 200 and bool((x[with_bos, 1:4] == OFFSET).all())  # BOS rows open a file
+    x, _ = sample_batch(raw, docs, batch=300, seq_len=64, gen=torch.Generator().manual_seed(0))
+    assert float(((x[:, 1:] == OFFSET).float().mean(1) > 0.2).float().mean()) < 0.5  # by default: by bytes
