@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-DTYPES = {"F16": "<f2", "F32": "<f4"}
+DTYPES = {"F16": "<f2", "F32": "<f4", "I8": "|i1"}  # int8: quantized n-gram tables
 MIN_ELEMENTS = 1024  # smaller tensors (norm weights, shape constants) stay in the graph
 
 
 def tensor_index(safetensors_path: str | os.PathLike) -> dict[tuple[str, bytes], tuple[int, int, list[int]]]:
-    """{(dtype, raw bytes): (offset, length, shape)} of every float tensor in the file."""
+    """{(dtype, raw bytes): (offset, length, shape)} of every float or int8 tensor in the file."""
     raw = Path(safetensors_path).read_bytes()
     n = int.from_bytes(raw[:8], "little")
     index = {}

@@ -122,6 +122,40 @@ def test_onnx_graph_reads_the_context_and_float16_tables(model, tmp_path):
     assert np.abs(full_pass(half, TEXT) - full_pass(model, TEXT)).max() < 0.05  # float16 rounding moves little
 
 
+def test_int8_tables_as_finalize_ships_them(model, tmp_path):
+    """quantize_tables: int8 rows and a scale each, in the safetensors once and read by the graph
+    from there; the card's config says so, and a model built from it loads them back."""
+    pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    import copy
+
+    from safetensors.torch import save_file
+
+    from blt_core.backends import load_weights
+    from blt_core.entropy.export import export
+    from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+    from blt_core.onnx_weights import link_weights
+
+    q = copy.deepcopy(model).quantize_tables()
+    assert q.config.to_dict()["ngram_tables"] == "int8" and "ngram_tables" not in model.config.to_dict()
+    for t, f in zip(q.ngram_embeddings, model.ngram_embeddings):  # each element within half a step of its row
+        assert t.weight.dtype == torch.int8
+        assert bool(((t(torch.arange(CFG.ngram_buckets)) - f.weight).abs() <= t.scale[:, None] / 2 + 1e-7).all())
+    st = tmp_path / "ngram.safetensors"
+    save_file({k: v.contiguous() for k, v in q.state_dict().items()}, str(st))
+    graph = export(q, tmp_path / "ngram.onnx")
+    assert link_weights(graph, st) >= len(CFG.ngram_sizes)
+    tables = [i for i in onnx.load(str(graph), load_external_data=False).graph.initializer
+              if i.data_type == onnx.TensorProto.INT8 and list(i.dims) == [CFG.ngram_buckets, CFG.hidden_size]]
+    assert len(tables) == len(CFG.ngram_sizes)
+    assert all(t.data_location == onnx.TensorProto.EXTERNAL for t in tables)  # stored once, as int8
+    assert_one_pass(q, OnnxEntropyModel(str(graph), window=16))
+    loaded = load_weights(EntropyModel(EntropyModelConfig.from_dict(q.config.to_dict())), st).eval()
+    assert np.array_equal(full_pass(loaded, TEXT), full_pass(q, TEXT))
+    assert_one_pass(loaded, TorchEntropyModel(loaded, device="cpu"))
+    assert np.abs(full_pass(q, TEXT) - full_pass(model, TEXT)).max() < 0.1  # int8 rounding moves little
+
+
 def test_ngram_dropout_acts_in_training_only():
     """--ngram-dropout drops whole n-gram rows while training; evaluation and scoring never see it."""
     m = EntropyModel(CFG).init_weights(seed=3)

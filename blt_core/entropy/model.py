@@ -19,7 +19,7 @@ torch.Size([1, 20, 260])
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +41,7 @@ class EntropyModelConfig:
     norm_eps: float = 1e-5  # official value
     ngram_sizes: tuple[int, ...] = ()  # hashed n-gram embeddings added to the byte's (ngrams.py); () = none
     ngram_buckets: int = 0  # rows of each n-gram table
+    ngram_tables: str = "float"  # "int8": tables stored as int8 rows with a float32 scale each (Int8Table)
 
     def __post_init__(self):
         object.__setattr__(self, "ngram_sizes", tuple(sorted(self.ngram_sizes)))  # JSON gives a list
@@ -54,6 +55,8 @@ class EntropyModelConfig:
         d = asdict(self)
         if not self.ngram_sizes:
             del d["ngram_sizes"], d["ngram_buckets"]
+        if self.ngram_tables == "float":  # float32 or float16, as the safetensors holds them
+            del d["ngram_tables"]
         return d
 
     @classmethod
@@ -69,13 +72,40 @@ def official_ffn_width(dim: int, *, multiple_of: int = 256, ffn_dim_multiplier: 
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
+class Int8Table(nn.Module):
+    """An embedding table stored as int8 rows and a float32 scale per row: row r reads
+    weight[r] * scale[r]. Symmetric per-row quantization keeps each element within scale / 2.
+
+    >>> t = Int8Table.quantize(torch.tensor([[0.5, -1.0], [0.0, 0.0]]))
+    >>> t.weight.tolist(), t(torch.tensor([0, 1])).tolist()
+    ([[64, -127], [0, 0]], [[0.5039370059967041, -1.0], [0.0, 0.0]])
+    """
+
+    def __init__(self, rows: int, dim: int):
+        super().__init__()
+        self.register_buffer("weight", torch.zeros(rows, dim, dtype=torch.int8))
+        self.register_buffer("scale", torch.ones(rows))
+
+    @classmethod
+    def quantize(cls, weight: torch.Tensor) -> "Int8Table":
+        w = weight.detach().float()
+        t = cls(*w.shape)
+        scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127
+        t.weight.copy_((w / scale[:, None]).round().clamp(-127, 127).to(torch.int8))
+        t.scale.copy_(scale)
+        return t
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.weight[h].float() * self.scale[h].unsqueeze(-1)
+
+
 class EntropyModel(nn.Module):
     def __init__(self, cfg: EntropyModelConfig):
         super().__init__()
         self.config = cfg
         self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.ngram_embeddings = nn.ModuleList(nn.Embedding(cfg.ngram_buckets, cfg.hidden_size)
-                                              for _ in cfg.ngram_sizes)
+        table = Int8Table if cfg.ngram_tables == "int8" else nn.Embedding
+        self.ngram_embeddings = nn.ModuleList(table(cfg.ngram_buckets, cfg.hidden_size) for _ in cfg.ngram_sizes)
         self.layers = nn.ModuleList(
             Block(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size, cfg.norm_eps)
             for _ in range(cfg.num_hidden_layers))
@@ -131,9 +161,18 @@ class EntropyModel(nn.Module):
                 x = x + row
         return x
 
+    def quantize_tables(self) -> "EntropyModel":
+        """Store the n-gram tables as int8 rows with one float32 scale each (Int8Table): half the bytes
+        of float16, so an n-gram model's safetensors stays the size of the shipped dense one."""
+        if self.config.ngram_tables != "int8":
+            self.ngram_embeddings = nn.ModuleList(Int8Table.quantize(t.weight) for t in self.ngram_embeddings)
+            self.config = replace(self.config, ngram_tables="int8")
+        return self
+
     def half_tables(self) -> "EntropyModel":
-        """Store the n-gram tables as float16 (most of an n-gram model's bytes; finalize_entropy ships
-        them so): lookups are cast back to float32, so every backend computes the same numbers."""
+        """Store the n-gram tables as float16 (most of an n-gram model's bytes; finalize_entropy shipped
+        them so until quantize_tables): lookups are cast back to float32, so every backend computes the
+        same numbers."""
         self.ngram_embeddings.half()
         return self
 

@@ -127,10 +127,10 @@ def main(argv=None) -> None:
     st = assets / "entropy_model.safetensors"
     model = load_weights(EntropyModel(EntropyModelConfig.from_dict(summary["config"])),
                          run / "entropy_model.safetensors").eval()
-    if model.config.ngram_sizes:  # the tables are most of the bytes: shipped (and measured here) as float16
+    if model.config.ngram_sizes:  # the tables are most of the bytes: shipped (and measured here) as int8 rows
         from safetensors.torch import save_file
 
-        save_file({k: v.contiguous() for k, v in model.half_tables().state_dict().items()}, str(st))
+        save_file({k: v.contiguous() for k, v in model.quantize_tables().state_dict().items()}, str(st))
     else:
         shutil.copyfile(run / "entropy_model.safetensors", st)
     onnx_path = export(model, assets / "entropy_model.onnx")
@@ -147,7 +147,7 @@ def main(argv=None) -> None:
         "kind": "entropy-model",
         "description": "Llama-style causal byte LM (RMSNorm, SwiGLU, interleaved RoPE, sliding-window attention) "
                        "trained from scratch on the project's offline corpus; entropies in nats over 260 outputs.",
-        "config": summary["config"],
+        "config": model.config.to_dict(),  # the run's, plus how its tables are stored
         "parameters": n_params,
         "files": {"safetensors": file_entry(st, relative_to=assets),
                   "onnx": {**file_entry(onnx_path, relative_to=assets), "weights": "safetensors"}},
