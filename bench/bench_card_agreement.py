@@ -20,20 +20,22 @@ from pathlib import Path
 import numpy as np
 
 import blt_core
+from blt_core.train.finalize_entropy import load_eval
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "assets" / "eval" / "heldout_eval.jsonl"
 
 
 def agreement(reference: str, other: str, docs: list[dict]) -> dict:
-    """Patch-start agreement at the reference's threshold, max |entropy difference|, text bits/byte."""
+    """Patch-start agreement at the reference's threshold, max |entropy difference|, text bits/byte;
+    docs as finalize_entropy.load_eval gives them (each with its bytes in "data")."""
     threshold = json.loads(Path(reference).read_text())["defaults"]["threshold"]
     same = total = 0
     max_diff = 0.0
     bits = {reference: 0.0, other: 0.0}
     text_bytes = 0
     for d in docs:
-        data = bytes.fromhex(d["hex"]) if "hex" in d else d["text"].encode("utf-8")
+        data = d["data"]
         a, b = (blt_core.score(data, model=c, backend="onnx") for c in (reference, other))
         same += int(((a.entropies > threshold) == (b.entropies > threshold)).sum())
         total += len(data)
@@ -53,7 +55,7 @@ def main(argv=None) -> None:
     p.add_argument("other")
     p.add_argument("--out", type=Path)
     a = p.parse_args(argv)
-    docs = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines()]
+    docs = load_eval(EVAL)
     r = {"benchmark": "card_agreement", "reference": a.reference, "other": a.other,
          "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **agreement(a.reference, a.other, docs)}
     print(json.dumps(r, indent=1))

@@ -3,6 +3,8 @@
 #   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
 #   defines `candidates` (one `launch GPU NAME ARGS...` line per run), then `gpu_runs "$@"`:
 #   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call
+#   split-init FILE...  (here) cut starting weights into 11 MiB pieces in data/init/ (a tree of about
+#             50 MiB leaves room for one piece a call); `start` joins them into /tmp/init/NAME.safetensors
 #   start     join the carried pieces, decompress, copy the code, start every candidate detached
 #   wait S    print each run's last log line every 20 s for up to S seconds (keeps the machine warm)
 #   collect   put each run in $OUT as 15 MB tar parts (weights and logs; its checkpoint if unfinished)
@@ -24,13 +26,27 @@ launch() {  # GPU NAME ARGS...
     --out /tmp/runs/$name "$@" >> /tmp/runs/$name/train.log 2>&1 < /dev/null &
 }
 
+join_init() {  # FROM TO: starting weights for fine-tunes (split-init), whole files or pieces, into TO
+  local f
+  [ -d "$1" ] || return 0
+  mkdir -p "$2"
+  for f in "$1"/*.safetensors; do if [ -e "$f" ]; then cp "$f" "$2/"; fi; done
+  for f in "$1"/*.part-aa; do
+    if [ -e "$f" ]; then cat "${f%.part-aa}".part-* > "$2/$(basename "${f%.part-aa}").safetensors"; fi
+  done
+}
+
 gpu_runs() {
-  local cmd=${1:?split, start, wait S or collect}
+  local cmd=${1:?split, split-init FILE..., start, wait S or collect}
   case $cmd in
     split)
       rm -rf data/parts && mkdir -p data/parts
       split -b 8M "$CORPUS/train.bin.xz" data/parts/train.bin.xz.part-
       ls -la data/parts ;;
+    split-init)
+      shift; rm -rf data/init && mkdir -p data/init
+      for f in "$@"; do split -b 11M "$f" "data/init/$(basename "${f%.safetensors}").part-"; done
+      ls -la data/init ;;
     start)
       mkdir -p /tmp/corpus /tmp/runs
       if [ ! -s /tmp/corpus/train.bin ]; then
@@ -38,6 +54,7 @@ gpu_runs() {
         else cat data/parts/train.bin.xz.part-* | xz -T0 -dc; fi > /tmp/corpus/train.bin
       fi
       cp "$CORPUS/train_docs.npy" "$CORPUS/heldout.bin" "$CORPUS/heldout_docs.npy" /tmp/corpus/
+      join_init data/init /tmp/init
       # the code the runs import is copied too: a later device call rewrites the working tree
       rm -rf /tmp/code && mkdir -p /tmp/code && cp -r blt_core /tmp/code/
       python3 -c 'import torch; print("torch", torch.__version__, "gpus", torch.cuda.device_count())'
@@ -62,6 +79,6 @@ gpu_runs() {
         fi
       done
       ls -la "$OUT" ;;
-    *) echo "unknown command $cmd: split, start, wait S or collect" >&2; return 2 ;;
+    *) echo "unknown command $cmd: split, split-init FILE..., start, wait S or collect" >&2; return 2 ;;
   esac
 }

@@ -107,9 +107,9 @@ def test_binary_rows_come_from_the_nul_rich_documents(tmp_path):
     parts = [text, binary, noise, text, binary]
     (tmp_path / "train.bin").write_bytes(b"".join(parts))
     np.save(tmp_path / "train_docs.npy", np.cumsum([0] + [len(p) for p in parts]))
-    starts, lengths = binary_docs(tmp_path, "train", torch.device("cpu"))
-    assert starts.tolist() == [5600, 5600 + 3000 + 4000 + 5600] and lengths.tolist() == [3000, 3000]
     raw, docs = load_split(tmp_path, "train", torch.device("cpu"))
+    starts, lengths = binary_docs(raw, docs)
+    assert starts.tolist() == [5600, 5600 + 3000 + 4000 + 5600] and lengths.tolist() == [3000, 3000]
     x, _ = sample_batch(raw, docs, batch=300, seq_len=64, gen=torch.Generator().manual_seed(0),
                         binary=(starts, lengths), binary_frac=1.0)
     body = x[:, 1:]

@@ -9,7 +9,6 @@
 # learning rates. The budget left this session was 271 s of device time.
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
-if [ "${1:-}" = start ]; then mkdir -p /tmp/init && cat data/init/ft_n112d.part-* > /tmp/init/ft_n112d.safetensors; fi
 common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --random-frac 0.02
         --copy-frac 0.2 --run-frac 0.12 --run-start-frac 0.5 --run-fill-frac 0.25 --compile --eval-every 500
         --log-every 100 --warmup-frac 0.05 --total-seconds 110 --budget-seconds 115

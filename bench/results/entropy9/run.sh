@@ -10,7 +10,6 @@
 # data/init/, one device call of their own): GPU 0 t3n112d, GPU 1 the shipped entropy6-s192.
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
-if [ "${1:-}" = start ]; then mkdir -p /tmp/init && cp data/init/*.safetensors /tmp/init/ && cat data/init/t3n112d.part-* > /tmp/init/t3n112d.safetensors; fi
 common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --random-frac 0.02
         --copy-frac 0.2 --run-frac 0.12 --run-start-frac 0.5 --run-fill-frac 0.25 --compile --eval-every 500
         --log-every 100 --warmup-frac 0.05 --total-seconds 300 --budget-seconds 320)
