@@ -2,7 +2,8 @@
 # Detached entropy-model training runs on the device machine's GPUs, one per GPU, resumable:
 #   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
 #   defines `candidates` (one `launch GPU NAME ARGS...` line per run), then `gpu_runs "$@"`:
-#   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call
+#   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call;
+#             with CORPUS_B set, its train.bin.xz too (pieces b.train.bin.xz.part-*, into /tmp/corpus_b)
 #   split-init FILE...  (here) cut starting weights into 11 MiB pieces in data/init/ (a tree of about
 #             50 MiB leaves room for one piece a call); `start` joins them into /tmp/init/NAME.safetensors
 #   start     join the carried pieces, decompress, copy the code, start every candidate detached
@@ -11,7 +12,8 @@
 # CORPUS (default data/corpus) is the built corpus (blt_core.train.corpus). A device call carries at
 # most 64 MiB with the tracked tree (about 50 MiB), so the corpus travels in pieces: one call per
 # piece, each carrying only its own (ignored paths already there stay while the machine is warm),
-# the last also $CORPUS/{train_docs.npy,heldout.bin,heldout_docs.npy} and running `start; wait 560`.
+# the last also $CORPUS/{train_docs.npy,heldout.bin,heldout_docs.npy} (and $CORPUS_B's) and running
+# `start; wait 560`.
 # The machine is given back after 30 s idle and everything under /tmp is lost with it: chain the
 # next call at once, and end with `wait S; collect` in one call. Runs are detached (setsid), so
 # they go on between device calls while the machine stays warm; each resumes from its checkpoint
@@ -24,6 +26,14 @@ launch() {  # GPU NAME ARGS...
   mkdir -p /tmp/runs/$name
   CUDA_VISIBLE_DEVICES=$gpu setsid nohup python3 -m blt_core.train.train_entropy "${common[@]}" \
     --out /tmp/runs/$name "$@" >> /tmp/runs/$name/train.log 2>&1 < /dev/null &
+}
+
+unpack() {  # CORPUS PIECES DEST: a carried corpus (its whole train.bin.xz, or the pieces PIECES*) into DEST
+  mkdir -p "$3"
+  if [ ! -s "$3/train.bin" ]; then
+    if [ -s "$1/train.bin.xz" ]; then xz -T0 -dc "$1/train.bin.xz"; else cat "$2"* | xz -T0 -dc; fi > "$3/train.bin"
+  fi
+  cp "$1/train_docs.npy" "$1/heldout.bin" "$1/heldout_docs.npy" "$3/"
 }
 
 join_init() {  # FROM TO: starting weights for fine-tunes (split-init), whole files or pieces, into TO
@@ -42,18 +52,16 @@ gpu_runs() {
     split)
       rm -rf data/parts && mkdir -p data/parts
       split -b 8M "$CORPUS/train.bin.xz" data/parts/train.bin.xz.part-
+      if [ -n "${CORPUS_B:-}" ]; then split -b 8M "$CORPUS_B/train.bin.xz" data/parts/b.train.bin.xz.part-; fi
       ls -la data/parts ;;
     split-init)
       shift; rm -rf data/init && mkdir -p data/init
       for f in "$@"; do split -b 11M "$f" "data/init/$(basename "${f%.safetensors}").part-"; done
       ls -la data/init ;;
     start)
-      mkdir -p /tmp/corpus /tmp/runs
-      if [ ! -s /tmp/corpus/train.bin ]; then
-        if [ -s "$CORPUS/train.bin.xz" ]; then xz -T0 -dc "$CORPUS/train.bin.xz"
-        else cat data/parts/train.bin.xz.part-* | xz -T0 -dc; fi > /tmp/corpus/train.bin
-      fi
-      cp "$CORPUS/train_docs.npy" "$CORPUS/heldout.bin" "$CORPUS/heldout_docs.npy" /tmp/corpus/
+      mkdir -p /tmp/runs
+      unpack "$CORPUS" data/parts/train.bin.xz.part- /tmp/corpus
+      if [ -n "${CORPUS_B:-}" ]; then unpack "$CORPUS_B" data/parts/b.train.bin.xz.part- /tmp/corpus_b; fi
       join_init data/init /tmp/init
       # the code the runs import is copied too: a later device call rewrites the working tree
       rm -rf /tmp/code && mkdir -p /tmp/code && cp -r blt_core /tmp/code/
