@@ -40,11 +40,14 @@ def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: to
 
 def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float, run_frac: float,
                  min_copy: int = 24, max_copy: int = 256, min_run: int = 16, max_run: int = 200,
-                 run_start_frac: float = 0.0, run_fill_frac: float = 0.0) -> torch.Tensor:
+                 run_start_frac: float = 0.0, run_fill_frac: float = 0.0, copy_max_gap: int = 0) -> torch.Tensor:
     """(B, T) ids -> (B, T) ids with a `copy_frac` share of rows holding a later copy of one of their
     own spans and a `run_frac` share holding one run of a single byte (a `run_start_frac` share of
     those runs starts at column 1 and is 16..T-1 long; a `run_fill_frac` share of those fills the
     row, from column 0 when column 0 is a byte). Column 0 is otherwise never touched, BOS never.
+    `copy_max_gap` > 0 keeps each copy at most that many columns after its source, so a model
+    with a sliding window can see it (on rows twice a 512-byte window about one copy in six lands
+    out of its view, and the gaps the model learns from are longer); 0 places copies anywhere.
     All choices come from `gen`, on the tokens' device; with run_start_frac=0 (run_fill_frac=0) no
     extra numbers are drawn, so earlier runs' rows are unchanged.
 
@@ -63,7 +66,8 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
         rows = torch.rand(B, generator=gen, device=device) < copy_frac
         length = _uniform_int(min_copy, min(max_copy, (T - 1) // 2) + 1, B, gen, device)
         src = _uniform_int(1, T - 2 * length + 1, B, gen, device)
-        dst = _uniform_int(src + length, T - length + 1, B, gen, device)
+        last = T - length + 1 if copy_max_gap <= 0 else torch.clamp(src + copy_max_gap + 1, max=T - length + 1)
+        dst = _uniform_int(src + length, last, B, gen, device)
         inside = rows[:, None] & (pos >= dst[:, None]) & (pos < (dst + length)[:, None])
         idx = torch.where(inside, pos - (dst - src)[:, None], pos)
         out = out.gather(1, idx)

@@ -26,6 +26,27 @@ def test_copies_are_verbatim_later_spans_of_the_same_row():
         assert src, f"row {r}: pasted span not found earlier in the row"
 
 
+def test_copy_max_gap_keeps_every_copy_in_view():
+    """On rows twice the window, copies land at most copy_max_gap columns after their source;
+    without the cap about one in six lands farther (out of a 512-byte window's view)."""
+    x = rows(b=400, t=1025)
+
+    def gaps(**kw):
+        y = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=1.0, run_frac=0.0, **kw)
+        out = []
+        for r in range(x.shape[0]):
+            changed = (y[r] != x[r]).nonzero().flatten()
+            lo, hi = int(changed.min()), int(changed.max()) + 1
+            span = y[r, lo:hi].tolist()
+            src = [i for i in range(1, lo - len(span) + 1) if x[r, i:i + len(span)].tolist() == span]
+            out.append(lo - src[0])
+        return out
+
+    capped, free = gaps(copy_max_gap=510), gaps()
+    assert max(capped) <= 510
+    assert sum(g > 510 for g in free) > 40
+
+
 def test_runs_are_one_byte_value_and_shares_hold():
     x = rows(b=2000, t=300)
     y = augment_rows(x, torch.Generator().manual_seed(1), copy_frac=0.0, run_frac=0.25)
