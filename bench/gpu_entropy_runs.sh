@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Detached entropy-model training runs on the device machine's GPUs, one per GPU, resumable:
 #   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
-#   defines `candidates` (one `launch GPU NAME ARGS...` line per run), then `gpu_runs "$@"`:
+#   defines `candidates` (one `launch GPU NAME ARGS...` or `two_phase GPU NAME ARGS...` line per run),
+#   then `gpu_runs "$@"`:
 #   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call;
 #             with CORPUS_B set, its train.bin.xz too (pieces b.train.bin.xz.part-*, into /tmp/corpus_b)
 #   split-init FILE...  (here) cut starting weights into 11 MiB pieces in data/init/ (a tree of about
@@ -26,6 +27,24 @@ launch() {  # GPU NAME ARGS...
   mkdir -p /tmp/runs/$name
   CUDA_VISIBLE_DEVICES=$gpu setsid nohup python3 -m blt_core.train.train_entropy "${common[@]}" \
     --out /tmp/runs/$name "$@" >> /tmp/runs/$name/train.log 2>&1 < /dev/null &
+}
+
+two_phase() {  # GPU NAME ARGS...: one detached chain, phase A then phase B from A's weights
+  # phase A: 512-byte rows (flash attention, 2.6x the bytes per second), $A_SECONDS, then $A_ARGS,
+  #   in /tmp/runs/NAME-a; phase B: 1,024-byte rows (the sliding window past its first window,
+  #   entropy9), batch 256, lr 5e-4, $B_SECONDS, then $B_ARGS, in /tmp/runs/NAME. A_ARGS and B_ARGS
+  #   are space-separated train_entropy arguments that override `common` and ARGS (the last wins).
+  local gpu=$1 name=$2; shift 2
+  mkdir -p /tmp/runs/$name-a /tmp/runs/$name
+  CUDA_VISIBLE_DEVICES=$gpu setsid nohup bash -c '
+    set -e; name=$1; a=$2; b=$3; a_args=($4); b_args=($5); shift 5
+    python3 -m blt_core.train.train_entropy "$@" --seq-len 512 "${a_args[@]}" --out /tmp/runs/$name-a \
+      --total-seconds $a --budget-seconds $((a + 20)) >> /tmp/runs/$name-a/train.log 2>&1
+    python3 -m blt_core.train.train_entropy "$@" --seq-len 1024 --batch-size 256 --lr 5e-4 --warmup-frac 0.05 \
+      "${b_args[@]}" --init-from /tmp/runs/$name-a/entropy_model.safetensors --out /tmp/runs/$name \
+      --total-seconds $b --budget-seconds $((b + 20)) >> /tmp/runs/$name/train.log 2>&1
+  ' _ "$name" "${A_SECONDS:?}" "${B_SECONDS:?}" "${A_ARGS:-}" "${B_ARGS:-}" "${common[@]}" "$@" \
+    < /dev/null > /dev/null 2>&1 &
 }
 
 unpack() {  # CORPUS PIECES DEST: a carried corpus (its whole train.bin.xz, or the pieces PIECES*) into DEST

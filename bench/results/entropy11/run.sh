@@ -15,22 +15,10 @@
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
 A_SECONDS=${A_SECONDS:-800} B_SECONDS=${B_SECONDS:-250}
-export B_DATA=${B_DATA:-$([ -n "${CORPUS_B:-}" ] && echo /tmp/corpus_b || echo /tmp/corpus)}
+B_ARGS="--data $([ -n "${CORPUS_B:-}" ] && echo /tmp/corpus_b || echo /tmp/corpus)"  # two_phase
 common=(--data /tmp/corpus --window 512 --batch-size 512 --lr 3e-3 --random-frac 0.02 --copy-frac 0.2
         --run-frac 0.12 --run-start-frac 0.5 --run-fill-frac 0.25 --binary-frac 0.05 --ngram-sizes 2,3,4,5,6
         --ngram-buckets 8191 --ngram-dropout 0.5 --eval-every 1000 --log-every 100 ${E11_FLAGS:---compile})
-two_phase() {  # GPU NAME ARGS...: phase A in /tmp/runs/NAME-a, then phase B in /tmp/runs/NAME
-  local gpu=$1 name=$2; shift 2
-  mkdir -p /tmp/runs/$name-a /tmp/runs/$name
-  CUDA_VISIBLE_DEVICES=$gpu setsid nohup bash -c '
-    set -e; name=$1; a=$2; b=$3; shift 3
-    python3 -m blt_core.train.train_entropy "$@" --seq-len 512 --out /tmp/runs/$name-a \
-      --total-seconds $a --budget-seconds $((a + 20)) >> /tmp/runs/$name-a/train.log 2>&1
-    python3 -m blt_core.train.train_entropy "$@" --seq-len 1024 --batch-size 256 --lr 5e-4 --warmup-frac 0.05 --data $B_DATA \
-      --init-from /tmp/runs/$name-a/entropy_model.safetensors --out /tmp/runs/$name \
-      --total-seconds $b --budget-seconds $((b + 20)) >> /tmp/runs/$name/train.log 2>&1
-  ' _ "$name" "$A_SECONDS" "$B_SECONDS" "${common[@]}" "$@" < /dev/null > /dev/null 2>&1 &
-}
 candidates() {
   two_phase 0 n112b --hidden-size 112 --layers 4 --heads 2 --intermediate-size 320
   two_phase 1 n128b --hidden-size 128 --layers 4 --heads 2 --intermediate-size 384
