@@ -40,7 +40,8 @@ def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: to
 
 def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float, run_frac: float,
                  min_copy: int = 24, max_copy: int = 256, min_run: int = 16, max_run: int = 200,
-                 run_start_frac: float = 0.0, run_fill_frac: float = 0.0, copy_max_gap: int = 0) -> torch.Tensor:
+                 run_start_frac: float = 0.0, run_fill_frac: float = 0.0, copy_max_gap: int = 0,
+                 copy_segments: int = 1) -> torch.Tensor:
     """(B, T) ids -> (B, T) ids with a `copy_frac` share of rows holding a later copy of one of their
     own spans and a `run_frac` share holding one run of a single byte (a `run_start_frac` share of
     those runs starts at column 1 and is 16..T-1 long; a `run_fill_frac` share of those fills the
@@ -48,6 +49,9 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
     `copy_max_gap` > 0 keeps each copy at most that many columns after its source, so a model
     with a sliding window can see it (on rows twice a 512-byte window about one copy in six lands
     out of its view, and the gaps the model learns from are longer); 0 places copies anywhere.
+    `copy_segments` cuts the row into that many equal segments, each with its own copy (drawn at
+    `copy_frac`) inside it, so rows twice as long can keep the share of copied bytes (one copy a
+    row halves it: entropy11's 1,024-byte rows lost copying); 1 draws as before.
     All choices come from `gen`, on the tokens' device; with run_start_frac=0 (run_fill_frac=0) no
     extra numbers are drawn, so earlier runs' rows are unchanged.
 
@@ -62,15 +66,21 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
     device = tokens.device
     pos = torch.arange(T, device=device)[None, :]
     out = tokens
-    if copy_frac > 0 and T >= 2 * min_copy + 1:
-        rows = torch.rand(B, generator=gen, device=device) < copy_frac
-        length = _uniform_int(min_copy, min(max_copy, (T - 1) // 2) + 1, B, gen, device)
-        src = _uniform_int(1, T - 2 * length + 1, B, gen, device)
-        last = T - length + 1 if copy_max_gap <= 0 else torch.clamp(src + copy_max_gap + 1, max=T - length + 1)
-        dst = _uniform_int(src + length, last, B, gen, device)
-        inside = rows[:, None] & (pos >= dst[:, None]) & (pos < (dst + length)[:, None])
-        idx = torch.where(inside, pos - (dst - src)[:, None], pos)
-        out = out.gather(1, idx)
+    n_seg = max(copy_segments, 1)
+    seg = T // n_seg
+    if copy_frac > 0 and seg >= 2 * min_copy + 1:
+        for k in range(n_seg):
+            base = k * seg
+            size = seg if k < n_seg - 1 else T - base  # the last segment keeps the remainder
+            rows = torch.rand(B, generator=gen, device=device) < copy_frac
+            length = _uniform_int(min_copy, min(max_copy, (size - 1) // 2) + 1, B, gen, device)
+            src = base + _uniform_int(1, size - 2 * length + 1, B, gen, device)
+            end = base + size - length + 1
+            last = end if copy_max_gap <= 0 else torch.clamp(src + copy_max_gap + 1, max=end)
+            dst = _uniform_int(src + length, last, B, gen, device)
+            inside = rows[:, None] & (pos >= dst[:, None]) & (pos < (dst + length)[:, None])
+            idx = torch.where(inside, pos - (dst - src)[:, None], pos)
+            out = out.gather(1, idx)
     if run_frac > 0 and T > min_run + 1:
         rows = torch.rand(B, generator=gen, device=device) < run_frac
         length = _uniform_int(min_run, min(max_run, T - 1) + 1, B, gen, device)

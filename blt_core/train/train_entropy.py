@@ -79,6 +79,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--copy-max-gap", type=int, default=0,
                    help="keep each copy at most this many bytes after its source (window - 2 keeps it in "
                         "view on rows longer than the window); 0: anywhere")
+    p.add_argument("--copy-segments", type=int, default=1,
+                   help="copies a copy row gets, one in each of this many equal segments (2 on 1,024-byte "
+                        "rows keeps 512-byte rows' share of copied bytes; entropy11 lost copying with 1)")
     return p.parse_args(argv)
 
 
@@ -109,7 +112,7 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
                  random_frac: float = 0.0, copy_frac: float = 0.0, run_frac: float = 0.0,
                  run_start_frac: float = 0.0, run_fill_frac: float = 0.0,
                  binary: tuple[torch.Tensor, torch.Tensor] | None = None, binary_frac: float = 0.0,
-                 copy_max_gap: int = 0):
+                 copy_max_gap: int = 0, copy_segments: int = 1):
     """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start,
     `copy_frac` / `run_frac` shares get a copied span / a run of one byte (augment.augment_rows), and
     a `random_frac` share are then replaced by BOS + uniform random bytes, untouched by either.
@@ -135,7 +138,7 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
     # learns that random bytes may repeat and pays for it on them (entropy5 runs: 8.44 bits per byte)
     if copy_frac > 0 or run_frac > 0:
         tokens = augment_rows(tokens, gen, copy_frac=copy_frac, run_frac=run_frac, run_start_frac=run_start_frac,
-                              run_fill_frac=run_fill_frac, copy_max_gap=copy_max_gap)
+                              run_fill_frac=run_fill_frac, copy_max_gap=copy_max_gap, copy_segments=copy_segments)
     if random_frac > 0:
         rnd = torch.rand(batch, generator=gen, device=device) < random_frac
         noise = torch.randint(OFFSET, OFFSET + 256, tokens.shape, generator=gen, device=device)
@@ -155,7 +158,8 @@ def batch_loss(ddp: torch.nn.Module, gen: torch.Generator, *, raw: torch.Tensor,
     x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, random_frac=args.random_frac,
                         binary=binary, binary_frac=args.binary_frac,
                         copy_frac=args.copy_frac, run_frac=args.run_frac, run_start_frac=args.run_start_frac,
-                        run_fill_frac=args.run_fill_frac, copy_max_gap=args.copy_max_gap)
+                        run_fill_frac=args.run_fill_frac, copy_max_gap=args.copy_max_gap,
+                        copy_segments=args.copy_segments)
     with autocast(raw.device):
         logits = ddp(x)
     return Batch(cross_entropy(logits, y), x.numel())
@@ -199,6 +203,7 @@ def main(argv=None) -> None:
                          "run_frac": args.run_frac, "run_start_frac": args.run_start_frac,
                          "run_fill_frac": args.run_fill_frac, "ngram_dropout": args.ngram_dropout,
                          "binary_frac": args.binary_frac, "copy_max_gap": args.copy_max_gap,
+                         "copy_segments": args.copy_segments,
                          "heldout_bpb_windows": bpb,
                          "shipped_step": shipped_step, **run_summary(run, proc, args)}
 

@@ -13,17 +13,32 @@ def rows(b=64, t=513):
     return torch.randint(OFFSET, OFFSET + 256, (b, t), generator=g)
 
 
+def copied_spans(x, y, r, *, join=8):
+    """(destination start, source start, length) of each stretch of changed columns in row r of y
+    (changes fewer than `join` columns apart are one stretch: a pasted byte may equal the one it
+    covers), its source found verbatim earlier in row r of x (None when it is not there)."""
+    changed = (y[r] != x[r]).nonzero().flatten().tolist()
+    stretches = []
+    for c in changed:
+        if stretches and c - stretches[-1][1] < join:
+            stretches[-1][1] = c
+        else:
+            stretches.append([c, c])
+    spans = []
+    for lo, hi in stretches:
+        span = y[r, lo:hi + 1].tolist()
+        src = [j for j in range(1, lo - len(span) + 1) if x[r, j:j + len(span)].tolist() == span]
+        spans.append((lo, src[-1] if src else None, len(span)))
+    return spans
+
+
 def test_copies_are_verbatim_later_spans_of_the_same_row():
     x = rows()
     y = augment_rows(x, torch.Generator().manual_seed(0), copy_frac=1.0, run_frac=0.0)
     assert y.shape == x.shape and torch.equal(y[:, 0], x[:, 0])
     for r in range(x.shape[0]):
-        changed = (y[r] != x[r]).nonzero().flatten()
-        assert changed.numel() >= 20  # random bytes: almost every pasted byte differs
-        lo, hi = int(changed.min()), int(changed.max()) + 1
-        span = y[r, lo:hi].tolist()
-        src = [i for i in range(1, lo - len(span) + 1) if x[r, i:i + len(span)].tolist() == span]
-        assert src, f"row {r}: pasted span not found earlier in the row"
+        (dst, src, n), = copied_spans(x, y, r)  # random bytes: one span, almost every byte differs
+        assert n >= 20 and src is not None, f"row {r}: pasted span not found earlier in the row"
 
 
 def test_copy_max_gap_keeps_every_copy_in_view():
@@ -33,18 +48,22 @@ def test_copy_max_gap_keeps_every_copy_in_view():
 
     def gaps(**kw):
         y = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=1.0, run_frac=0.0, **kw)
-        out = []
-        for r in range(x.shape[0]):
-            changed = (y[r] != x[r]).nonzero().flatten()
-            lo, hi = int(changed.min()), int(changed.max()) + 1
-            span = y[r, lo:hi].tolist()
-            src = [i for i in range(1, lo - len(span) + 1) if x[r, i:i + len(span)].tolist() == span]
-            out.append(lo - src[0])
-        return out
+        return [dst - src for r in range(x.shape[0]) for dst, src, _ in copied_spans(x, y, r)]
 
     capped, free = gaps(copy_max_gap=510), gaps()
     assert max(capped) <= 510
     assert sum(g > 510 for g in free) > 40
+
+
+def test_copy_segments_put_one_copy_in_each_segment():
+    """Two segments on a 1,025-column row: two copies, each with its source in its own half."""
+    x = rows(b=100, t=1025)
+    y = augment_rows(x, torch.Generator().manual_seed(6), copy_frac=1.0, run_frac=0.0, copy_segments=2)
+    for r in range(x.shape[0]):
+        spans = copied_spans(x, y, r)
+        assert len(spans) == 2, spans
+        for (dst, src, n), (lo, hi) in zip(spans, ((0, 512), (512, 1025))):
+            assert src is not None and lo <= src and dst + n <= hi
 
 
 def test_runs_are_one_byte_value_and_shares_hold():
