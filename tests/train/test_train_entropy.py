@@ -31,7 +31,16 @@ def run(corpus, out, steps):
            "--window", "64", "--seq-len", "64", "--batch-size", "4", "--max-steps", str(steps), "--log-every", "5",
            "--eval-every", "10", "--eval-batches", "1"]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT)
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    if r.returncode != 0 and "Signal 6 (SIGABRT)" in r.stderr:
+        # Once in a clean-clone CI (1 of 4 runs this session, never alone) a worker aborted while the
+        # other xdist worker drove Chromium: torchrun's agent picks a free port, frees it and the
+        # workers bind it later, a window another process can take. Not confirmed; retried once,
+        # with the first failure's stderr kept for the assertion message.
+        first = r.stderr[-1500:]
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        r.stderr = f"first attempt: {first}\nretry: {r.stderr}"
+    return r
 
 
 def test_torchrun_two_processes_trains_resumes_and_saves(tiny_corpus, tmp_path):
@@ -57,7 +66,8 @@ def test_torchrun_two_processes_trains_resumes_and_saves(tiny_corpus, tmp_path):
 def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
     """finalize_entropy: weights, ONNX export, measured card and archived logs; both backends score with it."""
     out = tmp_path / "run"
-    assert run(tiny_corpus, out, 5).returncode == 0
+    r = run(tiny_corpus, out, 5)
+    assert r.returncode == 0, r.stderr[-3000:]
     assets = tmp_path / "assets"
     (assets / "eval").mkdir(parents=True)
     rows = [{"id": "a", "lang": "en", "script": "Latin", "kind": "prose", "text": "The lazy dog sleeps. " * 20},
