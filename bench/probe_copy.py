@@ -3,8 +3,8 @@
     python -m bench.probe_copy data/runs/n112b-a data/runs/n112b --out RESULT.json
 
 A run folder (train_entropy's `config.json` + `entropy_model.safetensors`) or a model card
-(`assets/entropy_model.json`: the weights it names, sha256 not checked) is loaded in torch and scores each text twice
-within one window, separated by a blank line: bench_model's 8 held-out English paragraphs (its
+(`assets/entropy_model.json`: the weights it names, sha256 not checked) is loaded in torch and
+scores each text twice within one window, separated by a blank line: bench_model's 8 held-out English paragraphs (its
 repetition measure, so a finished run's "prose" figure equals bench_model's second-copy mean)
 and 6 seeded strings of 200 random letters and spaces (pure induction: no prior helps). Mean
 entropy in nats of each copy; phase A and phase B of one run can be told apart this way (entropy11:

@@ -152,14 +152,23 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, reduction: str = "me
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
 
 
+ROW_MIX = ("random_frac", "copy_frac", "run_frac", "run_start_frac", "run_fill_frac", "binary_frac", "copy_max_gap",
+           "copy_segments")  # sample_batch's row-mix arguments, named as the CLI's; the run summary records them
+
+
+def row_mix(args: argparse.Namespace) -> dict:
+    """The row-mix arguments of a parsed command line, for sample_batch and the run summary.
+
+    >>> row_mix(parse_args(["--data", "d", "--out", "o", "--copy-segments", "2"]))["copy_segments"]
+    2
+    """
+    return {k: getattr(args, k) for k in ROW_MIX}
+
+
 def batch_loss(ddp: torch.nn.Module, gen: torch.Generator, *, raw: torch.Tensor, docs: torch.Tensor,
                args: argparse.Namespace, binary: tuple[torch.Tensor, torch.Tensor] | None = None) -> Batch:
     """One training batch through the (wrapped) model: its mean loss and token count."""
-    x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, random_frac=args.random_frac,
-                        binary=binary, binary_frac=args.binary_frac,
-                        copy_frac=args.copy_frac, run_frac=args.run_frac, run_start_frac=args.run_start_frac,
-                        run_fill_frac=args.run_fill_frac, copy_max_gap=args.copy_max_gap,
-                        copy_segments=args.copy_segments)
+    x, y = sample_batch(raw, docs, batch=args.batch_size, seq_len=args.seq_len, gen=gen, binary=binary, **row_mix(args))
     with autocast(raw.device):
         logits = ddp(x)
     return Batch(cross_entropy(logits, y), x.numel())
@@ -199,11 +208,7 @@ def main(argv=None) -> None:
     def finish(run: Run) -> tuple[dict, dict]:
         # a run that ends worse than its best evaluation (it over-fit, as entropy6-s256 did) ships the best
         weights, bpb, shipped_step = shipped_weights(run, model, heldout_bpb())
-        return weights, {"config": cfg.to_dict(), "random_frac": args.random_frac, "copy_frac": args.copy_frac,
-                         "run_frac": args.run_frac, "run_start_frac": args.run_start_frac,
-                         "run_fill_frac": args.run_fill_frac, "ngram_dropout": args.ngram_dropout,
-                         "binary_frac": args.binary_frac, "copy_max_gap": args.copy_max_gap,
-                         "copy_segments": args.copy_segments,
+        return weights, {"config": cfg.to_dict(), **row_mix(args), "ngram_dropout": args.ngram_dropout,
                          "heldout_bpb_windows": bpb,
                          "shipped_step": shipped_step, **run_summary(run, proc, args)}
 
