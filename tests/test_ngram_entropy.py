@@ -22,15 +22,19 @@ CFG = EntropyModelConfig(hidden_size=32, num_hidden_layers=2, num_attention_head
 TEXT = "The cat sat on the mat. The cat sat on the mat again!\nA second line, and a third:\nabc abc abc.\n".encode()
 
 
-@pytest.fixture(scope="module")
-def model() -> EntropyModel:
-    torch.manual_seed(0)
-    m = EntropyModel(CFG).init_weights(seed=3)
-    with torch.no_grad():  # sharp outputs: entropies vary byte to byte, so a wrong context shows
+def sharp_model(cfg: EntropyModelConfig) -> EntropyModel:
+    """A random model with sharp outputs: entropies vary byte to byte, so a wrong context shows."""
+    m = EntropyModel(cfg).init_weights(seed=3)
+    with torch.no_grad():
         for p in m.parameters():
             if p.dim() > 1:
                 p.mul_(20)
     return m.eval()
+
+
+@pytest.fixture(scope="module")
+def model() -> EntropyModel:
+    return sharp_model(CFG)
 
 
 def full_pass(model: EntropyModel, data: bytes) -> np.ndarray:

@@ -60,8 +60,8 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
     tokens = {0: batch, 1: W * blocks}
     dynamic = {"ids": tokens, "positions": tokens, "segments": tokens, "past_kv": {2: batch}, "has_past": {0: batch}}
     names = ["ids", "positions", "segments", "past_kv", "has_past"]
-    if c.ngram_sizes:  # the ids before each row's chunk (B, longest n-gram - 1): only n-gram graphs have it
-        sample = (*sample, torch.randint(0, 260, (2, max(c.ngram_sizes) - 1)))
+    if c.context:  # the ids before each row's chunk (B, config.context): only n-gram and match graphs have it
+        sample = (*sample, torch.randint(0, 260, (2, c.context)))
         dynamic["context"] = {0: batch}
         names.append("context")
     return export_graph(_Blocked(model), sample, out, input_names=names,

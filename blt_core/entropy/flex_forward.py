@@ -209,7 +209,7 @@ class FlexForward:
                                segments=segments, device=ids.device)
         last = torch.arange(max(0, T - cfg.window), T, device=ids.device)  # a tensor: T stays out of the graph
         # only an n-gram model's graphs take these (a plain model's compiled graphs stay as they were)
-        ngram = {"context": context, "segments": segments} if cfg.ngram_sizes else {}
+        ngram = {"context": context, "segments": segments} if cfg.context else {}
         if self.compiled:  # one graph per bucketed length, each static in it; the batch size may vary
             for t in (ids, segments):
                 _static(t, 1)

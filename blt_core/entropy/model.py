@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from blt_core.entropy.matches import context_size, match_inputs
 from blt_core.entropy.ngrams import PAD_ID, ngram_buckets
 from blt_core.nn import Block, RMSNorm, rope_tables
 
@@ -42,9 +43,19 @@ class EntropyModelConfig:
     ngram_sizes: tuple[int, ...] = ()  # hashed n-gram embeddings added to the byte's (ngrams.py); () = none
     ngram_buckets: int = 0  # rows of each n-gram table
     ngram_tables: str = "float"  # "int8": tables stored as int8 rows with a float32 scale each (Int8Table)
+    match_orders: tuple[int, ...] = ()  # match-model inputs, one per k-gram length (matches.py); () = none
 
     def __post_init__(self):
         object.__setattr__(self, "ngram_sizes", tuple(sorted(self.ngram_sizes)))  # JSON gives a list
+        object.__setattr__(self, "match_orders", tuple(sorted(self.match_orders)))
+        if self.match_orders and not 1 <= min(self.match_orders) <= max(self.match_orders) < self.window:
+            raise ValueError(f"match orders must lie in 1 .. window - 1, got {self.match_orders}")
+
+    @property
+    def context(self) -> int:
+        """Ids before a chunk the model reads (scoring.chunk_context): its n-grams' longest less one,
+        or the rest of a window with match inputs; 0 for a plain model."""
+        return max(max(self.ngram_sizes, default=1) - 1, context_size(self.window) if self.match_orders else 0)
 
     @property
     def head_dim(self) -> int:
@@ -57,6 +68,8 @@ class EntropyModelConfig:
             del d["ngram_sizes"], d["ngram_buckets"]
         if self.ngram_tables == "float":  # float32 or float16, as the safetensors holds them
             del d["ngram_tables"]
+        if not self.match_orders:
+            del d["match_orders"]
         return d
 
     @classmethod
@@ -106,6 +119,9 @@ class EntropyModel(nn.Module):
         self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
         table = Int8Table if cfg.ngram_tables == "int8" else nn.Embedding
         self.ngram_embeddings = nn.ModuleList(table(cfg.ngram_buckets, cfg.hidden_size) for _ in cfg.ngram_sizes)
+        # one row per predicted id and one for "no match" (matches.NONE), per order
+        self.match_embeddings = nn.ModuleList(nn.Embedding(cfg.vocab_size + 1, cfg.hidden_size)
+                                              for _ in cfg.match_orders)
         self.layers = nn.ModuleList(
             Block(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size, cfg.norm_eps)
             for _ in range(cfg.num_hidden_layers))
@@ -143,22 +159,29 @@ class EntropyModel(nn.Module):
 
     def embed(self, ids: torch.Tensor, context: torch.Tensor | None = None,
               segments: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, T) ids -> (B, T, C): the byte embedding plus, with n-grams, each n-gram table's row.
+        """(B, T) ids -> (B, T, C): the byte embedding plus, with n-grams, each n-gram table's row and,
+        with match inputs, each order's row for the byte its match predicts.
 
-        context (B, max n - 1): the ids before the chunk (ngrams.py); None: the input starts here.
+        context (B, config.context): the ids before the chunk (ngrams.py, matches.py); None: the
+        input starts here.
         """
         x = self.tok_embeddings(ids)
-        sizes = self.config.ngram_sizes
+        cfg = self.config
+        if context is None and cfg.context:
+            context = torch.full((ids.shape[0], cfg.context), PAD_ID, dtype=ids.dtype, device=ids.device)
+        sizes = cfg.ngram_sizes
         if sizes:
-            if context is None:
-                context = torch.full((ids.shape[0], max(sizes) - 1), PAD_ID, dtype=ids.dtype, device=ids.device)
-            for table, h in zip(self.ngram_embeddings, ngram_buckets(ids, context, sizes=sizes,
-                                                                      buckets=self.config.ngram_buckets,
+            for table, h in zip(self.ngram_embeddings, ngram_buckets(ids, context[:, context.shape[1] - max(sizes) + 1:],
+                                                                      sizes=sizes, buckets=cfg.ngram_buckets,
                                                                       segments=segments)):
                 row = table(h).to(x.dtype)  # float16 tables as shipped (half_tables): exact in float32
                 if self.training and self.ngram_dropout > 0:
                     row = F.dropout(row.new_ones(row.shape[:-1] + (1,)), self.ngram_dropout) * row
                 x = x + row
+        if cfg.match_orders:
+            found = match_inputs(ids, context, orders=cfg.match_orders, window=cfg.window, segments=segments)
+            for table, (pred, _) in zip(self.match_embeddings, found):
+                x = x + table(pred).to(x.dtype)
         return x
 
     def quantize_tables(self) -> "EntropyModel":

@@ -121,9 +121,8 @@ class TorchEntropyModel:
 
     @property
     def context(self) -> int:
-        """How many ids before a chunk the model reads (its n-grams' longest, less one; 0 without n-grams)."""
-        sizes = self.model.config.ngram_sizes
-        return max(sizes) - 1 if sizes else 0
+        """How many ids before a chunk the model reads (EntropyModelConfig.context; 0 for a plain model)."""
+        return self.model.config.context
 
     def _packed(self, positions, segments, context=None) -> dict:
         """The packed-row and context keywords of EntropyModel.forward_chunk as tensors on the model's device."""

@@ -55,13 +55,25 @@ def make_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float, de
     )
 
 
-def init_from(model: torch.nn.Module, path: str | None) -> torch.nn.Module:
+def init_from(model: torch.nn.Module, path: str | None, *, new: tuple[str, ...] = ()) -> torch.nn.Module:
     """Load safetensors weights (any float dtype, e.g. shipped fp16) into `model`; None: unchanged.
-    A checkpoint in the run folder still wins: start_run resumes it afterwards."""
+    A checkpoint in the run folder still wins: start_run resumes it afterwards.
+
+    `new`: name prefixes of weights the file may lack (inputs added to a trained model, such as
+    the entropy model's match tables); those start at zero, so the model starts as the one it
+    grew from. Any other missing or unexpected weight is an error.
+    """
     if path:
         from safetensors.torch import load_file
 
-        model.load_state_dict({k: v.float() for k, v in load_file(path).items()})
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(path).items()}, strict=False)
+        bad = [k for k in missing if not k.startswith(new)] + list(unexpected)
+        if bad:
+            raise RuntimeError(f"{path} does not fit the model: {bad[:5]}")
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name in missing:
+                    p.zero_()
     return model
 
 

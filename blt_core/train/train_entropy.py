@@ -43,6 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=512)
     p.add_argument("--ngram-sizes", default="", help="hashed n-gram embeddings, e.g. 2,3,4,5,6 (entropy/ngrams.py)")
     p.add_argument("--ngram-buckets", type=int, default=0, help="rows of each n-gram table (a prime spreads best)")
+    p.add_argument("--match-orders", default="",
+                   help="match-model inputs, e.g. 6,12,24: the byte after the latest earlier k-gram like the "
+                        "current one in the window (entropy/matches.py); with --init-from a model without them, "
+                        "their tables start at zero")
     p.add_argument("--ngram-dropout", type=float, default=0.0,
                    help="training only: drop each n-gram row at this rate per position (against memorising)")
     p.add_argument("--seq-len", type=int, default=512,
@@ -197,8 +201,10 @@ def main(argv=None) -> None:
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
         ngram_sizes=tuple(int(n) for n in args.ngram_sizes.split(",") if n), ngram_buckets=args.ngram_buckets,
+        match_orders=tuple(int(n) for n in args.match_orders.split(",") if n),
     )
-    model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from).to(proc.device)
+    model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from,
+                      new=("match_embeddings.",)).to(proc.device)
     model.ngram_dropout = args.ngram_dropout
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)
     train_raw, train_docs = load_split(Path(args.data), "train", proc.device)

@@ -1,0 +1,92 @@
+"""Match-model inputs for the entropy model: the byte that followed the latest earlier occurrence of
+the current context inside the window (torch only, no I/O).
+
+A small byte LM learns copying slowly and forgets it easily: five rounds of training with copied
+spans in the rows (issue 13, entropy8-13) left the n-gram models paying 0.6-0.8 nats per byte on
+a paragraph's second copy. Compressors solve this with a match model (PAQ, cmix, zstd's long
+mode): find where the last k bytes occurred before and predict the byte that came next. Here that
+is an input, one per order k: for byte t, the most recent j < t whose k bytes ending at j equal
+the k bytes ending at t, with all of j - k + 1 .. j + 1 inside t's attention window (t - W + 1 .. t);
+the input is the byte at j + 1 (the match's prediction for t + 1), or NONE. The model learns how
+far to trust each order (a 4-byte match in prose is often wrong, a 24-byte one rarely).
+
+Equal k-grams are found through a polynomial hash modulo a prime below 2^31 (collisions about
+one in 2^31 a pair). The search is a band of W - k offsets per byte, so a chunk of T bytes costs
+O(T * W) integer compares per order, in torch and in the exported ONNX graph alike (no custom
+op). A chunk reads the W - 1 ids before it (`context`, PAD_ID where the input has fewer), so a
+chunked pass equals one pass over the whole input. Packed rows (`segments`) match only inside
+their own segment.
+
+>>> ids = torch.tensor([[10, 11, 12, 10, 11, 12, 10]])
+>>> pred, found = match_inputs(ids, torch.full((1, 7), PAD_ID), orders=(2,), window=8)[0]
+>>> pred.tolist(), found.tolist()  # "10 11" at t=4 matched t=1, whose next byte was 12
+([[260, 260, 260, 260, 12, 10, 11]], [[False, False, False, False, True, True, True]])
+"""
+
+from __future__ import annotations
+
+import torch
+
+from blt_core.constants import NGRAM_PAD_ID
+
+PAD_ID = NGRAM_PAD_ID  # what a byte before the input's start reads as
+NONE = 260  # the prediction input of a byte with no match (one row past the 260 ids)
+PRIME = 2_147_483_629  # below 2^31: hash * 263 + 261 stays far below 2^63
+BASE = 263
+
+
+def context_size(window: int) -> int:
+    """Ids before a chunk that a match model reads: the rest of the first byte's window."""
+    return window - 1
+
+
+def kgram_hashes(full: torch.Tensor, k: int, seg: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, N) ids -> (B, N) hash of the k ids ending at each position (ids before 0 read as PAD_ID;
+    with `seg`, ids of another segment than the position's read as PAD_ID too).
+
+    >>> h = kgram_hashes(torch.tensor([[1, 2, 1, 2]]), 2)
+    >>> bool(h[0, 1] == h[0, 3]) and bool(h[0, 1] != h[0, 2])
+    True
+    """
+    N = full.shape[1]
+    h = torch.zeros_like(full)
+    for j in range(k):  # add the id j back
+        x = torch.cat([torch.full_like(full[:, :j], PAD_ID), full[:, :N - j]], dim=1)
+        if seg is not None:
+            s = torch.cat([torch.full_like(seg[:, :j], -1), seg[:, :N - j]], dim=1)
+            x = torch.where(s == seg, x, torch.full_like(x, PAD_ID))
+        h = (h * BASE + (x + 1)) % PRIME
+    return h
+
+
+def match_inputs(ids: torch.Tensor, context: torch.Tensor, *, orders: tuple[int, ...], window: int,
+                 segments: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One (pred, found) pair of (B, T) tensors per order: the match's next byte (NONE if none)
+    and whether there is one.
+
+    context (B, window - 1): the ids before ids[:, 0], oldest first (PAD_ID where none); a packed
+    row (segments (B, T)) passes padding, as its first segment starts the row.
+    """
+    m = context_size(window)
+    if context.shape[1] != m:
+        raise ValueError(f"a match model reads window - 1 = {m} ids before a chunk, got {context.shape[1]}")
+    B, T = ids.shape
+    full = torch.cat([context.to(ids.dtype), ids], dim=1)  # id t of the chunk at m + t
+    seg = None if segments is None else torch.cat([segments[:, :1].expand(-1, m), segments], dim=1)
+    real = full != PAD_ID
+    t = torch.arange(T, device=ids.device)
+    out = []
+    for k in orders:
+        h = kgram_hashes(full, k, seg)
+        d = torch.arange(1, window - k + 1, device=ids.device)  # j = t - d: j - k + 1 >= t - W + 1
+        j = (m + t)[:, None] - d[None, :]  # (T, D), all >= 0
+        flat = j.reshape(1, -1).expand(B, -1)
+        hit = (h.gather(1, flat).view(B, T, -1) == h[:, m:, None]) & real.gather(1, flat).view(B, T, -1)
+        if seg is not None:
+            hit = hit & (seg.gather(1, flat).view(B, T, -1) == segments[:, :, None])
+        found = hit.any(dim=-1)
+        first = hit.to(torch.int8).argmax(dim=-1)  # the smallest offset: the latest match
+        nxt = (m + t)[None, :] - d[first] + 1  # j + 1
+        pred = torch.where(found, full.gather(1, nxt), torch.full_like(ids, NONE))
+        out.append((pred, found))
+    return out
