@@ -41,6 +41,8 @@ SHAPES = {
     "n96 (96x4, 2 heads, MLP 256, n-grams 2-6 x 8191)": ngram_shape(96, 2, 256),
     "n192 (the shipped 192x4 plus n-grams 2-6 x 8191)": ngram_shape(192, 3, 512),
     "n128-w256 (n128 with a 256-byte window)": ngram_shape(128, 2, 384, window=256),
+    "m112 (n112 with match inputs of orders 6, 12, 24)": ngram_shape(112, 2, 320, match_orders=(6, 12, 24)),
+    "m112-4 (n112 with match inputs of orders 4, 8, 16, 32)": ngram_shape(112, 2, 320, match_orders=(4, 8, 16, 32)),
 }
 
 
@@ -88,14 +90,17 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--sizes", default="4096,102400", help="input sizes in bytes")
+    p.add_argument("--shapes", default="", help="comma-separated short names to time (e.g. n112,m112); default all")
     p.add_argument("--out")
     a = p.parse_args(argv)
     work = Path(tempfile.mkdtemp())
     graphs = {"shipped": str(ROOT / "assets" / "entropy_model.onnx")}
-    for i, (name, fields) in enumerate(SHAPES.items()):
+    wanted = set(filter(None, a.shapes.split(",")))
+    shapes = {k: v for k, v in SHAPES.items() if not wanted or k.split()[0] in wanted}
+    for i, (name, fields) in enumerate(shapes.items()):
         graphs[name] = str(export_shape(fields, work / f"shape{i}.onnx"))
     shipped = json.loads((ROOT / "assets" / "entropy_model.json").read_text())["config"]
-    flops = {"shipped": flops_per_byte(shipped), **{k: flops_per_byte(v) for k, v in SHAPES.items()}}
+    flops = {"shipped": flops_per_byte(shipped), **{k: flops_per_byte(v) for k, v in shapes.items()}}
     peak = matmul_peak_gflops()
     print(f"fp32 matmul peak {peak:.1f} GFLOP/s", flush=True)
     text = (ROOT / "README.md").read_bytes()
@@ -110,7 +115,7 @@ def main(argv=None) -> None:
     result = {"benchmark": "candidate_speed", "cpus": os.cpu_count(), "repeats": a.repeats,
               "load_average_1min": os.getloadavg()[0], "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
               "targets_ms": {"4096": 150, "102400": 3000}, "fp32_matmul_peak_gflops": round(peak, 1),
-              "model_flops_per_byte": flops, "shapes": {k: v for k, v in SHAPES.items()}, "rows": rows}
+              "model_flops_per_byte": flops, "shapes": shapes, "rows": rows}
     if a.out:
         Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
 
