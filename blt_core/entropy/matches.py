@@ -11,9 +11,9 @@ the input is the byte at j + 1 (the match's prediction for t + 1), or NONE. The 
 far to trust each order (a 4-byte match in prose is often wrong, a 24-byte one rarely).
 
 Equal k-grams are found through a polynomial hash modulo a prime below 2^31 (collisions about
-one in 2^31 a pair). The search is a band of W - k offsets per byte, so a chunk of T bytes costs
-O(T * W) integer compares per order, in torch and in the exported ONNX graph alike (no custom
-op). A chunk reads the W - 1 ids before it (`context`, PAD_ID where the input has fewer), so a
+one in 2^31 a pair). The search is a band of W - k offsets per byte for the shortest order only
+(longer orders AND its hits at shifted positions), so a chunk of T bytes costs O(T * W) integer
+compares, in torch and in the exported ONNX graph alike (no custom op). A chunk reads the W - 1 ids before it (`context`, PAD_ID where the input has fewer), so a
 chunked pass equals one pass over the whole input. Packed rows (`segments`) match only inside
 their own segment.
 
@@ -66,27 +66,48 @@ def match_inputs(ids: torch.Tensor, context: torch.Tensor, *, orders: tuple[int,
 
     context (B, window - 1): the ids before ids[:, 0], oldest first (PAD_ID where none); a packed
     row (segments (B, T)) passes padding, as its first segment starts the row.
+    Only the shortest order is searched by hash; a longer order k matches at an offset where its
+    k / k0 blocks of the shortest order k0 all match (doubling where it can), which is the same
+    match (up to hash collisions) at a fraction of the integer work on a CPU.
     """
     m = context_size(window)
     if context.shape[1] != m:
         raise ValueError(f"a match model reads window - 1 = {m} ids before a chunk, got {context.shape[1]}")
+    k0 = min(orders)
+    if any(k % k0 for k in orders):
+        raise ValueError(f"every match order must be a multiple of the shortest, got {orders}")
     B, T = ids.shape
-    full = torch.cat([context.to(ids.dtype), ids], dim=1)  # id t of the chunk at m + t
-    seg = None if segments is None else torch.cat([segments[:, :1].expand(-1, m), segments], dim=1)
-    real = full != PAD_ID
+    lead = max(orders) - k0  # how far before the chunk the shortest order's hits are needed
+    pad = torch.full_like(ids[:, :1], PAD_ID).expand(-1, lead)  # so every offset below lands inside
+    full = torch.cat([pad, context.to(ids.dtype), ids], dim=1)  # id t of the chunk at o + t
+    o = lead + m
+    seg = None if segments is None else torch.cat([segments[:, :1].expand(-1, o), segments], dim=1)
+    D = window - k0  # offsets d = 1 .. D: j = t - d keeps j - k0 + 1 >= t - W + 1
+    rows = torch.arange(m, o + T, device=ids.device)  # positions t' = t - lead .. T - 1, in full
+    d = torch.arange(1, D + 1, device=ids.device)
+    j = (rows[:, None] - d[None, :]).reshape(1, -1).expand(B, -1)  # (B, (lead + T) * D), all >= 0
+    h = kgram_hashes(full, k0, seg).to(torch.int32)  # below 2^31: half the bytes to move
+    hit = (h.gather(1, j).view(B, -1, D) == h[:, m:, None]) & (full != PAD_ID).gather(1, j).view(B, -1, D)
+    if seg is not None:
+        hit = hit & (seg.gather(1, j).view(B, -1, D) == seg[:, m:, None])
+    hits = {k0: hit}  # order -> (B, lead + T, D): row r is position t = r - lead
+    for k in sorted(orders):
+        if k in hits:
+            continue
+        half = k // 2
+        if k % 2 == 0 and half in hits:  # a k-gram matches where both halves do
+            shift, both = half, hits[half][:, half:] & hits[half][:, :-half]
+        else:  # where each of its k / k0 blocks does
+            shift = k - k0
+            both = torch.stack([hit[:, shift - i * k0:hit.shape[1] - i * k0] for i in range(k // k0)]).all(dim=0)
+        hits[k] = torch.cat([torch.zeros_like(hit[:, :shift]), both], dim=1)  # row r is still t = r - lead
     t = torch.arange(T, device=ids.device)
     out = []
     for k in orders:
-        h = kgram_hashes(full, k, seg)
-        d = torch.arange(1, window - k + 1, device=ids.device)  # j = t - d: j - k + 1 >= t - W + 1
-        j = (m + t)[:, None] - d[None, :]  # (T, D), all >= 0
-        flat = j.reshape(1, -1).expand(B, -1)
-        hit = (h.gather(1, flat).view(B, T, -1) == h[:, m:, None]) & real.gather(1, flat).view(B, T, -1)
-        if seg is not None:
-            hit = hit & (seg.gather(1, flat).view(B, T, -1) == segments[:, :, None])
-        found = hit.any(dim=-1)
-        first = hit.to(torch.int8).argmax(dim=-1)  # the smallest offset: the latest match
-        nxt = (m + t)[None, :] - d[first] + 1  # j + 1
+        found_at = hits[k][:, lead:, :window - k]  # offsets up to W - k keep the whole k-gram in the window
+        found = found_at.any(dim=-1)
+        first = found_at.to(torch.int8).argmax(dim=-1)  # the smallest offset: the latest match
+        nxt = o + t[None, :] - first  # j + 1 = t - d + 1, d = first + 1
         pred = torch.where(found, full.gather(1, nxt), torch.full_like(ids, NONE))
         out.append((pred, found))
     return out
