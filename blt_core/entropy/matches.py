@@ -33,6 +33,7 @@ PAD_ID = NGRAM_PAD_ID  # what a byte before the input's start reads as
 NONE = 260  # the prediction input of a byte with no match (one row past the 260 ids)
 PRIME = 2_147_483_629  # below 2^31: hash * 263 + 261 stays far below 2^63
 BASE = 263
+SEGMENT_SALT = 1_000_003  # segment s moves a hash by s * this (mod PRIME): across segments only a collision matches
 
 
 def context_size(window: int) -> int:
@@ -85,29 +86,31 @@ def match_inputs(ids: torch.Tensor, context: torch.Tensor, *, orders: tuple[int,
     D = window - k0  # offsets d = 1 .. D: j = t - d keeps j - k0 + 1 >= t - W + 1
     rows = torch.arange(m, o + T, device=ids.device)  # positions t' = t - lead .. T - 1, in full
     d = torch.arange(1, D + 1, device=ids.device)
-    j = (rows[:, None] - d[None, :]).reshape(1, -1).expand(B, -1)  # (B, (lead + T) * D), all >= 0
-    h = kgram_hashes(full, k0, seg).to(torch.int32)  # below 2^31: half the bytes to move
-    hit = (h.gather(1, j).view(B, -1, D) == h[:, m:, None]) & (full != PAD_ID).gather(1, j).view(B, -1, D)
-    if seg is not None:
-        hit = hit & (seg.gather(1, j).view(B, -1, D) == seg[:, m:, None])
-    hits = {k0: hit}  # order -> (B, lead + T, D): row r is position t = r - lead
+    j = (rows[:, None] - d[None, :]).reshape(-1)  # ((lead + T) * D,), all >= 0: one index list for every row
+    h = kgram_hashes(full, k0, seg)
+    if seg is not None:  # the segment joins the hash: one compare finds same k-gram, same segment
+        h = (h + seg * SEGMENT_SALT) % PRIME
+    h = torch.where(full == PAD_ID, torch.full_like(h, -1), h).to(torch.int32)  # a padding j never matches
+    hits = {k0: h.index_select(1, j).view(B, -1, D) == h[:, m:, None]}  # int32: half the bytes of int64
+    # hits[k] (B, T + max - k, D): row r is byte t = r - (max - k); a 2k-gram matches where both k-grams do
+    top = max(orders)
     for k in sorted(orders):
         if k in hits:
             continue
         half = k // 2
-        if k % 2 == 0 and half in hits:  # a k-gram matches where both halves do
-            shift, both = half, hits[half][:, half:] & hits[half][:, :-half]
+        if k % 2 == 0 and half in hits:
+            hits[k] = hits[half][:, half:] & hits[half][:, :-half]
         else:  # where each of its k / k0 blocks does
-            shift = k - k0
-            both = torch.stack([hit[:, shift - i * k0:hit.shape[1] - i * k0] for i in range(k // k0)]).all(dim=0)
-        hits[k] = torch.cat([torch.zeros_like(hit[:, :shift]), both], dim=1)  # row r is still t = r - lead
+            base = hits[k0]
+            n = base.shape[1] - (k - k0)
+            hits[k] = torch.stack([base[:, k - k0 - i * k0:k - k0 - i * k0 + n] for i in range(k // k0)]).all(dim=0)
     t = torch.arange(T, device=ids.device)
     out = []
     for k in orders:
-        found_at = hits[k][:, lead:, :window - k]  # offsets up to W - k keep the whole k-gram in the window
-        found = found_at.any(dim=-1)
-        first = found_at.to(torch.int8).argmax(dim=-1)  # the smallest offset: the latest match
-        nxt = o + t[None, :] - first  # j + 1 = t - d + 1, d = first + 1
+        found_at = hits[k][:, top - k:, :window - k]  # offsets up to W - k keep the whole k-gram in the window
+        first = found_at.to(torch.int8).argmax(dim=-1, keepdim=True)  # the smallest offset: the latest match
+        found = found_at.gather(2, first).squeeze(2)
+        nxt = o + t[None, :] - first.squeeze(2)  # j + 1 = t - d + 1, d = first + 1
         pred = torch.where(found, full.gather(1, nxt), torch.full_like(ids, NONE))
         out.append((pred, found))
     return out
