@@ -11,9 +11,8 @@ the input is the byte at j + 1 (the match's prediction for t + 1), or NONE. The 
 far to trust each order (a 4-byte match in prose is often wrong, a 24-byte one rarely).
 
 Equal k-grams are found through a polynomial hash modulo a prime below 2^31 (collisions about
-one in 2^31 a pair). The search is a band of W - k offsets per byte for the shortest order only
-(longer orders AND its hits at shifted positions), so a chunk of T bytes costs O(T * W) integer
-compares, in torch and in the exported ONNX graph alike (no custom op). A chunk reads the W - 1 ids before it (`context`, PAD_ID where the input has fewer), so a
+one in 2^31 a pair) and one sort per order of each row's (hash, position) keys, so a chunk of T
+bytes costs O(T log T), in torch and in the exported ONNX graph (TopK) alike, no custom op. A chunk reads the W - 1 ids before it (`context`, PAD_ID where the input has fewer), so a
 chunked pass equals one pass over the whole input. Packed rows (`segments`) match only inside
 their own segment.
 
@@ -67,50 +66,31 @@ def match_inputs(ids: torch.Tensor, context: torch.Tensor, *, orders: tuple[int,
 
     context (B, window - 1): the ids before ids[:, 0], oldest first (PAD_ID where none); a packed
     row (segments (B, T)) passes padding, as its first segment starts the row.
-    Only the shortest order is searched by hash; a longer order k matches at an offset where its
-    k / k0 blocks of the shortest order k0 all match (doubling where it can), which is the same
-    match (up to hash collisions) at a fraction of the integer work on a CPU.
+    Per order, positions are sorted by (hash, position): each position's predecessor in that order,
+    if it has the same hash, is the latest earlier position with the same k-gram; it counts if the
+    whole k-gram and the byte after it lie in the window. O(N log N) per row, not O(N * W).
     """
     m = context_size(window)
     if context.shape[1] != m:
         raise ValueError(f"a match model reads window - 1 = {m} ids before a chunk, got {context.shape[1]}")
-    k0 = min(orders)
-    if any(k % k0 for k in orders):
-        raise ValueError(f"every match order must be a multiple of the shortest, got {orders}")
-    B, T = ids.shape
-    lead = max(orders) - k0  # how far before the chunk the shortest order's hits are needed
-    pad = torch.full_like(ids[:, :1], PAD_ID).expand(-1, lead)  # so every offset below lands inside
-    full = torch.cat([pad, context.to(ids.dtype), ids], dim=1)  # id t of the chunk at o + t
-    o = lead + m
-    seg = None if segments is None else torch.cat([segments[:, :1].expand(-1, o), segments], dim=1)
-    D = window - k0  # offsets d = 1 .. D: j = t - d keeps j - k0 + 1 >= t - W + 1
-    rows = torch.arange(m, o + T, device=ids.device)  # positions t' = t - lead .. T - 1, in full
-    d = torch.arange(1, D + 1, device=ids.device)
-    j = (rows[:, None] - d[None, :]).reshape(-1)  # ((lead + T) * D,), all >= 0: one index list for every row
-    h = kgram_hashes(full, k0, seg)
-    if seg is not None:  # the segment joins the hash: one compare finds same k-gram, same segment
-        h = (h + seg * SEGMENT_SALT) % PRIME
-    h = torch.where(full == PAD_ID, torch.full_like(h, -1), h).to(torch.int32)  # a padding j never matches
-    hits = {k0: h.index_select(1, j).view(B, -1, D) == h[:, m:, None]}  # int32: half the bytes of int64
-    # hits[k] (B, T + max - k, D): row r is byte t = r - (max - k); a 2k-gram matches where both k-grams do
-    top = max(orders)
-    for k in sorted(orders):
-        if k in hits:
-            continue
-        half = k // 2
-        if k % 2 == 0 and half in hits:
-            hits[k] = hits[half][:, half:] & hits[half][:, :-half]
-        else:  # where each of its k / k0 blocks does
-            base = hits[k0]
-            n = base.shape[1] - (k - k0)
-            hits[k] = torch.stack([base[:, k - k0 - i * k0:k - k0 - i * k0 + n] for i in range(k // k0)]).all(dim=0)
-    t = torch.arange(T, device=ids.device)
+    full = torch.cat([context.to(ids.dtype), ids], dim=1)  # id t of the chunk at m + t
+    N = full.shape[1]
+    seg = None if segments is None else torch.cat([segments[:, :1].expand(-1, m), segments], dim=1)
+    pos = torch.arange(N, device=ids.device)
+    n = pos[-1:] + 1  # N as a tensor: the exported graph keeps the length dynamic
     out = []
     for k in orders:
-        found_at = hits[k][:, top - k:, :window - k]  # offsets up to W - k keep the whole k-gram in the window
-        first = found_at.to(torch.int8).argmax(dim=-1, keepdim=True)  # the smallest offset: the latest match
-        found = found_at.gather(2, first).squeeze(2)
-        nxt = o + t[None, :] - first.squeeze(2)  # j + 1 = t - d + 1, d = first + 1
-        pred = torch.where(found, full.gather(1, nxt), torch.full_like(ids, NONE))
+        h = kgram_hashes(full, k, seg)
+        if seg is not None:  # the segment joins the hash: equal only within one segment
+            h = (h + seg * SEGMENT_SALT) % PRIME
+        h = torch.where(full == PAD_ID, torch.zeros_like(h), h + 1)  # padding: group 0, never compared
+        ordered, at = torch.sort(h * n + pos, dim=1)  # unique keys: by hash, then by position (at)
+        group = ordered - at  # hash * N: no integer division (the exported graph would do it in floats)
+        same = torch.cat([torch.zeros_like(group[:, :1], dtype=torch.bool), group[:, 1:] == group[:, :-1]], dim=1)
+        same = same & (group > 0)
+        before = torch.where(same, torch.cat([at[:, :1], at[:, :-1]], dim=1), -n)  # -N: no earlier position
+        j = torch.empty_like(before).scatter(1, at, before)[:, m:]  # per chunk byte: its latest match
+        found = pos[None, m:] - j <= window - k  # j - k + 1 >= t - W + 1
+        pred = torch.where(found, full.gather(1, (j + 1).clamp(min=0)), torch.full_like(ids, NONE))
         out.append((pred, found))
     return out
