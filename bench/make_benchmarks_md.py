@@ -14,10 +14,10 @@ RESULTS = ROOT / "bench" / "results"
 
 COMMANDS = {  # how each JSON file was produced, and what a reader must know about it
     "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
-    "entropy_cpu": "python -m bench.bench_entropy (2 cores, 2026-11-30 09:05, the shipped entropy6-s192; ONNX Runtime and "
-                   "torch eager, interleaved runs). The shared machine ran slower that day: the previous model (same "
-                   "shape) measured 234 ms / 5.75 s on an earlier day, and torch eager was 1.4x slower too; onnx_ab "
-                   "times both models' graphs side by side.",
+    "entropy_cpu": "python -m bench.bench_entropy (2 cores, AMD EPYC with AVX-512, 2026-11-30 23:40, the shipped "
+                   "entropy14-m112y; ONNX Runtime and torch eager, interleaved runs). Earlier figures were from an "
+                   "AVX2 machine and the entropy6-s192 model (376 ms / 9.15 s); onnx_ab_entropy14_* times both "
+                   "models' graphs side by side on this one.",
     "int8": "python -m bench.bench_int8 --out bench/results/int8.json (2 cores, 2026-11-30): ONNX Runtime dynamic "
             "int8 quantization (weights per channel; also with reduce_range, and MatMulNBits 8-bit weight-only "
             "at accuracy levels 0 and 4) of the shipped entropy model's MatMuls, patch-start agreement "
@@ -86,9 +86,20 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                             "torch 2.11, 2026-11-30, the eager scoring path of commit aeeea24): torchrun with 1 then 2 "
                             "processes on an 80 MB JSONL corpus made on the device; MB/s = bytes over the slowest "
                             "rank's own seconds (start-up excluded), wall time beside it.",
+    "onnx_ab_entropy14_4k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
+                            "--repeats 13 (2 cores, AMD EPYC with AVX-512, 2026-11-30 23:37; OLD is the previous "
+                            "default, entropy6-s192, from git): 4 KB side by side, issue 13's target 150 ms.",
+    "onnx_ab_entropy14_100k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
+                              "--bytes 102400 --repeats 5 (as onnx_ab_entropy14_4k, right after it): 100 KB side "
+                              "by side, issue 13's target 3 s.",
+    "model_blt-explorer-entropy14-m112y": "python -m bench.bench_model --model assets/entropy_model.json "
+                                          "--corpus-manifest data/corpus_t3b/corpus_manifest.json (2 cores, ONNX, "
+                                          "2026-11-30 23:23): the shipped entropy14-m112y model (n-gram tables and "
+                                          "match inputs), with the manifest of its first stage's corpus for the "
+                                          "per-language training bytes.",
     "model_blt-explorer-entropy6-s192": "python -m bench.bench_model --model assets/entropy_model.json (2 cores, "
-                                        "ONNX, 2026-11-30 06:27): the shipped entropy6-s192 model, with the manifest "
-                                        "of the corpus it trained on for the per-language training bytes.",
+                                        "ONNX, 2026-11-30 06:27): entropy6-s192, the default before "
+                                        "entropy14-m112y, with the manifest of the corpus it trained on.",
     "model_blt-explorer-entropy-1.9m": "python -m bench.bench_model (2 cores, ONNX): the entropy model shipped "
                                        "before entropy6-s192, which the generator still uses.",
     "gpu_h200_compiled": "python -m bench.bench_gpu --only compiled --compile --repeats 3 (one H200): the entropy "

@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from blt_core.constants import BOS_ID, OFFSET  # noqa: E402
-from blt_core.entropy.matches import NONE, PAD_ID, match_inputs  # noqa: E402
+from blt_core.entropy.matches import NONE, PAD_ID, kgram_hashes, match_inputs, order_hashes  # noqa: E402
 from blt_core.entropy.model import EntropyModel, EntropyModelConfig  # noqa: E402
 from blt_core.entropy.torch_scorer import TorchEntropyModel  # noqa: E402
 from tests.test_ngram_entropy import TEXT, assert_one_pass, full_pass, sharp_model  # noqa: E402
@@ -52,6 +52,19 @@ def test_search_equals_brute_force_with_segments_and_context():
         assert torch.equal(pred, whole[:, 30:])
     with pytest.raises(ValueError, match="window - 1"):
         match_inputs(ids, context[:, :3], orders=orders, window=window)
+
+
+def test_doubled_orders_hash_as_the_definition_does():
+    """order_hashes composes 8 from 4, 16 from 8 (and 12 by the loop): the same numbers as hashing
+    each k-gram directly, padding before the array and other segments' ids included."""
+    g = torch.Generator().manual_seed(2)
+    full = torch.randint(4, 9, (2, 90), generator=g)
+    full[:, :20] = PAD_ID
+    seg = (torch.arange(90) // 23).repeat(2, 1)
+    for s in (None, seg):
+        got = order_hashes(full, (4, 8, 12, 16), s)
+        for k in (4, 8, 12, 16):
+            assert torch.equal(got[k], kgram_hashes(full, k, s)), k
 
 
 def test_a_run_and_a_copy_predict_their_next_byte():

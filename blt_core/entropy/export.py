@@ -65,7 +65,8 @@ def export(model: EntropyModel, out: str | Path, *, opset: int = 18) -> Path:
         dynamic["context"] = {0: batch}
         names.append("context")
     return export_graph(_Blocked(model), sample, out, input_names=names,
-                        output_names=["logits", "present_kv"], dynamic_shapes=dynamic, opset=opset)
+                        output_names=["logits", "present_kv"], dynamic_shapes=dynamic, opset=opset,
+                        strip_node_metadata=True)  # the exporter's notes were most of a match graph's bytes
 
 
 def load_trained(weights: str | Path, config: dict) -> EntropyModel:

@@ -59,6 +59,30 @@ def kgram_hashes(full: torch.Tensor, k: int, seg: torch.Tensor | None = None) ->
     return h
 
 
+def order_hashes(full: torch.Tensor, orders: tuple[int, ...], seg: torch.Tensor | None = None) -> dict:
+    """{k: kgram_hashes(full, k, seg)} for every order, a doubled order composed from its halves
+    (h_2k(t) = h_k(t) * BASE^k + h_k(t - k)): a few graph nodes instead of k. The older half reads
+    as padding where it lies before the array or in an earlier segment, as in kgram_hashes.
+
+    >>> x = torch.tensor([[5, 6, 7, 5, 6, 7, 8, 9]])
+    >>> bool((order_hashes(x, (2, 4))[4] == kgram_hashes(x, 4)).all())
+    True
+    """
+    out = {}
+    for k in sorted(orders):
+        half = k // 2
+        if k % 2 or half not in out:
+            out[k] = kgram_hashes(full, k, seg)
+            continue
+        pad = sum((PAD_ID + 1) * pow(BASE, i, PRIME) for i in range(half)) % PRIME  # k/2 padding ids
+        older = torch.cat([torch.full_like(full[:, :half], pad), out[half][:, :-half]], dim=1)
+        if seg is not None:
+            same = torch.cat([torch.full_like(seg[:, :half], -1), seg[:, :-half]], dim=1) == seg
+            older = torch.where(same, older, torch.full_like(older, pad))
+        out[k] = (out[half] * pow(BASE, half, PRIME) + older) % PRIME
+    return out
+
+
 def match_inputs(ids: torch.Tensor, context: torch.Tensor, *, orders: tuple[int, ...], window: int,
                  segments: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """One (pred, found) pair of (B, T) tensors per order: the match's next byte (NONE if none)
@@ -78,9 +102,10 @@ def match_inputs(ids: torch.Tensor, context: torch.Tensor, *, orders: tuple[int,
     seg = None if segments is None else torch.cat([segments[:, :1].expand(-1, m), segments], dim=1)
     pos = torch.arange(N, device=ids.device)
     n = pos[-1:] + 1  # N as a tensor: the exported graph keeps the length dynamic
+    hashes = order_hashes(full, orders, seg)
     out = []
     for k in orders:
-        h = kgram_hashes(full, k, seg)
+        h = hashes[k]
         if seg is not None:  # the segment joins the hash: equal only within one segment
             h = (h + seg * SEGMENT_SALT) % PRIME
         h = torch.where(full == PAD_ID, torch.zeros_like(h), h + 1)  # padding: group 0, never compared

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepared 2026-11-30, not run (issue 13): a 112x4 n-gram model that copies and keeps the binaries,
+# Run 2026-11-30 (issue 13; results in ../entropy14/README.md): a 112x4 n-gram model that copies and keeps the binaries,
 # on the device machine's 2 GPUs:
 #   CORPUS=data/corpus_t3b CORPUS_B=data/corpus bash bench/results/entropy13/run.sh split | start | wait S | collect
 # (../entropy11/README.md). entropy11's binary rows beat the shipped model on ELF, .pyc and SQLite,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepared 2026-11-30 (issue 13): entropy13's 112x4 phase-A models with match-model inputs
+# Run 2026-11-30 (issue 13; README.md here has the results; m112y shipped as entropy14-m112y): entropy13's 112x4 phase-A models with match-model inputs
 # (blt_core/entropy/matches.py) added, fine-tuned on the device machine's 2 GPUs:
 #   CORPUS=data/corpus bash bench/results/entropy14/run.sh split | split-init data/n112y-a.safetensors data/n112x-a.safetensors | start | wait S | collect
 # Five rounds of copy rows (entropy8-13) left every n-gram model paying 0.6-0.8 nats on a paragraph's
@@ -11,7 +11,7 @@
 # 5%: GPU 0 from n112y-a (5% binary rows in its phase A), GPU 1 from n112x-a (none).
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
-SECONDS_FT=${SECONDS_FT:-230} MATCH_ORDERS=${MATCH_ORDERS:-6,12,24}
+SECONDS_FT=${SECONDS_FT:-230} MATCH_ORDERS=${MATCH_ORDERS:-4,8,16,32}
 common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --lr 5e-4 --warmup-frac 0.05
         --random-frac 0.03 --copy-frac 0.2 --run-frac 0.12 --run-start-frac 0.5 --run-fill-frac 0.25
         --binary-frac 0.05 --hidden-size 112 --layers 4 --heads 2 --intermediate-size 320
