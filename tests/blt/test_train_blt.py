@@ -3,7 +3,6 @@ and its output finalizes into a working card."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -12,6 +11,7 @@ from safetensors.torch import save_file
 
 from blt_core.checkpoints import file_entry, write_card
 from blt_core.train.train_blt import main, token_stream
+from tests.conftest import run_torchrun
 
 from .conftest import TINY_ENTROPY, tiny_models
 
@@ -88,7 +88,7 @@ def test_torchrun_two_processes_gloo(tmp_path):
            "--entropy-weights", str(tmp_path / "entropy_model.safetensors"),
            "--entropy-config", str(tmp_path / "entropy_model.json"), *TINY_ARGS, "--max-steps", "2"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    out = run_torchrun(cmd, timeout=300, env=env)  # retried once on SIGABRT (conftest)
     assert out.returncode == 0, out.stderr[-2000:]
     summary = json.loads((tmp_path / "run" / "config.json").read_text())
     assert summary["world_size"] == 2 and summary["steps"] == 2

@@ -3,11 +3,12 @@
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from tests.conftest import run_torchrun
 
 pytest.importorskip("torch")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,15 +32,7 @@ def run(corpus, out, steps):
            "--window", "64", "--seq-len", "64", "--batch-size", "4", "--max-steps", str(steps), "--log-every", "5",
            "--eval-every", "10", "--eval-batches", "1"]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT)
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-    if r.returncode != 0 and "Signal 6 (SIGABRT)" in r.stderr:
-        # Once in a clean-clone CI (1 of 4 runs this session, never alone) a worker aborted while the
-        # other xdist worker drove Chromium: torchrun's agent picks a free port, frees it and the
-        # workers bind it later, a window another process can take. Not confirmed; retried once,
-        # with the first failure's stderr kept for the assertion message.
-        first = r.stderr[-1500:]
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-        r.stderr = f"first attempt: {first}\nretry: {r.stderr}"
+    r = run_torchrun(cmd, cwd=ROOT, env=env, timeout=300)  # retried once on SIGABRT (conftest)
     return r
 
 
