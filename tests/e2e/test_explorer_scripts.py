@@ -56,8 +56,9 @@ def test_right_to_left_patches_read_right_to_left(page, server, tmp_path):
     text = "مرحبا بالعالم هذا نص عربي طويل بما يكفي"
     open_explore(page, server, text)
     # the cluster where each patch begins: whole (.blt-open) or cut by the boundary (.blt-split). The
-    # entropy6 model starts most Arabic patches on a letter's second byte, which carries its identity
-    # (the first, d8 or d9, is nearly certain), so most of these spans are split ones
+    # shipped models start most Arabic patches on a letter's second byte, which carries its identity
+    # (the first, d8 or d9, is nearly certain), so most of these spans are split ones (checked again on
+    # entropy14-m112y's screenshot)
     starts = page.locator(".blt-patches .blt-open, .blt-patches .blt-split")
     a, b = starts.nth(0).bounding_box(), starts.nth(1).bounding_box()
     assert abs(a["y"] - b["y"]) < 4  # same line
