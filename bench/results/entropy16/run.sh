@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run 2026-12-01 (issue 13): entropy15's m112z with heavier run rows, on the device machine's GPU:
+#   CORPUS=data/corpus bash bench/results/entropy16/run.sh split | split-init data/m112z.safetensors | start | wait S | collect
+# m112z (entropy15) meets every target but the runs and the word-start share: from a run's 16th byte
+# to its 33rd, where the order-32 match first sees the run, a file of spaces costs up to 0.42 nats
+# and '-', zeros and 0xff after prose or from the start 0.20-0.28 (target < 0.2). Runs in code and
+# tables end often, so the corpus itself teaches doubt; this fine-tune raises run rows from 20% to
+# 35% of rows at a low learning rate, everything else as entropy15.
+set -euo pipefail
+. "$(dirname "$0")/../../gpu_entropy_runs.sh"
+SECONDS_FT=${SECONDS_FT:-320} MATCH_ORDERS=${MATCH_ORDERS:-4,8,16,32}
+common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --warmup-frac 0.05
+        --random-frac 0.03 --copy-frac 0.2 --run-frac 0.35 --run-start-frac 0.5 --run-fill-frac 0.25
+        --binary-frac 0.05 --layers 4 --heads 2
+        --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-dropout 0.5 --match-orders $MATCH_ORDERS
+        --total-seconds $SECONDS_FT --budget-seconds $((SECONDS_FT + 20)) --eval-every 1000 --log-every 200
+        ${E16_FLAGS:---compile})
+candidates() {
+  launch 0 m112r --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112z.safetensors
+}
+gpu_runs "$@"
