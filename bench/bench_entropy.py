@@ -63,15 +63,43 @@ def timed(fn, repeats: int) -> list[float]:
     return times
 
 
-def word_start_share(data: bytes, starts: np.ndarray) -> tuple[float, float]:
-    """(share of patch starts on a word's first byte, share of all bytes that are such)."""
+def word_classes(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(word's first byte, later byte of a word) masks; a word is a run of ASCII letters and digits.
+
+    >>> [m.astype(int).tolist() for m in word_classes(b"to be.")]
+    [[1, 0, 0, 1, 0, 0], [0, 1, 0, 0, 1, 0]]
+    """
     b = np.frombuffer(data, dtype=np.uint8)
     alnum = ((b >= 48) & (b <= 57)) | ((b >= 65) & (b <= 90)) | ((b >= 97) & (b <= 122))
     first = np.zeros(len(b), dtype=bool)
     first[1:] = alnum[1:] & ~alnum[:-1]
-    first[0] = alnum[0]
+    first[:1] = alnum[:1]
+    return first, alnum & ~first
+
+
+def word_start_share(data: bytes, starts: np.ndarray) -> tuple[float, float]:
+    """(share of patch starts on a word's first byte, share of all bytes that are such)."""
+    first, _ = word_classes(data)
     s = starts[starts > 0]
     return float(first[s].mean()), float(first.mean())
+
+
+def word_start_breakdown(data: bytes, entropies: np.ndarray, threshold: float) -> dict:
+    """Where a global threshold cuts: the share of words' first bytes, of later bytes of words and
+    of other bytes whose entropy is above it. The word-start share can only reach a target T at
+    ceiling C if a share T / C of first bytes clear the threshold, so this says which side misses.
+
+    >>> word_start_breakdown(b"to be.", np.array([3.0, 2.5, 0.1, 1.0, 0.2, 0.3]), 2.0)
+    {'word_firsts_above': 0.5, 'later_in_word_above': 0.5, 'other_above': 0.0}
+    """
+    first, later = word_classes(data)
+    other = ~(first | later)
+    above = entropies > threshold
+
+    def share(m: np.ndarray) -> float:
+        return float(above[m].mean()) if m.any() else 0.0
+
+    return {"word_firsts_above": share(first), "later_in_word_above": share(later), "other_above": share(other)}
 
 
 def main(argv=None) -> None:

@@ -14,10 +14,11 @@ RESULTS = ROOT / "bench" / "results"
 
 COMMANDS = {  # how each JSON file was produced, and what a reader must know about it
     "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
-    "entropy_cpu": "python -m bench.bench_entropy (2 cores, AMD EPYC with AVX-512, 2026-11-30 23:40, the shipped "
-                   "entropy14-m112y; ONNX Runtime and torch eager, interleaved runs). Earlier figures were from an "
-                   "AVX2 machine and the entropy6-s192 model (376 ms / 9.15 s); onnx_ab_entropy14_* times both "
-                   "models' graphs side by side on this one.",
+    "entropy_cpu": "python -m bench.bench_entropy (2 cores, AMD EPYC with AVX-512, 2026-12-01 01:20, the shipped "
+                   "entropy16-m112r; ONNX Runtime and torch eager, interleaved runs). Earlier figures were from an "
+                   "AVX2 machine and the entropy6-s192 model (376 ms / 9.15 s); onnx_ab_entropy14_* times "
+                   "entropy6-s192's and entropy14-m112y's graphs side by side, onnx_ab_entropy16_* entropy14-m112y's "
+                   "and entropy16-m112r's (the same shape).",
     "int8": "python -m bench.bench_int8 --out bench/results/int8.json (2 cores, 2026-11-30): ONNX Runtime dynamic "
             "int8 quantization (weights per channel; also with reduce_range, and MatMulNBits 8-bit weight-only "
             "at accuracy levels 0 and 4) of the shipped entropy model's MatMuls, patch-start agreement "
@@ -92,10 +93,23 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "onnx_ab_entropy14_100k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
                               "--bytes 102400 --repeats 5 (as onnx_ab_entropy14_4k, right after it): 100 KB side "
                               "by side, issue 13's target 3 s.",
+    "onnx_ab_entropy16_4k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
+                            "--repeats 13 (2 cores, AMD EPYC with AVX-512, 2026-12-01 01:17; OLD is the previous "
+                            "default, entropy14-m112y, from git; the same shape, so the two differ only by the "
+                            "machine's noise): 4 KB side by side, issue 13's target 150 ms.",
+    "onnx_ab_entropy16_100k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
+                              "--bytes 102400 --repeats 5 (as onnx_ab_entropy16_4k, right after it): 100 KB side "
+                              "by side, issue 13's target 3 s.",
+    "model_blt-explorer-entropy16-m112r": "python -m bench.bench_model --model assets/entropy_model.json "
+                                          "--corpus-manifest data/corpus_t3b/corpus_manifest.json (2 cores, ONNX, "
+                                          "2026-12-01 01:15): the shipped entropy16-m112r (entropy14-m112y trained "
+                                          "on for 1,100 s with 20% run rows, then 320 s with 35%), with the manifest "
+                                          "of its first stage's corpus for the per-language training bytes; the "
+                                          "word-start breakdown and the other patchers' shares are new in this file.",
     "model_blt-explorer-entropy14-m112y": "python -m bench.bench_model --model assets/entropy_model.json "
                                           "--corpus-manifest data/corpus_t3b/corpus_manifest.json (2 cores, ONNX, "
-                                          "2026-11-30 23:23): the shipped entropy14-m112y model (n-gram tables and "
-                                          "match inputs), with the manifest of its first stage's corpus for the "
+                                          "2026-11-30 23:23): entropy14-m112y (n-gram tables and "
+                                          "match inputs), the default before entropy16-m112r, with the manifest of its first stage's corpus for the "
                                           "per-language training bytes.",
     "model_blt-explorer-entropy6-s192": "python -m bench.bench_model --model assets/entropy_model.json (2 cores, "
                                         "ONNX, 2026-11-30 06:27): entropy6-s192, the default before "

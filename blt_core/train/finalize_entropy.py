@@ -114,6 +114,9 @@ def main(argv=None) -> None:
     p.add_argument("--name", default=None, help="default: blt-explorer-entropy-<parameters>m")
     p.add_argument("--pretrain-run", action="append", default=[],
                    help="a run that --run fine-tuned from, oldest first, repeatable (summaries and logs join the card)")
+    p.add_argument("--tables", choices=("int8", "float16"), default="int8",
+                   help="how n-gram tables are stored: int8 rows with a scale each (shipped), or float16 "
+                        "(bench_card_agreement measures what int8 changes)")
     a = p.parse_args(argv)
     run, assets = Path(a.run), Path(a.assets)
     summary = json.loads((run / "config.json").read_text())
@@ -130,7 +133,8 @@ def main(argv=None) -> None:
     if model.config.ngram_sizes:  # the tables are most of the bytes: shipped (and measured here) as int8 rows
         from safetensors.torch import save_file
 
-        save_file({k: v.contiguous() for k, v in model.quantize_tables().state_dict().items()}, str(st))
+        stored = model.quantize_tables() if a.tables == "int8" else model.half_tables()
+        save_file({k: v.contiguous() for k, v in stored.state_dict().items()}, str(st))
     else:
         shutil.copyfile(run / "entropy_model.safetensors", st)
     onnx_path = export(model, assets / "entropy_model.onnx")
@@ -145,8 +149,7 @@ def main(argv=None) -> None:
     card = {
         "name": a.name or f"blt-explorer-entropy-{n_params / 1e6:.1f}m",
         "kind": "entropy-model",
-        "description": "Llama-style causal byte LM (RMSNorm, SwiGLU, interleaved RoPE, sliding-window attention) "
-                       "trained from scratch on the project's offline corpus; entropies in nats over 260 outputs.",
+        "description": describe(len(a.pretrain_run) + 1),
         "config": model.config.to_dict(),  # the run's, plus how its tables are stored
         "parameters": n_params,
         "files": {"safetensors": file_entry(st, relative_to=assets),
@@ -159,6 +162,17 @@ def main(argv=None) -> None:
     write_card(assets / "entropy_model.json", card)
     Card.load(assets / "entropy_model.json")  # round-trip check
     print(json.dumps({k: card[k] for k in ("heldout", "defaults")}, indent=2))
+
+
+def describe(stages: int) -> str:
+    """The card's description; a model fine-tuned from earlier runs says so (its card lists each stage).
+
+    >>> describe(3).split("; ")[0][-63:]
+    'trained in 3 stages, the first from scratch, on offline corpora'
+    """
+    how = "trained from scratch" if stages == 1 else f"trained in {stages} stages, the first from scratch,"
+    return ("Llama-style causal byte LM (RMSNorm, SwiGLU, interleaved RoPE, sliding-window attention) "
+            f"{how} on offline corpora; entropies in nats over 260 outputs.")
 
 
 def _stage(run: Path, assets: Path) -> dict:
