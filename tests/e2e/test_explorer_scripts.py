@@ -58,7 +58,7 @@ def test_right_to_left_patches_read_right_to_left(page, server, tmp_path):
     # the cluster where each patch begins: whole (.blt-open) or cut by the boundary (.blt-split). The
     # shipped models start most Arabic patches on a letter's second byte, which carries its identity
     # (the first, d8 or d9, is nearly certain), so most of these spans are split ones (checked again on
-    # entropy14-m112y's screenshot)
+    # entropy16-m112r's screenshot)
     starts = page.locator(".blt-patches .blt-open, .blt-patches .blt-split")
     a, b = starts.nth(0).bounding_box(), starts.nth(1).bounding_box()
     assert abs(a["y"] - b["y"]) < 4  # same line
