@@ -41,19 +41,21 @@ def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: to
 def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float, run_frac: float,
                  min_copy: int = 24, max_copy: int = 256, min_run: int = 16, max_run: int = 200,
                  run_start_frac: float = 0.0, run_fill_frac: float = 0.0, copy_max_gap: int = 0,
-                 copy_segments: int = 1) -> torch.Tensor:
+                 copy_segments: int = 1, run_space_frac: float = 0.0) -> torch.Tensor:
     """(B, T) ids -> (B, T) ids with a `copy_frac` share of rows holding a later copy of one of their
     own spans and a `run_frac` share holding one run of a single byte (a `run_start_frac` share of
     those runs starts at column 1 and is 16..T-1 long; a `run_fill_frac` share of those fills the
-    row, from column 0 when column 0 is a byte). Column 0 is otherwise never touched, BOS never.
+    row, from column 0 when column 0 is a byte; a `run_space_frac` share of all runs repeats a space,
+    the run the corpus makes hardest: its runs of 16-32 spaces go on only 80-92% of the time,
+    bench/run_hazard.py). Column 0 is otherwise never touched, BOS never.
     `copy_max_gap` > 0 keeps each copy at most that many columns after its source, so a model
     with a sliding window can see it (on rows twice a 512-byte window about one copy in six lands
     out of its view, and the gaps the model learns from are longer); 0 places copies anywhere.
     `copy_segments` cuts the row into that many equal segments, each with its own copy (drawn at
     `copy_frac`) inside it, so rows twice as long can keep the share of copied bytes (one copy a
     row halves it: entropy11's 1,024-byte rows lost copying); 1 draws as before.
-    All choices come from `gen`, on the tokens' device; with run_start_frac=0 (run_fill_frac=0) no
-    extra numbers are drawn, so earlier runs' rows are unchanged.
+    All choices come from `gen`, on the tokens' device; with run_start_frac=0 (run_fill_frac=0,
+    run_space_frac=0) no extra numbers are drawn, so earlier runs' rows are unchanged.
 
     Spans never overlap their source, so the copy is verbatim:
     >>> g = torch.Generator().manual_seed(1)
@@ -97,6 +99,9 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
         own = out.gather(1, start[:, None]).squeeze(1)
         any_byte = _uniform_int(OFFSET, OFFSET + 256, B, gen, device)
         value = torch.where(torch.rand(B, generator=gen, device=device) < 0.5, own, any_byte)
+        if run_space_frac > 0:
+            space = torch.rand(B, generator=gen, device=device) < run_space_frac
+            value = torch.where(space, torch.full_like(value, OFFSET + 0x20), value)
         inside = rows[:, None] & (pos >= start[:, None]) & (pos < (start + length)[:, None])
         out = torch.where(inside, value[:, None], out)
     return out

@@ -158,3 +158,16 @@ def test_binary_rows_come_from_the_nul_rich_documents(tmp_path):
     assert 100 < int(with_bos.sum()) < 200 and bool((x[with_bos, 1:4] == OFFSET).all())  # BOS rows open a file
     x, _ = sample_batch(raw, docs, batch=300, seq_len=64, gen=torch.Generator().manual_seed(0))
     assert float(((x[:, 1:] == OFFSET).float().mean(1) > 0.2).float().mean()) < 0.5  # by default: by bytes
+
+
+def test_space_runs_take_their_share_and_change_nothing_when_off():
+    """--run-space-frac: that share of runs repeats a space (0x20); at 0 no extra numbers are drawn."""
+    x = rows(b=600, t=300)
+    y = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=0.0, run_frac=1.0, run_start_frac=1.0,
+                     run_space_frac=0.5)
+    spaces = int((y[:, 1] == OFFSET + 0x20).sum())  # every run starts at column 1 here
+    assert 240 < spaces < 360
+    assert bool((y[y[:, 1] == OFFSET + 0x20, 1:17] == OFFSET + 0x20).all())
+    a = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=0.2, run_frac=0.2)
+    b = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=0.2, run_frac=0.2, run_space_frac=0.0)
+    assert torch.equal(a, b)
