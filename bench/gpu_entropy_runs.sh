@@ -22,6 +22,16 @@
 CORPUS=${CORPUS:-data/corpus}
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 
+match_finetune_common() {  # ARGS...: set `common` for a 1,024-byte-row fine-tune of a match model (entropy15-17)
+  # from RUN_FRAC, SECONDS_FT and MATCH_ORDERS (default 4,8,16,32); ARGS go last (--compile, extra row mix)
+  common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --warmup-frac 0.05
+          --random-frac 0.03 --copy-frac 0.2 --run-frac "${RUN_FRAC:?}" --run-start-frac 0.5 --run-fill-frac 0.25
+          --binary-frac 0.05 --layers 4 --heads 2
+          --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-dropout 0.5 --match-orders "${MATCH_ORDERS:-4,8,16,32}"
+          --total-seconds "${SECONDS_FT:?}" --budget-seconds $((SECONDS_FT + 20)) --eval-every 1000 --log-every 200
+          "$@")
+}
+
 launch() {  # GPU NAME ARGS...
   local gpu=$1 name=$2; shift 2
   mkdir -p /tmp/runs/$name

@@ -8,13 +8,8 @@
 # 35% of rows at a low learning rate, everything else as entropy15.
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
-SECONDS_FT=${SECONDS_FT:-320} MATCH_ORDERS=${MATCH_ORDERS:-4,8,16,32}
-common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --warmup-frac 0.05
-        --random-frac 0.03 --copy-frac 0.2 --run-frac 0.35 --run-start-frac 0.5 --run-fill-frac 0.25
-        --binary-frac 0.05 --layers 4 --heads 2
-        --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-dropout 0.5 --match-orders $MATCH_ORDERS
-        --total-seconds $SECONDS_FT --budget-seconds $((SECONDS_FT + 20)) --eval-every 1000 --log-every 200
-        ${E16_FLAGS:---compile})
+SECONDS_FT=${SECONDS_FT:-320} RUN_FRAC=0.35
+match_finetune_common ${E16_FLAGS:---compile}
 candidates() {
   launch 0 m112r --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112z.safetensors
 }

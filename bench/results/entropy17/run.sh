@@ -10,14 +10,9 @@
 # with 30% of the runs made of spaces (--run-space-frac), at the lr entropy16 used.
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
-SECONDS_FT=${SECONDS_FT:-400} MATCH_ORDERS=${MATCH_ORDERS:-4,8,16,32}
-common=(--data /tmp/corpus --window 512 --seq-len 1024 --batch-size 256 --warmup-frac 0.05
-        --random-frac 0.03 --copy-frac 0.2 --run-frac 0.4 --run-start-frac 0.5 --run-fill-frac 0.25
-        --run-space-frac 0.3 --binary-frac 0.05 --layers 4 --heads 2 --hidden-size 112 --intermediate-size 320
-        --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-dropout 0.5 --match-orders $MATCH_ORDERS
-        --total-seconds $SECONDS_FT --budget-seconds $((SECONDS_FT + 20)) --eval-every 1000 --log-every 200
-        ${E17_FLAGS:---compile})
+SECONDS_FT=${SECONDS_FT:-400} RUN_FRAC=0.4
+match_finetune_common ${E17_FLAGS:---compile} --run-space-frac 0.3
 candidates() {
-  launch 0 m112s --lr 2e-4 --init-from /tmp/init/m112r.safetensors
+  launch 0 m112s --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112r.safetensors
 }
 gpu_runs "$@"
