@@ -41,13 +41,14 @@ def _uniform_int(lo: torch.Tensor | int, hi: torch.Tensor | int, n: int, gen: to
 def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float, run_frac: float,
                  min_copy: int = 24, max_copy: int = 256, min_run: int = 16, max_run: int = 200,
                  run_start_frac: float = 0.0, run_fill_frac: float = 0.0, copy_max_gap: int = 0,
-                 copy_segments: int = 1, run_space_frac: float = 0.0) -> torch.Tensor:
+                 copy_segments: int = 1, run_space_frac: float = 0.0, run_any_frac: float = 0.5) -> torch.Tensor:
     """(B, T) ids -> (B, T) ids with a `copy_frac` share of rows holding a later copy of one of their
     own spans and a `run_frac` share holding one run of a single byte (a `run_start_frac` share of
     those runs starts at column 1 and is 16..T-1 long; a `run_fill_frac` share of those fills the
     row, from column 0 when column 0 is a byte; a `run_space_frac` share of all runs repeats a space,
     the run the corpus makes hardest: its runs of 16-32 spaces go on only 80-92% of the time,
-    bench/run_hazard.py). Column 0 is otherwise never touched, BOS never.
+    bench/run_hazard.py; a `run_any_frac` share of the others repeats a uniform byte value, the rest
+    a byte of the row itself). Column 0 is otherwise never touched, BOS never.
     `copy_max_gap` > 0 keeps each copy at most that many columns after its source, so a model
     with a sliding window can see it (on rows twice a 512-byte window about one copy in six lands
     out of its view, and the gaps the model learns from are longer); 0 places copies anywhere.
@@ -55,7 +56,7 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
     `copy_frac`) inside it, so rows twice as long can keep the share of copied bytes (one copy a
     row halves it: entropy11's 1,024-byte rows lost copying); 1 draws as before.
     All choices come from `gen`, on the tokens' device; with run_start_frac=0 (run_fill_frac=0,
-    run_space_frac=0) no extra numbers are drawn, so earlier runs' rows are unchanged.
+    run_space_frac=0, run_any_frac=0.5) no extra numbers are drawn, so earlier runs' rows are unchanged.
 
     Spans never overlap their source, so the copy is verbatim:
     >>> g = torch.Generator().manual_seed(1)
@@ -95,10 +96,12 @@ def augment_rows(tokens: torch.Tensor, gen: torch.Generator, *, copy_frac: float
                 fill = at_start & (torch.rand(B, generator=gen, device=device) < run_fill_frac)
                 start = torch.where(fill & (out[:, 0] != BOS_ID), torch.zeros_like(start), start)
                 length = torch.where(fill, T - start, length)
-        # half the runs repeat a byte of the row itself (spaces, '=' rulers), half any byte value
+        # runs repeat a byte of the row itself (spaces, '=' rulers) or any byte value: a model that
+        # saw too few of the second doubted runs of rare bytes after prose (entropy17: 15 of 256
+        # values above 0.2 nats once a third of the runs were spaces, bench/bench_model.py)
         own = out.gather(1, start[:, None]).squeeze(1)
         any_byte = _uniform_int(OFFSET, OFFSET + 256, B, gen, device)
-        value = torch.where(torch.rand(B, generator=gen, device=device) < 0.5, own, any_byte)
+        value = torch.where(torch.rand(B, generator=gen, device=device) < 1 - run_any_frac, own, any_byte)
         if run_space_frac > 0:
             space = torch.rand(B, generator=gen, device=device) < run_space_frac
             value = torch.where(space, torch.full_like(value, OFFSET + 0x20), value)

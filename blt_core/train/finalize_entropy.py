@@ -23,6 +23,7 @@ import numpy as np
 from blt_core.calibrate import calibrate_threshold
 from blt_core.checkpoints import Card, archive_run, file_entry, sha256_file, write_card
 from blt_core.entropy.scoring import score_bytes
+from blt_core.train.train_entropy import ROW_MIX
 
 TARGET = 4.5
 
@@ -178,10 +179,13 @@ def describe(stages: int) -> str:
 def _stage(run: Path, assets: Path) -> dict:
     """One training stage for the card: its summary and its held-out curve."""
     summary = json.loads((run / "config.json").read_text())
-    keys = ("init_from", "random_frac", "steps", "train_seconds", "tokens", "world_size", "batch_size_per_process",
+    keys = ("init_from", "steps", "train_seconds", "tokens", "world_size", "batch_size_per_process",
             "seq_len", "lr", "device", "heldout_bpb_windows")
+    # the row mix (random, copy, run, binary rows) is what each fine-tune stage changed; runs from
+    # before a share existed lack its key and record none
+    mix = {k: summary[k] for k in ROW_MIX if k in summary}
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
-    return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys},
+    return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys}, "row_mix": mix,
             "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
                     for r in log if "heldout_bpb" in r]}
 

@@ -80,6 +80,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--run-space-frac", type=float, default=0.0,
                    help="share of runs that repeat a space (augment.py; the corpus's runs of spaces end often, "
                         "so a model trained on it doubts them most: bench/run_hazard.py)")
+    p.add_argument("--run-any-frac", type=float, default=0.5,
+                   help="share of the other runs that repeat a uniform byte value rather than a byte of the row")
     p.add_argument("--binary-frac", type=float, default=0.0,
                    help="share of rows drawn from the structured binary documents (binary_docs; entropy10: "
                         "a corpus with three times the text lost 8-11%% on .pyc and SQLite)")
@@ -118,7 +120,7 @@ def binary_docs(raw: torch.Tensor, docs: torch.Tensor) -> tuple[torch.Tensor, to
 def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator,
                  random_frac: float = 0.0, copy_frac: float = 0.0, run_frac: float = 0.0,
                  run_start_frac: float = 0.0, run_fill_frac: float = 0.0, run_space_frac: float = 0.0,
-                 binary: tuple[torch.Tensor, torch.Tensor] | None = None, binary_frac: float = 0.0,
+                 run_any_frac: float = 0.5, binary: tuple[torch.Tensor, torch.Tensor] | None = None, binary_frac: float = 0.0,
                  copy_max_gap: int = 0, copy_segments: int = 1):
     """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start,
     `copy_frac` / `run_frac` shares get a copied span / a run of one byte (augment.augment_rows), and
@@ -146,7 +148,7 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
     if copy_frac > 0 or run_frac > 0:
         tokens = augment_rows(tokens, gen, copy_frac=copy_frac, run_frac=run_frac, run_start_frac=run_start_frac,
                               run_fill_frac=run_fill_frac, copy_max_gap=copy_max_gap, copy_segments=copy_segments,
-                              run_space_frac=run_space_frac)
+                              run_space_frac=run_space_frac, run_any_frac=run_any_frac)
     if random_frac > 0:
         rnd = torch.rand(batch, generator=gen, device=device) < random_frac
         noise = torch.randint(OFFSET, OFFSET + 256, tokens.shape, generator=gen, device=device)
@@ -160,7 +162,8 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, reduction: str = "me
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
 
 
-ROW_MIX = ("random_frac", "copy_frac", "run_frac", "run_start_frac", "run_fill_frac", "run_space_frac", "binary_frac",
+ROW_MIX = ("random_frac", "copy_frac", "run_frac", "run_start_frac", "run_fill_frac", "run_space_frac", "run_any_frac",
+           "binary_frac",
            "copy_max_gap", "copy_segments")  # sample_batch's row-mix arguments, named as the CLI's; the run summary records them
 
 

@@ -4,7 +4,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from blt_core.constants import OFFSET  # noqa: E402
+from blt_core.constants import BOS_ID, OFFSET  # noqa: E402
 from blt_core.train.augment import augment_rows  # noqa: E402
 
 
@@ -171,3 +171,24 @@ def test_space_runs_take_their_share_and_change_nothing_when_off():
     a = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=0.2, run_frac=0.2)
     b = augment_rows(x, torch.Generator().manual_seed(5), copy_frac=0.2, run_frac=0.2, run_space_frac=0.0)
     assert torch.equal(a, b)
+
+
+def test_any_byte_runs_take_their_share_and_the_default_keeps_earlier_rows():
+    """--run-any-frac: that share of the runs not made of spaces repeats a uniform byte value; the
+    default 0.5 draws exactly the rows drawn before the option existed (checksum pinned from the
+    code before it), so seeded runs resume alike."""
+    x = torch.full((800, 300), OFFSET + ord("e"))  # a row of one letter: an own-byte run repeats it
+    x[:, 0] = BOS_ID
+
+    def any_share(frac):
+        y = augment_rows(x, torch.Generator().manual_seed(3), copy_frac=0.0, run_frac=1.0, run_start_frac=1.0,
+                         run_any_frac=frac)
+        return float((y[:, 1] != OFFSET + ord("e")).float().mean())  # every run starts at column 1 here
+
+    assert any_share(0.0) == 0.0
+    assert 0.75 < any_share(0.9) < 0.95  # a uniform value is 'e' one time in 256
+    x = (torch.arange(64 * 300).reshape(64, 300) * 7919 % 256) + OFFSET
+    x[:, 0] = BOS_ID
+    y = augment_rows(x, torch.Generator().manual_seed(11), copy_frac=0.2, run_frac=0.5, run_start_frac=0.5,
+                     run_fill_frac=0.25, run_space_frac=0.3)
+    assert int((y * torch.arange(300)).sum()) == 357676778

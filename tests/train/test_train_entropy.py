@@ -67,7 +67,7 @@ def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
             {"id": "b", "lang": "none", "script": "binary", "kind": "binary", "hex": bytes(range(256)).hex()}]
     (assets / "eval" / "heldout_eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     from blt_core.checkpoints import Card
-    from blt_core.train import finalize_entropy
+    from blt_core.train import finalize_entropy, train_entropy
 
     import shutil
 
@@ -77,6 +77,9 @@ def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
                            "--pretrain-run", str(tmp_path / "pre2")])
     card = Card.load(assets / "entropy_model.json")
     assert [s["run"] for s in card.data["training"]["stages"]] == ["training/pre1", "training/pre2", "training/run"]
+    # each stage records the rows it trained on (the run's defaults here: no copies, runs or binaries)
+    mix = card.data["training"]["stages"][-1]["row_mix"]
+    assert mix["run_frac"] == 0.0 and mix["run_space_frac"] == 0.0 and set(mix) <= set(train_entropy.ROW_MIX)
     assert (assets / "training" / "run" / "log.jsonl").is_file()
     assert set(card.data["heldout"]["by_lang"]) == {"en"} and card.data["heldout"]["binary_bits_per_byte"] > 0
     assert card.data["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-4
