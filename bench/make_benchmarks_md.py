@@ -14,11 +14,12 @@ RESULTS = ROOT / "bench" / "results"
 
 COMMANDS = {  # how each JSON file was produced, and what a reader must know about it
     "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
-    "entropy_cpu": "python -m bench.bench_entropy (2 cores, AMD EPYC with AVX-512, 2026-12-01 01:20, the shipped "
-                   "entropy16-m112r; ONNX Runtime and torch eager, interleaved runs). Earlier figures were from an "
+    "entropy_cpu": "python -m bench.bench_entropy (2 cores, AMD EPYC with AVX-512, 2026-12-01 03:10, the shipped "
+                   "entropy18-m112u; ONNX Runtime and torch eager, interleaved runs). Earlier figures were from an "
                    "AVX2 machine and the entropy6-s192 model (376 ms / 9.15 s); onnx_ab_entropy14_* times "
                    "entropy6-s192's and entropy14-m112y's graphs side by side, onnx_ab_entropy16_* entropy14-m112y's "
-                   "and entropy16-m112r's (the same shape).",
+                   "and entropy16-m112r's, onnx_ab_entropy18_* entropy16-m112r's and entropy18-m112u's (the same "
+                   "shape).",
     "int8": "python -m bench.bench_int8 --out bench/results/int8.json (2 cores, 2026-11-30): ONNX Runtime dynamic "
             "int8 quantization (weights per channel; also with reduce_range, and MatMulNBits 8-bit weight-only "
             "at accuracy levels 0 and 4) of the shipped entropy model's MatMuls, patch-start agreement "
@@ -100,6 +101,20 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "onnx_ab_entropy16_100k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
                               "--bytes 102400 --repeats 5 (as onnx_ab_entropy16_4k, right after it): 100 KB side "
                               "by side, issue 13's target 3 s.",
+    "onnx_ab_entropy18_4k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
+                            "--repeats 13 (2 cores, AMD EPYC with AVX-512, 2026-12-01 03:08; OLD is the previous "
+                            "default, entropy16-m112r, from git; the same shape): 4 KB side by side, issue 13's "
+                            "target 150 ms.",
+    "onnx_ab_entropy18_100k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
+                              "--bytes 102400 --repeats 5 (as onnx_ab_entropy18_4k, right after it): 100 KB side "
+                              "by side, issue 13's target 3 s.",
+    "model_blt-explorer-entropy18-m112u": "python -m bench.bench_model --model assets/entropy_model.json "
+                                          "--corpus-manifest data/corpus_t3b/corpus_manifest.json (2 cores, ONNX, "
+                                          "2026-12-01 03:11): the shipped entropy18-m112u (entropy16-m112r trained "
+                                          "on for 400 s with 40% run rows, a third of them spaces, then 550 s with "
+                                          "45%, a fifth spaces and 80% of the rest uniform byte values); runs are "
+                                          "measured over all 256 byte values from this file on (the files before "
+                                          "hold six).",
     "model_blt-explorer-entropy16-m112r": "python -m bench.bench_model --model assets/entropy_model.json "
                                           "--corpus-manifest data/corpus_t3b/corpus_manifest.json (2 cores, ONNX, "
                                           "2026-12-01 01:15): the shipped entropy16-m112r (entropy14-m112y trained "

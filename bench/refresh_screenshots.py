@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "assets" / "screenshots"
 # The browser tests that save pictures (light and dark theme, a live generation, and Explore's first
 # screen on a phone from tests/e2e/test_phone.py; test_browser's full-width phone checks save no README image).
-SCREENSHOT_TESTS = "screenshot or switch_every_page or (phone and strip) or dark or generate_streams"
+SCREENSHOT_TESTS = "screenshot or switch_every_page or (phone and strip) or dark or generate_streams or upload_binary_file"
 FILES = ["tests/e2e/test_browser.py", "tests/e2e/test_phone.py"]
 
 

@@ -66,6 +66,11 @@ def test_upload_binary_file(page, server, shots):
     patches_text = strip_text(page)
     for glyph in ("\\x00", "\\x1f", "\\x7f", "\\xff", "\\x80"):
         assert glyph in patches_text
+    # an escape is one glyph: the strip may wrap between units, never inside one ("\" | "x87")
+    split = page.locator(".blt-patches").first.evaluate(
+        "el => [...el.querySelectorAll('.blt-ctl, .blt-bad')].filter(u => u.getClientRects().length > 1)"
+        ".map(u => u.textContent)")
+    assert split == []
     wait_idle(page)
     page.screenshot(path=str(shots / "explore-binary.png"))
 
