@@ -156,7 +156,7 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                             "on a GPU measures the host as much as the GPU.",
     "generate_parity": "python bench/bench_generate_parity.py (20 prompts in several scripts and code, greedy "
                        "and sampled at temperature 0.8, 160 bytes each, ONNX Runtime vs torch on the CPU)",
-    "generate_cpu-x86_64": "python bench/bench_generate.py --repeats 7 (2 cores; 512 bytes from a 48-byte prompt, "
+    "generate_cpu-x86_64": "python bench/bench_generate.py --repeats 7 (2 cores, AMD EPYC with AVX-512, 2026-12-01 03:34; 512 bytes from a 48-byte prompt, "
                            "EOS masked; torch cached and no_cache runs alternate, cached_speedup is the median of "
                            "the per-pair ratios)",
     "load": "python bench/bench_load.py --sessions 5 10 20 --requests 2 --distinct 500 (one server, sessions over "
