@@ -120,8 +120,8 @@ def binary_docs(raw: torch.Tensor, docs: torch.Tensor) -> tuple[torch.Tensor, to
 def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: int, gen: torch.Generator,
                  random_frac: float = 0.0, copy_frac: float = 0.0, run_frac: float = 0.0,
                  run_start_frac: float = 0.0, run_fill_frac: float = 0.0, run_space_frac: float = 0.0,
-                 run_any_frac: float = 0.5, binary: tuple[torch.Tensor, torch.Tensor] | None = None, binary_frac: float = 0.0,
-                 copy_max_gap: int = 0, copy_segments: int = 1):
+                 run_any_frac: float = 0.5, binary: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 binary_frac: float = 0.0, copy_max_gap: int = 0, copy_segments: int = 1):
     """(inputs, targets), both (batch, seq_len) ids; half the rows start with BOS at a document start,
     `copy_frac` / `run_frac` shares get a copied span / a run of one byte (augment.augment_rows), and
     a `random_frac` share are then replaced by BOS + uniform random bytes, untouched by either.
@@ -162,9 +162,9 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, reduction: str = "me
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
 
 
+# sample_batch's row-mix arguments, named as the CLI's; the run summary (and the card's stages) record them
 ROW_MIX = ("random_frac", "copy_frac", "run_frac", "run_start_frac", "run_fill_frac", "run_space_frac", "run_any_frac",
-           "binary_frac",
-           "copy_max_gap", "copy_segments")  # sample_batch's row-mix arguments, named as the CLI's; the run summary records them
+           "binary_frac", "copy_max_gap", "copy_segments")
 
 
 def row_mix(args: argparse.Namespace) -> dict:
