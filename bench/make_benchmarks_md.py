@@ -13,7 +13,9 @@ RESULTS = ROOT / "bench" / "results"
 
 
 COMMANDS = {  # how each JSON file was produced, and what a reader must know about it
-    "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores)",
+    "app": "python bench/bench_app.py (headless Chromium against a local server, 2 cores, AMD EPYC with AVX-512, "
+           "2026-12-01 03:44, the shipped entropy18-m112u; a first try right after a CI run, load average 3.3, "
+           "timed out waiting for the page and wrote nothing)",
     "entropy_cpu": "python -m bench.bench_entropy (2 cores, AMD EPYC with AVX-512, 2026-12-01 03:10, the shipped "
                    "entropy18-m112u; ONNX Runtime and torch eager, interleaved runs). Earlier figures were from an "
                    "AVX2 machine and the entropy6-s192 model (376 ms / 9.15 s); onnx_ab_entropy14_* times "
