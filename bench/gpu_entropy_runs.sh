@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Detached entropy-model training runs on the device machine's GPUs, one per GPU, resumable:
 #   source this from a run.sh that sets `common` (train_entropy arguments every run shares) and
-#   defines `candidates` (one `launch GPU NAME ARGS...` or `two_phase GPU NAME ARGS...` line per run),
+#   defines `candidates` (one `launch GPU NAME ARGS...`, `launch_m112 GPU NAME LR INIT ARGS...` or
+#   `two_phase GPU NAME ARGS...` line per run; `gpu_count` tells how many GPUs the machine has),
 #   then `gpu_runs "$@"`:
 #   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call;
 #             with CORPUS_B set, its train.bin.xz too (pieces b.train.bin.xz.part-*, into /tmp/corpus_b)
@@ -30,6 +31,13 @@ match_finetune_common() {  # ARGS...: set `common` for a 1,024-byte-row fine-tun
           --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-dropout 0.5 --match-orders "${MATCH_ORDERS:-4,8,16,32}"
           --total-seconds "${SECONDS_FT:?}" --budget-seconds $((SECONDS_FT + 20)) --eval-every 1000 --log-every 200
           "$@")
+}
+
+gpu_count() { python3 -c 'import torch; print(torch.cuda.device_count())'; }
+
+launch_m112() {  # GPU NAME LR INIT ARGS...: a 112x4 match-model fine-tune from /tmp/init/INIT.safetensors (entropy15-20)
+  local gpu=$1 name=$2 lr=$3 init=$4; shift 4
+  launch "$gpu" "$name" --hidden-size 112 --intermediate-size 320 --lr "$lr" --init-from "/tmp/init/$init.safetensors" "$@"
 }
 
 launch() {  # GPU NAME ARGS...

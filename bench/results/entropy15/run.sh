@@ -14,7 +14,7 @@ set -euo pipefail
 SECONDS_FT=${SECONDS_FT:-1100} RUN_FRAC=0.2
 match_finetune_common ${E15_FLAGS:---compile}
 candidates() {
-  launch 0 m112z --hidden-size 112 --intermediate-size 320 --lr 3e-4 --init-from /tmp/init/m112y.safetensors
+  launch_m112 0 m112z 3e-4 m112y
   launch 1 m128m --hidden-size 128 --intermediate-size 384 --lr 5e-4 --init-from /tmp/init/n128b.safetensors
 }
 gpu_runs "$@"

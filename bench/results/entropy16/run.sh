@@ -11,6 +11,6 @@ set -euo pipefail
 SECONDS_FT=${SECONDS_FT:-320} RUN_FRAC=0.35
 match_finetune_common ${E16_FLAGS:---compile}
 candidates() {
-  launch 0 m112r --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112z.safetensors
+  launch_m112 0 m112r 2e-4 m112z
 }
 gpu_runs "$@"

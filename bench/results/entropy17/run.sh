@@ -14,10 +14,9 @@ set -euo pipefail
 SECONDS_FT=${SECONDS_FT:-400} RUN_FRAC=0.4
 match_finetune_common ${E17_FLAGS:---compile} --run-space-frac 0.3
 candidates() {
-  launch 0 m112s --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112r.safetensors
-  if [ "$(python3 -c 'import torch; print(torch.cuda.device_count())')" -gt 1 ]; then
-    launch 1 m112t --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112r.safetensors \
-      --run-frac 0.5 --run-space-frac 0.5
+  launch_m112 0 m112s 2e-4 m112r
+  if [ "$(gpu_count)" -gt 1 ]; then
+    launch_m112 1 m112t 2e-4 m112r --run-frac 0.5 --run-space-frac 0.5
   fi
 }
 gpu_runs "$@"

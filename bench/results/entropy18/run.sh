@@ -13,6 +13,6 @@ set -euo pipefail
 SECONDS_FT=${SECONDS_FT:-550} RUN_FRAC=0.45
 match_finetune_common ${E18_FLAGS:---compile} --run-space-frac 0.2 --run-any-frac 0.8
 candidates() {
-  launch 0 m112u --hidden-size 112 --intermediate-size 320 --lr 2e-4 --init-from /tmp/init/m112s.safetensors
+  launch_m112 0 m112u 2e-4 m112s
 }
 gpu_runs "$@"

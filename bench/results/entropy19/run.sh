@@ -12,6 +12,6 @@ set -euo pipefail
 SECONDS_FT=${SECONDS_FT:-300} RUN_FRAC=0.5
 match_finetune_common ${E19_FLAGS:---compile} --run-space-frac 0.15 --run-any-frac 0.9
 candidates() {
-  launch 0 m112v --hidden-size 112 --intermediate-size 320 --lr 1.5e-4 --init-from /tmp/init/m112u.safetensors
+  launch_m112 0 m112v 1.5e-4 m112u
 }
 gpu_runs "$@"

@@ -17,10 +17,9 @@ set -euo pipefail
 SECONDS_FT=${SECONDS_FT:-600} RUN_FRAC=0.5
 match_finetune_common ${E20_FLAGS:---compile} --run-space-frac 0.15 --run-any-frac 0.9
 candidates() {
-  launch 0 m112w --hidden-size 112 --intermediate-size 320 --lr 1e-4 --init-from /tmp/init/m112u.safetensors \
-    --copy-frac 0.3
-  if [ "$(python3 -c 'import torch; print(torch.cuda.device_count())')" -gt 1 ]; then
-    launch 1 m112q --hidden-size 112 --intermediate-size 320 --lr 1e-4 --init-from /tmp/init/m112u.safetensors
+  launch_m112 0 m112w 1e-4 m112u --copy-frac 0.3
+  if [ "$(gpu_count)" -gt 1 ]; then
+    launch_m112 1 m112q 1e-4 m112u
   fi
 }
 gpu_runs "$@"
