@@ -144,3 +144,41 @@ def test_fine_tune_from_a_model_without_matches_starts_where_it_was(tmp_path):
         assert torch.allclose(new(ids), old(ids), atol=1e-5)
     with pytest.raises(RuntimeError, match="does not fit"):
         init_from(EntropyModel(CFG), str(f))
+
+
+@pytest.fixture(scope="module")
+def boosted() -> EntropyModel:
+    """A sharp match model with a match boost of its own (EntropyModel.head), not zero."""
+    from dataclasses import replace
+
+    m = sharp_model(replace(CFG, match_boost=True))
+    with torch.no_grad():
+        m.match_boost.bias.copy_(torch.tensor([2.0, 3.0]))
+    return m
+
+
+def test_boost_raises_the_matched_byte_only_where_a_match_is(boosted):
+    ids = torch.tensor([[BOS_ID] + [b + OFFSET for b in TEXT[:60]]])
+    plain = EntropyModel(CFG).eval()
+    plain.load_state_dict({k: v for k, v in boosted.state_dict().items() if not k.startswith("match_boost.")})
+    preds = [p for p, _ in match_inputs(ids, torch.full((1, 15), PAD_ID), orders=(2, 4), window=16)]
+    with torch.no_grad():
+        diff = boosted(ids) - plain(ids)
+    found = (preds[0] != NONE) | (preds[1] != NONE)
+    assert found.any() and not found.all()
+    assert bool((diff[~found] == 0).all())  # no match: the plain model's logits
+    t = int(found[0].nonzero()[0])
+    lifted = diff[0, t].nonzero().flatten().tolist()
+    assert lifted == sorted({int(p[0, t]) for p in preds if p[0, t] != NONE})
+
+
+def test_boosted_model_scores_as_one_pass_on_every_backend(boosted, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from blt_core.entropy.export import export
+    from blt_core.entropy.onnx_scorer import OnnxEntropyModel
+
+    assert_one_pass(boosted, TorchEntropyModel(boosted, device="cpu"))
+    assert_one_pass(boosted, TorchEntropyModel(boosted, device="cpu", fused=True))
+    assert_one_pass(boosted, OnnxEntropyModel(str(export(boosted, tmp_path / "boost.onnx")), window=16))
+    with pytest.raises(ValueError, match="match boost"):
+        EntropyModelConfig(match_boost=True)

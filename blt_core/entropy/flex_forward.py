@@ -117,7 +117,7 @@ def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kerne
     last (window,) indexes the chunk positions whose keys and values are returned (present_kv);
     kernel_options go to flex_attention (its compiled kernel's tiles); ngram: an n-gram model's
     context and segments (EntropyModel.embed)."""
-    x = model.embed(ids, **ngram)  # (B, T, C)
+    x, preds = model.embed_and_match(ids, **ngram)  # (B, T, C)
     B, T, _ = x.shape
     presents = []
     for i, layer in enumerate(model.layers):
@@ -134,7 +134,7 @@ def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kerne
         gate, up = F.linear(layer.ffn_norm(x), torch.cat([ff.w1.weight, ff.w3.weight])).chunk(2, dim=-1)
         x = x + ff.w2(F.silu(gate) * up)  # FeedForward
         presents.append(torch.stack((k.index_select(2, last), v.index_select(2, last))))
-    return model.output(model.norm(x)), torch.stack(presents)
+    return model.head(x, preds), torch.stack(presents)
 
 
 def _static(t: torch.Tensor | None, *dims: int) -> None:

@@ -46,9 +46,11 @@ def setup_process() -> Proc:
 
 
 def make_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float, device: torch.device):
-    """AdamW with weight decay on matrices only (norm gains and biases are not decayed)."""
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    """AdamW with weight decay on matrices only (norm gains and biases are not decayed); frozen
+    weights (requires_grad False) are left out."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
     return torch.optim.AdamW(
         [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=lr, betas=(0.9, 0.95), fused=device.type == "cuda",

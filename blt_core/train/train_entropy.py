@@ -47,6 +47,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="match-model inputs, e.g. 6,12,24: the byte after the latest earlier k-gram like the "
                         "current one in the window (entropy/matches.py); with --init-from a model without them, "
                         "their tables start at zero")
+    p.add_argument("--ngram-tables", choices=("float", "int8"), default="float",
+                   help="int8: the n-gram tables as a shipped card stores them (Int8Table, frozen buffers), so "
+                        "--init-from can start from a shipped safetensors")
+    p.add_argument("--match-boost", action="store_true",
+                   help="a logit boost per match order for the byte its match predicts (EntropyModel.head); with "
+                        "--init-from a model without one, it starts at zero")
+    p.add_argument("--train-only", default="",
+                   help="comma-separated weight-name prefixes: train only those, the rest frozen (e.g. match_boost. "
+                        "on the CPU: the frozen model's forward is then all a step costs)")
     p.add_argument("--ngram-dropout", type=float, default=0.0,
                    help="training only: drop each n-gram row at this rate per position (against memorising)")
     p.add_argument("--seq-len", type=int, default=512,
@@ -157,6 +166,21 @@ def sample_batch(raw: torch.Tensor, docs: torch.Tensor, *, batch: int, seq_len: 
     return tokens[:, :-1], tokens[:, 1:]
 
 
+def freeze_except(model: torch.nn.Module, prefixes: tuple[str, ...]) -> torch.nn.Module:
+    """Leave only the weights whose names start with one of `prefixes` trainable; () trains all.
+
+    >>> m = freeze_except(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)), ("1.",))
+    >>> [n for n, p in m.named_parameters() if p.requires_grad]
+    ['1.weight', '1.bias']
+    """
+    if prefixes:
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.startswith(prefixes))
+        if not any(p.requires_grad for p in model.parameters()):
+            raise ValueError(f"no weight starts with {prefixes}")
+    return model
+
+
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy in nats of (batch, seq_len, vocab) logits against (batch, seq_len) targets."""
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
@@ -208,10 +232,12 @@ def main(argv=None) -> None:
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
         ngram_sizes=tuple(int(n) for n in args.ngram_sizes.split(",") if n), ngram_buckets=args.ngram_buckets,
-        match_orders=tuple(int(n) for n in args.match_orders.split(",") if n),
+        ngram_tables=args.ngram_tables, match_orders=tuple(int(n) for n in args.match_orders.split(",") if n),
+        match_boost=args.match_boost,
     )
     model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from,
-                      new=("match_embeddings.",)).to(proc.device)
+                      new=("match_embeddings.", "match_boost.")).to(proc.device)
+    freeze_except(model, tuple(p for p in args.train_only.split(",") if p))
     model.ngram_dropout = args.ngram_dropout
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)
     train_raw, train_docs = load_split(Path(args.data), "train", proc.device)
@@ -222,6 +248,7 @@ def main(argv=None) -> None:
         # a run that ends worse than its best evaluation (it over-fit, as entropy6-s256 did) ships the best
         weights, bpb, shipped_step = shipped_weights(run, model, heldout_bpb())
         return weights, {"config": cfg.to_dict(), **row_mix(args), "ngram_dropout": args.ngram_dropout,
+                         **({"train_only": args.train_only} if args.train_only else {}),
                          "heldout_bpb_windows": bpb,
                          "shipped_step": shipped_step, **run_summary(run, proc, args)}
 

@@ -87,3 +87,46 @@ def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
 
     a, b = (blt_core.score("The lazy dog", backend=be, model=str(assets / "entropy_model.json")) for be in ("onnx", "torch"))
     np.testing.assert_allclose(a.entropies, b.entropies, atol=1e-4)
+
+
+def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_path):
+    """A later stage grows a match boost on a model stored as shipped (int8 n-gram tables) and trains
+    only it: the boost starts at zero (the first step scores as the model it grew from) and moves,
+    every other weight stays bit for bit, and finalize_entropy turns it into a card whose backends agree."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+    from blt_core.train import train_entropy
+
+    shape = ["--hidden-size", "32", "--layers", "1", "--heads", "2", "--intermediate-size", "64", "--window", "64",
+             "--ngram-sizes", "2,3", "--ngram-buckets", "97", "--match-orders", "4,8"]
+    cfg = EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                             window=64, ngram_sizes=(2, 3), ngram_buckets=97, match_orders=(4, 8))
+    shipped = EntropyModel(cfg).init_weights(seed=4).quantize_tables()
+    init = tmp_path / "shipped.safetensors"
+    save_file({k: v.contiguous() for k, v in shipped.state_dict().items()}, str(init))
+    out = tmp_path / "boost"
+    train_entropy.main(["--data", str(tiny_corpus), "--out", str(out), *shape, "--ngram-tables", "int8",
+                        "--match-boost", "--train-only", "match_boost.", "--init-from", str(init), "--lr", "0.05", "--warmup-frac", "0",
+                        "--seq-len", "128", "--batch-size", "4", "--run-frac", "0.5", "--max-steps", "6",
+                        "--log-every", "3", "--eval-every", "6", "--eval-batches", "1"])
+    before, after = load_file(str(init)), load_file(str(out / "entropy_model.safetensors"))
+    assert set(after) == set(before) | {"match_boost.weight", "match_boost.bias"}
+    for k, v in before.items():
+        assert torch.equal(after[k].to(v.dtype), v), k
+    assert after["match_boost.bias"].abs().max() > 0.01
+    summary = json.loads((out / "config.json").read_text())
+    assert summary["train_only"] == "match_boost." and summary["config"]["match_boost"] is True
+    assert summary["config"]["ngram_tables"] == "int8"
+
+    assets = tmp_path / "assets"
+    (assets / "eval").mkdir(parents=True)
+    row = {"id": "a", "lang": "en", "script": "Latin", "kind": "prose", "text": "aaaaaaaaaaaaaaaaaaaa The dog. " * 9}
+    (assets / "eval" / "heldout_eval.jsonl").write_text(json.dumps(row) + "\n")
+    from blt_core.train import finalize_entropy
+
+    finalize_entropy.main(["--run", str(out), "--assets", str(assets)])
+    card = json.loads((assets / "entropy_model.json").read_text())
+    assert card["config"]["match_boost"] is True
+    assert card["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-4

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# entropy21-m112ub (issue 13, runs of every byte value): the shipped entropy18-m112u grows a match boost
+# (EntropyModel.head: per match order, a logit boost for the byte its match predicts, read linearly
+# from the normed last state) and only that boost trains, on this 2-core CPU: every other weight is
+# frozen, so a step costs one forward of the shipped model. Same row mix as entropy18-m112u's stage;
+# n-gram rows are not dropped (the frozen model is read as it is served). Resumable: run it again.
+#   python -m blt_core.train.corpus --out data/corpus --work data   # the corpus (assets/corpus_manifest.json)
+#   bash bench/results/entropy21/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+OUT=${OUT:-data/runs/entropy21-m112ub}
+SECONDS_FT=${SECONDS_FT:-1500}
+PYTHONPATH=. "${PYTHON:-.venv/bin/python}" -m blt_core.train.train_entropy --data "${CORPUS:-data/corpus}" --out "$OUT" \
+  --window 512 --seq-len 1024 --batch-size 16 --layers 4 --heads 2 --hidden-size 112 --intermediate-size 320 \
+  --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-tables int8 --match-orders 4,8,16,32 \
+  --match-boost --train-only match_boost. --init-from assets/entropy_model.safetensors --ngram-dropout 0 \
+  --lr 1e-2 --warmup-frac 0.02 --weight-decay 0 \
+  --random-frac 0.03 --copy-frac 0.2 --run-frac 0.45 --run-start-frac 0.5 --run-fill-frac 0.25 \
+  --run-space-frac 0.2 --run-any-frac 0.8 --binary-frac 0.05 \
+  --total-seconds "$SECONDS_FT" --budget-seconds "$((SECONDS_FT + 60))" --eval-every 50 --eval-batches 4 --log-every 10
