@@ -110,6 +110,21 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "onnx_ab_entropy18_100k": "python -m bench.bench_onnx_ab OLD/entropy_model.onnx assets/entropy_model.onnx "
                               "--bytes 102400 --repeats 5 (as onnx_ab_entropy18_4k, right after it): 100 KB side "
                               "by side, issue 13's target 3 s.",
+    "onnx_ab_entropy21_4k": "python -m bench.bench_onnx_ab assets/entropy_model.onnx data/finalized/e21d2/entropy_model.onnx "
+                            "data/finalized/e21d/entropy_model.onnx --repeats 13 (2 cores, an AMD EPYC without "
+                            "AVX-512, slower than the 2026-12-01 03:08 machine, 2026-12-01 05:15): assets/ then held "
+                            "entropy18-m112u; e21d2 is entropy21-m112ud as shipped (its match boost added by one "
+                            "scatter), e21d the same weights with a one-hot boost per order, 1.5% slower, not "
+                            "shipped. 4 KB side by side; issue 13's target 150 ms was met on the faster machine only.",
+    "onnx_ab_entropy21_100k": "python -m bench.bench_onnx_ab assets/entropy_model.onnx "
+                              "data/finalized/e21d2/entropy_model.onnx --bytes 102400 --repeats 5 (as "
+                              "onnx_ab_entropy21_4k, right after it): 100 KB side by side, issue 13's target 3 s.",
+    "model_blt-explorer-entropy21-m112ud": "python -m bench.bench_model --model assets/entropy_model.json "
+                                           "--corpus-manifest assets/training/entropy13-n112y-a/corpus_manifest.json "
+                                           "(2 cores, ONNX, 2026-12-01 05:20): the shipped entropy21-m112ud, "
+                                           "entropy18-m112u with a match boost whose four run weights (one per "
+                                           "match order) trained 900 s on the CPU, everything else frozen "
+                                           "(bench/results/entropy21/).",
     "model_blt-explorer-entropy18-m112u": "python -m bench.bench_model --model assets/entropy_model.json "
                                           "--corpus-manifest data/corpus_t3b/corpus_manifest.json (2 cores, ONNX, "
                                           "2026-12-01 03:11): the shipped entropy18-m112u (entropy16-m112r trained "

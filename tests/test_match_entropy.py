@@ -154,13 +154,14 @@ def boosted() -> EntropyModel:
     m = sharp_model(replace(CFG, match_boost=True))
     with torch.no_grad():
         m.match_boost.bias.copy_(torch.tensor([2.0, 3.0]))
+        m.match_boost_run.copy_(torch.tensor([0.5, 1.0]))
     return m
 
 
 def test_boost_raises_the_matched_byte_only_where_a_match_is(boosted):
     ids = torch.tensor([[BOS_ID] + [b + OFFSET for b in TEXT[:60]]])
     plain = EntropyModel(CFG).eval()
-    plain.load_state_dict({k: v for k, v in boosted.state_dict().items() if not k.startswith("match_boost.")})
+    plain.load_state_dict({k: v for k, v in boosted.state_dict().items() if not k.startswith("match_boost")})
     preds = [p for p, _ in match_inputs(ids, torch.full((1, 15), PAD_ID), orders=(2, 4), window=16)]
     with torch.no_grad():
         diff = boosted(ids) - plain(ids)

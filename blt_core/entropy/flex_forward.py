@@ -134,7 +134,7 @@ def _layers(model: EntropyModel, ids, cos, sin, past_kv, block_mask, last, kerne
         gate, up = F.linear(layer.ffn_norm(x), torch.cat([ff.w1.weight, ff.w3.weight])).chunk(2, dim=-1)
         x = x + ff.w2(F.silu(gate) * up)  # FeedForward
         presents.append(torch.stack((k.index_select(2, last), v.index_select(2, last))))
-    return model.head(x, preds), torch.stack(presents)
+    return model.head(x, preds, ids), torch.stack(presents)
 
 
 def _static(t: torch.Tensor | None, *dims: int) -> None:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from blt_core.entropy.matches import context_size, match_inputs
+from blt_core.entropy.matches import NONE, context_size, match_inputs
 from blt_core.entropy.ngrams import PAD_ID, ngram_buckets
 from blt_core.nn import Block, RMSNorm, rope_tables
 
@@ -136,6 +136,8 @@ class EntropyModel(nn.Module):
         # predicts (head): how far to trust a copy, read from the same normed state as the output
         if cfg.match_boost:
             self.match_boost = nn.Linear(cfg.hidden_size, len(cfg.match_orders))
+            # and one more per order where the match predicts the current byte again: a run, whatever its value
+            self.match_boost_run = nn.Parameter(torch.zeros(len(cfg.match_orders)))
         # training only (train_entropy --ngram-dropout): each n-gram row is dropped at this rate
         # per position, so the transformer cannot lean on memorised rows alone; not in the config
         self.ngram_dropout = 0.0
@@ -200,30 +202,34 @@ class EntropyModel(nn.Module):
                 x = x + table(pred).to(x.dtype)
         return x, preds
 
-    def head(self, x: torch.Tensor, preds: list[torch.Tensor]) -> torch.Tensor:
+    def head(self, x: torch.Tensor, preds: list[torch.Tensor], ids: torch.Tensor) -> torch.Tensor:
         """The last layer's (B, T, C) -> (B, T, vocab) logits: final norm and output layer, then, with
-        match_boost, each order's boost (a linear read of the normed state) added to the logit of the
-        byte its match predicts (preds, embed_and_match). The match inputs alone left a run of a byte
-        the corpus rarely repeats at 0.2-0.3 nats after 16 copies (bench_model, entropy18-m112u): the
-        inputs are rows per byte value, learned value by value, while a boost is the same for every
-        value. A boost of zero (a model grown from one without: init_from) changes nothing.
+        match_boost, each order's boost added to the logit of the byte its match predicts (preds,
+        embed_and_match): a linear read of the normed state, plus a learned constant where the match
+        predicts the byte it reads (ids) again, as inside a run. The match inputs alone left runs of
+        bytes the corpus rarely repeats at 0.2-0.3 nats after 16 copies (bench_model, entropy18-m112u):
+        they are rows per byte value, learned value by value, while a boost is the same for every value.
+        A boost of zero (a model grown from one without: init_from) changes nothing.
 
         >>> cfg = EntropyModelConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
         ...                          intermediate_size=16, window=8, match_orders=(2,), match_boost=True)
         >>> m = EntropyModel(cfg)
         >>> _ = torch.nn.init.zeros_(m.match_boost.weight), torch.nn.init.constant_(m.match_boost.bias, 3.0)
-        >>> x = torch.randn(1, 2, 8)
-        >>> d = m.head(x, [torch.tensor([[65, 260]])]) - m.output(m.norm(x))
-        >>> d[0, 0, 65].item(), d[0, 0].abs().sum().item(), d[0, 1].abs().sum().item()
-        (3.0, 3.0, 0.0)
+        >>> _ = torch.nn.init.constant_(m.match_boost_run, 1.0)
+        >>> x = torch.randn(1, 3, 8)
+        >>> d = m.head(x, [torch.tensor([[65, 66, 260]])], torch.tensor([[70, 66, 66]])) - m.output(m.norm(x))
+        >>> [round(v, 4) for v in (d[0, 0, 65].item(), d[0, 1, 66].item(), *d[0].abs().sum(-1).tolist())]
+        [3.0, 4.0, 3.0, 4.0, 0.0]
         """
         h = self.norm(x)
         logits = self.output(h)
         if self.config.match_boost:
-            boost = self.match_boost(h)  # (B, T, orders)
-            vocab = torch.arange(self.config.vocab_size, device=x.device)
-            for i, pred in enumerate(preds):  # NONE (260) equals no id: no boost without a match
-                logits = logits + (pred[..., None] == vocab).to(logits.dtype) * boost[..., i:i + 1]
+            pred = torch.stack(preds, dim=-1)  # (B, T, orders)
+            boost = self.match_boost(h) + (pred == ids[..., None]).to(h.dtype) * self.match_boost_run
+            boost = torch.where(pred == NONE, torch.zeros_like(boost), boost)  # no match: no boost
+            # one scatter for every order (orders predicting the same byte add up): B*T*orders adds, where
+            # a one-hot over the 260 outputs per order cost the 4 KB ONNX pass 1.5-3.6% (bench_onnx_ab)
+            logits = logits.scatter_add(-1, pred.clamp(max=self.config.vocab_size - 1), boost.to(logits.dtype))
         return logits
 
     def quantize_tables(self) -> "EntropyModel":
@@ -268,7 +274,7 @@ class EntropyModel(nn.Module):
             x, present = layer.forward_chunk(x, cos, sin, window=self.config.window, blocked=blocked, past=past,
                                              segments=segments)
             presents.append(torch.stack(present))
-        return self.head(x, preds), torch.stack(presents)
+        return self.head(x, preds, ids), torch.stack(presents)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -80,8 +80,17 @@ def init_from(model: torch.nn.Module, path: str | None, *, new: tuple[str, ...] 
 
 
 def state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """fp32 CPU copy of the weights, ready for safetensors."""
-    return {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    """fp32 CPU copy of the weights, ready for safetensors. Always a copy: on the CPU `.float().cpu()`
+    returned the live tensors, so a run's kept best evaluation (keep_best) silently followed every later
+    step (entropy21-m112ud shipped its final weights under its step-100 evaluation).
+
+    >>> m = torch.nn.Linear(1, 1)
+    >>> kept = state_on_cpu(m)
+    >>> _ = m.weight.data.add_(1.0)
+    >>> bool(kept["weight"] == m.weight.data - 1.0)
+    True
+    """
+    return {k: v.detach().to("cpu", torch.float32, copy=True).contiguous() for k, v in model.state_dict().items()}
 
 
 def batch_rng(args, proc: Proc, step: int) -> torch.Generator:

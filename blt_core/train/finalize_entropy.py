@@ -185,7 +185,9 @@ def _stage(run: Path, assets: Path) -> dict:
     # before a share existed lack its key and record none
     mix = {k: summary[k] for k in ROW_MIX if k in summary}
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
-    return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys}, "row_mix": mix,
+    # a stage that trained only some weights (train_entropy --train-only) names them; the rest were frozen
+    only = {"train_only": summary["train_only"]} if summary.get("train_only") else {}
+    return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys}, **only, "row_mix": mix,
             "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
                     for r in log if "heldout_bpb" in r]}
 

@@ -236,7 +236,7 @@ def main(argv=None) -> None:
         match_boost=args.match_boost,
     )
     model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from,
-                      new=("match_embeddings.", "match_boost.")).to(proc.device)
+                      new=("match_embeddings.", "match_boost")).to(proc.device)
     freeze_except(model, tuple(p for p in args.train_only.split(",") if p))
     model.ngram_dropout = args.ngram_dropout
     opt = make_optimizer(model, lr=args.lr, weight_decay=args.weight_decay, device=proc.device)

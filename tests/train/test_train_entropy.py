@@ -108,16 +108,17 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
     save_file({k: v.contiguous() for k, v in shipped.state_dict().items()}, str(init))
     out = tmp_path / "boost"
     train_entropy.main(["--data", str(tiny_corpus), "--out", str(out), *shape, "--ngram-tables", "int8",
-                        "--match-boost", "--train-only", "match_boost.", "--init-from", str(init), "--lr", "0.05", "--warmup-frac", "0",
+                        "--match-boost", "--train-only", "match_boost", "--init-from", str(init), "--lr", "0.05",
+                        "--warmup-frac", "0",
                         "--seq-len", "128", "--batch-size", "4", "--run-frac", "0.5", "--max-steps", "6",
                         "--log-every", "3", "--eval-every", "6", "--eval-batches", "1"])
     before, after = load_file(str(init)), load_file(str(out / "entropy_model.safetensors"))
-    assert set(after) == set(before) | {"match_boost.weight", "match_boost.bias"}
+    assert set(after) == set(before) | {"match_boost.weight", "match_boost.bias", "match_boost_run"}
     for k, v in before.items():
         assert torch.equal(after[k].to(v.dtype), v), k
-    assert after["match_boost.bias"].abs().max() > 0.01
+    assert after["match_boost.bias"].abs().max() > 0.01 and after["match_boost_run"].abs().max() > 0.01
     summary = json.loads((out / "config.json").read_text())
-    assert summary["train_only"] == "match_boost." and summary["config"]["match_boost"] is True
+    assert summary["train_only"] == "match_boost" and summary["config"]["match_boost"] is True
     assert summary["config"]["ngram_tables"] == "int8"
 
     assets = tmp_path / "assets"
@@ -128,5 +129,5 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
 
     finalize_entropy.main(["--run", str(out), "--assets", str(assets)])
     card = json.loads((assets / "entropy_model.json").read_text())
-    assert card["config"]["match_boost"] is True
+    assert card["config"]["match_boost"] is True and card["training"]["stages"][-1]["train_only"] == "match_boost"
     assert card["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-4

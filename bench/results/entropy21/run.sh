@@ -8,13 +8,13 @@
 #   bash bench/results/entropy21/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-OUT=${OUT:-data/runs/entropy21-m112ub}
+OUT=${OUT:-data/runs/entropy21-m112uc}
 SECONDS_FT=${SECONDS_FT:-1500}
 PYTHONPATH=. "${PYTHON:-.venv/bin/python}" -m blt_core.train.train_entropy --data "${CORPUS:-data/corpus}" --out "$OUT" \
   --window 512 --seq-len 1024 --batch-size 16 --layers 4 --heads 2 --hidden-size 112 --intermediate-size 320 \
   --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-tables int8 --match-orders 4,8,16,32 \
-  --match-boost --train-only match_boost. --init-from assets/entropy_model.safetensors --ngram-dropout 0 \
-  --lr 1e-2 --warmup-frac 0.02 --weight-decay 0 \
-  --random-frac 0.03 --copy-frac 0.2 --run-frac 0.45 --run-start-frac 0.5 --run-fill-frac 0.25 \
-  --run-space-frac 0.2 --run-any-frac 0.8 --binary-frac 0.05 \
+  --match-boost --train-only "${TRAIN_ONLY:-match_boost_run}" --init-from assets/entropy_model.safetensors --ngram-dropout 0 \
+  --lr "${LR:-3e-2}" --warmup-frac 0.02 --weight-decay 0 \
+  --random-frac 0.03 --copy-frac 0.2 --run-frac "${RUN_FRAC:-0.6}" --run-start-frac 0.5 --run-fill-frac 0.25 \
+  --run-space-frac "${RUN_SPACE:-0.1}" --run-any-frac "${RUN_ANY:-0.9}" --binary-frac 0.05 \
   --total-seconds "$SECONDS_FT" --budget-seconds "$((SECONDS_FT + 60))" --eval-every 50 --eval-batches 4 --log-every 10
