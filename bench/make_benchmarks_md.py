@@ -173,9 +173,15 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
                             "on a GPU measures the host as much as the GPU.",
     "generate_parity": "python bench/bench_generate_parity.py (20 prompts in several scripts and code, greedy "
                        "and sampled at temperature 0.8, 160 bytes each, ONNX Runtime vs torch on the CPU)",
-    "generate_cpu-x86_64": "python bench/bench_generate.py --repeats 7 (2 cores, AMD EPYC with AVX-512, 2026-12-01 03:34; 512 bytes from a 48-byte prompt, "
-                           "EOS masked; torch cached and no_cache runs alternate, cached_speedup is the median of "
-                           "the per-pair ratios)",
+    "generate_cpu-x86_64": "python bench/bench_generate.py --repeats 7 (2 cores, an AMD EPYC without AVX-512, "
+                           "2026-12-01 05:30, with the cached torch steps on one intra-op thread per stepper thread; "
+                           "the AVX-512 machine measured 575 / 147.3 / 15.8 bytes/s, 9.2x, at 03:34 before that "
+                           "change; 512 bytes from a 48-byte prompt, EOS masked; torch cached and no_cache runs "
+                           "alternate, cached_speedup is the median of the per-pair ratios)",
+    "generate_threads_ab": "python -m bench.bench_generate_threads --repeats 6 (2 cores, the same machine and day as "
+                           "generate_cpu-x86_64, right after it): the torch generator's cached steps with one "
+                           "intra-op thread per stepper thread (the default) and with torch's own count, "
+                           "alternated, 256 bytes each.",
     "load": "python bench/bench_load.py --sessions 5 10 20 --requests 2 --distinct 500 (one server, sessions over "
             "Streamlit's websocket protocol without a browser, 2 KB texts through ?text= on Explore, ONNX; the shared "
             "2-core machine, busy with other jobs: see machine.load_average_at_end). Streamlit gives no client "

@@ -17,6 +17,8 @@ Both implement decoding.Stepper, so the loop and its decisions are shared.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
@@ -33,6 +35,28 @@ from blt_core.nn import entropy_nats
 
 
 Steps = tuple[EntropyStep, LocalStep, GlobalStep]
+
+
+@contextmanager
+def one_intra_op_thread(device: torch.device):
+    """On the CPU, run the block with one intra-op thread in this thread, then restore its count.
+
+    A cached step is one position: dozens of tiny `linear` calls, for which a second intra-op thread
+    costs more than it gives, and the second core is already busy with the entropy step beside it
+    (in_background). Torch's count is per thread here (OpenMP), so other threads keep theirs.
+    >>> with one_intra_op_thread(torch.device("cpu")):
+    ...     torch.get_num_threads()
+    1
+    """
+    before = torch.get_num_threads()
+    if device.type != "cpu" or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def step_functions(blt: BLT, entropy_model: EntropyModel) -> Steps:
@@ -77,13 +101,18 @@ class TorchStepper:
 
     @torch.inference_mode()  # per thread: the worker thread enters it here
     def _entropy_step(self, tokens, pos):
-        t = self._t(tokens)
-        ent, *new = self.entropy(t, torch.full_like(t, pos), *self.ent_cache)
-        write_slots(self.ent_cache, new, pos % self.ent_cache[0].shape[2], slice(None))
-        return ent.float().cpu().numpy()
+        with one_intra_op_thread(self.device):
+            t = self._t(tokens)
+            ent, *new = self.entropy(t, torch.full_like(t, pos), *self.ent_cache)
+            write_slots(self.ent_cache, new, pos % self.ent_cache[0].shape[2], slice(None))
+            return ent.float().cpu().numpy()
+
+    def local_step(self, window, pos, patch_index):
+        with one_intra_op_thread(self.device):
+            return self._local_step(window, pos, patch_index)
 
     @torch.inference_mode()
-    def local_step(self, window, pos, patch_index):
+    def _local_step(self, window, pos, patch_index):
         cfg = self.blt.config
         buckets = self._t(last_ngram_buckets(window, cfg.hash_ngram_sizes, buckets=cfg.hash_buckets))
         token = self._t(np.asarray(window)[:, -1])
@@ -111,8 +140,12 @@ class TorchStepper:
         h, g, *kv = self.prefill_module(*(self._t(a) for a in inputs))
         keep_prefill(self, h, g, kv, patch_ids)
 
-    @torch.inference_mode()
     def global_step(self, close, patch_start, pos, patch_index):
+        with one_intra_op_thread(self.device):
+            self._global_step(close, patch_start, pos, patch_index)
+
+    @torch.inference_mode()
+    def _global_step(self, close, patch_start, pos, patch_index):
         c = closing(close, patch_start, pos)
         states = torch.stack(self.states[c.lo - self.hist_from: pos - self.hist_from], dim=1)  # (B, Lp, L)
         mem, *new = self.glob(states, self._t(c.mask, torch.bool), self._t(patch_index), *self.global_cache)
