@@ -6,8 +6,8 @@
 #   then `gpu_runs "$@"`:
 #   split     (here) cut $CORPUS/train.bin.xz into 8 MiB pieces in data/parts/, one per device call;
 #             with CORPUS_B set, its train.bin.xz too (pieces b.train.bin.xz.part-*, into /tmp/corpus_b)
-#   split-init FILE...  (here) cut starting weights into 11 MiB pieces in data/init/ (a tree of about
-#             50 MiB leaves room for one piece a call); `start` joins them into /tmp/init/NAME.safetensors
+#   split-init FILE...  (here) cut starting weights into 7 MiB pieces in data/init/ (a tree of about
+#             55 MiB leaves room for one piece a call); `start` joins them into /tmp/init/NAME.safetensors
 #   start     join the carried pieces, decompress, copy the code, start every candidate detached
 #   wait S    print each run's last log line every 20 s for up to S seconds (keeps the machine warm)
 #   collect   put each run in $OUT as 15 MB tar parts (weights and logs; its checkpoint if unfinished)
@@ -93,7 +93,7 @@ gpu_runs() {
       ls -la data/parts ;;
     split-init)
       shift; rm -rf data/init && mkdir -p data/init
-      for f in "$@"; do split -b 11M "$f" "data/init/$(basename "${f%.safetensors}").part-"; done
+      for f in "$@"; do split -b 7M "$f" "data/init/$(basename "${f%.safetensors}").part-"; done
       ls -la data/init ;;
     start)
       mkdir -p /tmp/runs

@@ -183,3 +183,22 @@ def test_boosted_model_scores_as_one_pass_on_every_backend(boosted, tmp_path):
     assert_one_pass(boosted, OnnxEntropyModel(str(export(boosted, tmp_path / "boost.onnx")), window=16))
     with pytest.raises(ValueError, match="match boost"):
         EntropyModelConfig(match_boost=True)
+
+
+def test_float_tables_start_from_a_shipped_int8_file(boosted, tmp_path):
+    """init_from dequantizes a shipped card's int8 n-gram tables into a model with float tables (a GPU
+    fine-tune from the shipped weights trains them): it scores as the int8 model does."""
+    import copy
+
+    from safetensors.torch import save_file
+
+    from blt_core.train.common import init_from
+
+    shipped = copy.deepcopy(boosted).quantize_tables()
+    f = tmp_path / "shipped.safetensors"
+    save_file({k: v.contiguous() for k, v in shipped.state_dict().items()}, str(f))
+    grown = init_from(EntropyModel(boosted.config), str(f)).eval()
+    assert all(isinstance(t, torch.nn.Embedding) for t in grown.ngram_embeddings)
+    ids = torch.tensor([[BOS_ID] + [b + OFFSET for b in TEXT[:80]]])
+    with torch.no_grad():
+        torch.testing.assert_close(grown(ids), shipped(ids), atol=1e-4, rtol=1e-5)

@@ -68,7 +68,8 @@ def init_from(model: torch.nn.Module, path: str | None, *, new: tuple[str, ...] 
     if path:
         from safetensors.torch import load_file
 
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(path).items()}, strict=False)
+        state = dequantized(load_file(path), model.state_dict().keys())
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
         bad = [k for k in missing if not k.startswith(new)] + list(unexpected)
         if bad:
             raise RuntimeError(f"{path} does not fit the model: {bad[:5]}")
@@ -77,6 +78,26 @@ def init_from(model: torch.nn.Module, path: str | None, *, new: tuple[str, ...] 
                 if name in missing:
                     p.zero_()
     return model
+
+
+def dequantized(state: dict[str, torch.Tensor], keys) -> dict[str, torch.Tensor]:
+    """A shipped card's int8 tables (Int8Table: `X.weight` int8 rows, `X.scale` one float each) as
+    float rows `X.weight` for a model whose `keys` hold no `X.scale` (float tables: a fine-tune on the
+    GPU trains them); every other tensor as it is.
+
+    >>> s = dequantized({"t.weight": torch.tensor([[2, -4]], dtype=torch.int8), "t.scale": torch.tensor([0.5])},
+    ...                 ["t.weight"])
+    >>> list(s), s["t.weight"].tolist()
+    (['t.weight'], [[1.0, -2.0]])
+    """
+    keys = set(keys)
+    out = dict(state)
+    for k, scale in state.items():
+        w = k[:-len(".scale")] + ".weight"
+        if k.endswith(".scale") and k not in keys and w in state and state[w].dtype == torch.int8:
+            out[w] = state[w].float() * scale.float()[:, None]
+            del out[k]
+    return out
 
 
 def state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:

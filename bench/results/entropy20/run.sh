@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Planned for the next session's GPU time (issue 13; NOT RUN YET): entropy18-m112u (shipped) with
-# more runs of uniform byte values, on the device machine's GPUs (nvidia-h200-x2: two candidates;
-# on one GPU only m112w runs):
-#   cp data/runs/entropy18-m112u/entropy_model.safetensors data/m112u.safetensors
+# Planned for a later session's GPU time (issue 13; NOT RUN YET: 2026-12-01 had 207 s of device time):
+# the shipped model (entropy21-m112ud, which is entropy18-m112u plus a match boost) with more runs of
+# uniform byte values, on the device machine's GPUs (nvidia-h200-x2: two candidates; on one GPU only
+# m112w runs). Its float weights were lost with data/, so it starts from the shipped safetensors:
+# train_entropy's init_from dequantizes the int8 n-gram tables into trainable float ones.
+#   mkdir -p data && cp assets/entropy_model.safetensors data/m112u.safetensors
 #   CORPUS=data/corpus bash bench/results/entropy20/run.sh split | split-init data/m112u.safetensors | start | wait S | collect
 # entropy19 (300 s, 38% of rows a uniform-value run) took the runs maximum over all 256 byte values
 # from 0.316 to 0.270 nats but lost 8% of the copies' patch-length ratio (pooled: 4.6%). The values
@@ -15,7 +17,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../../gpu_entropy_runs.sh"
 SECONDS_FT=${SECONDS_FT:-600} RUN_FRAC=0.5
-match_finetune_common ${E20_FLAGS:---compile} --run-space-frac 0.15 --run-any-frac 0.9
+match_finetune_common ${E20_FLAGS:---compile} --run-space-frac 0.15 --run-any-frac 0.9 --match-boost
 candidates() {
   launch_m112 0 m112w 1e-4 m112u --copy-frac 0.3
   if [ "$(gpu_count)" -gt 1 ]; then
