@@ -91,8 +91,8 @@ def test_finalize_turns_a_run_into_a_working_card(tiny_corpus, tmp_path):
 
 def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_path):
     """A later stage grows a match boost on a model stored as shipped (int8 n-gram tables) and trains
-    only it: the boost starts at zero (the first step scores as the model it grew from) and moves,
-    every other weight stays bit for bit, and finalize_entropy turns it into a card whose backends agree."""
+    only it: the boost starts at zero and moves, every other weight stays bit for bit, and the card's
+    stage says which weights trained."""
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -109,8 +109,7 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
     out = tmp_path / "boost"
     train_entropy.main(["--data", str(tiny_corpus), "--out", str(out), *shape, "--ngram-tables", "int8",
                         "--match-boost", "--train-only", "match_boost", "--init-from", str(init), "--lr", "0.05",
-                        "--warmup-frac", "0",
-                        "--seq-len", "128", "--batch-size", "4", "--run-frac", "0.5", "--max-steps", "6",
+                        "--warmup-frac", "0", "--seq-len", "128", "--batch-size", "4", "--run-frac", "0.5", "--max-steps", "6",
                         "--log-every", "3", "--eval-every", "6", "--eval-batches", "1"])
     before, after = load_file(str(init)), load_file(str(out / "entropy_model.safetensors"))
     assert set(after) == set(before) | {"match_boost.weight", "match_boost.bias", "match_boost_run"}
@@ -121,13 +120,8 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
     assert summary["train_only"] == "match_boost" and summary["config"]["match_boost"] is True
     assert summary["config"]["ngram_tables"] == "int8"
 
-    assets = tmp_path / "assets"
-    (assets / "eval").mkdir(parents=True)
-    row = {"id": "a", "lang": "en", "script": "Latin", "kind": "prose", "text": "aaaaaaaaaaaaaaaaaaaa The dog. " * 9}
-    (assets / "eval" / "heldout_eval.jsonl").write_text(json.dumps(row) + "\n")
     from blt_core.train import finalize_entropy
 
-    finalize_entropy.main(["--run", str(out), "--assets", str(assets)])
-    card = json.loads((assets / "entropy_model.json").read_text())
-    assert card["config"]["match_boost"] is True and card["training"]["stages"][-1]["train_only"] == "match_boost"
-    assert card["heldout"]["max_torch_onnx_entropy_diff_nats"] < 1e-4
+    # the card's stage names what it trained (finalize_entropy._stage; the whole finalize, export and
+    # backend parity of a boosted model are tested in test_finalize_... and test_match_entropy)
+    assert finalize_entropy._stage(out, tmp_path / "assets")["train_only"] == "match_boost"
