@@ -151,11 +151,33 @@ def boosted() -> EntropyModel:
     """A sharp match model with a match boost of its own (EntropyModel.head), not zero."""
     from dataclasses import replace
 
-    m = sharp_model(replace(CFG, match_boost=True))
+    m = sharp_model(replace(CFG, match_boost=True, match_boost_bytes=True))
     with torch.no_grad():
         m.match_boost.bias.copy_(torch.tensor([2.0, 3.0]))
         m.match_boost_run.copy_(torch.tensor([0.5, 1.0]))
+        m.match_boost_run_byte.weight.copy_(torch.linspace(-1, 1, 2 * CFG.vocab_size).reshape(-1, 2))
     return m
+
+
+def test_run_boost_per_byte_value_lifts_only_its_own_runs(boosted):
+    """match_boost_bytes: where a match predicts the byte it reads again (a run), that byte value's own
+    row adds to the shared run constant; elsewhere, and for other values, nothing changes."""
+    import copy
+
+    ids = torch.tensor([[BOS_ID] + [b + OFFSET for b in b"xyz " + b"a" * 12 + b" " + b"b" * 12]])
+    other = copy.deepcopy(boosted)
+    a = ord("a") + OFFSET
+    with torch.no_grad():
+        other.match_boost_run_byte.weight[a] += torch.tensor([0.7, 1.1])
+        diff = other(ids) - boosted(ids)
+    preds = [p for p, _ in match_inputs(ids, torch.full((1, 15), PAD_ID), orders=(2, 4), window=16)]
+    changed = diff.abs().sum(-1)[0] > 0
+    want = sum(((p == ids) & (ids == a)).long() for p in preds)[0] > 0  # inside the run of a, a match says a
+    assert want.any() and torch.equal(changed, want)
+    t = int(want.nonzero()[-1])  # deep in the run both orders match: both rows add to a's logit
+    assert diff[0, t, a].item() == pytest.approx(1.8) and diff[0, t].abs().sum().item() == pytest.approx(1.8)
+    with pytest.raises(ValueError, match="per byte value"):
+        EntropyModelConfig(match_orders=(2,), match_boost_bytes=True)
 
 
 def test_boost_raises_the_matched_byte_only_where_a_match_is(boosted):

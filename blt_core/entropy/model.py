@@ -45,6 +45,7 @@ class EntropyModelConfig:
     ngram_tables: str = "float"  # "int8": tables stored as int8 rows with a float32 scale each (Int8Table)
     match_orders: tuple[int, ...] = ()  # match-model inputs, one per k-gram length (matches.py); () = none
     match_boost: bool = False  # a learned logit boost for each match order's predicted byte (EntropyModel.head)
+    match_boost_bytes: bool = False  # and a run boost per byte value on top of the shared one (EntropyModel.head)
 
     def __post_init__(self):
         object.__setattr__(self, "ngram_sizes", tuple(sorted(self.ngram_sizes)))  # JSON gives a list
@@ -53,6 +54,8 @@ class EntropyModelConfig:
             raise ValueError(f"match orders must lie in 1 .. window - 1, got {self.match_orders}")
         if self.match_boost and not self.match_orders:
             raise ValueError("a match boost needs match orders")
+        if self.match_boost_bytes and not self.match_boost:
+            raise ValueError("a run boost per byte value needs match_boost")
 
     @property
     def context(self) -> int:
@@ -75,6 +78,8 @@ class EntropyModelConfig:
             del d["match_orders"]
         if not self.match_boost:
             del d["match_boost"]
+        if not self.match_boost_bytes:
+            del d["match_boost_bytes"]
         return d
 
     @classmethod
@@ -138,6 +143,10 @@ class EntropyModel(nn.Module):
             self.match_boost = nn.Linear(cfg.hidden_size, len(cfg.match_orders))
             # and one more per order where the match predicts the current byte again: a run, whatever its value
             self.match_boost_run = nn.Parameter(torch.zeros(len(cfg.match_orders)))
+        if cfg.match_boost_bytes:
+            # plus one per byte value and order: a shared constant leaves the runs of values the corpus
+            # never repeats where their input rows put them (entropy21-m112ud: 0xb4 0.270 nats after 16)
+            self.match_boost_run_byte = nn.Embedding(cfg.vocab_size, len(cfg.match_orders))
         # training only (train_entropy --ngram-dropout): each n-gram row is dropped at this rate
         # per position, so the transformer cannot lean on memorised rows alone; not in the config
         self.ngram_dropout = 0.0
@@ -209,6 +218,7 @@ class EntropyModel(nn.Module):
         predicts the byte it reads (ids) again, as inside a run. The match inputs alone left runs of
         bytes the corpus rarely repeats at 0.2-0.3 nats after 16 copies (bench_model, entropy18-m112u):
         they are rows per byte value, learned value by value, while a boost is the same for every value.
+        With match_boost_bytes the run constant also has a part per byte value (the current byte's).
         A boost of zero (a model grown from one without: init_from) changes nothing.
 
         >>> cfg = EntropyModelConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
@@ -225,7 +235,10 @@ class EntropyModel(nn.Module):
         logits = self.output(h)
         if self.config.match_boost:
             pred = torch.stack(preds, dim=-1)  # (B, T, orders)
-            boost = self.match_boost(h) + (pred == ids[..., None]).to(h.dtype) * self.match_boost_run
+            run = self.match_boost_run
+            if self.config.match_boost_bytes:
+                run = run + self.match_boost_run_byte(ids)  # (B, T, orders): the current byte's own
+            boost = self.match_boost(h) + (pred == ids[..., None]).to(h.dtype) * run
             boost = torch.where(pred == NONE, torch.zeros_like(boost), boost)  # no match: no boost
             # one scatter for every order (orders predicting the same byte add up): B*T*orders adds, where
             # a one-hot over the 260 outputs per order cost the 4 KB ONNX pass 1.5-3.6% (bench_onnx_ab)

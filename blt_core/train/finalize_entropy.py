@@ -185,11 +185,14 @@ def _stage(run: Path, assets: Path) -> dict:
     # before a share existed lack its key and record none
     mix = {k: summary[k] for k in ROW_MIX if k in summary}
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
-    # a stage that trained only some weights (train_entropy --train-only) names them; the rest were frozen
-    only = {"train_only": summary["train_only"]} if summary.get("train_only") else {}
+    # a stage that trained only some weights (train_entropy --train-only) names them, the rest frozen; one
+    # that shipped its final weights whatever its best evaluation (--ship final) says so
+    only = {k: summary[k] for k in ("train_only", "ship") if summary.get(k)}
+    # a summary corrected by hand after the run (entropy21-m112ud) says so, in every later card too
+    note = {"correction": summary["correction"]} if summary.get("correction") else {}
     return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys}, **only, "row_mix": mix,
             "log": [{k: r[k] for k in ("step", "elapsed", "train_bpb", "heldout_bpb") if k in r}
-                    for r in log if "heldout_bpb" in r]}
+                    for r in log if "heldout_bpb" in r], **note}
 
 
 def _shapes(path: Path) -> dict:

@@ -53,6 +53,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--match-boost", action="store_true",
                    help="a logit boost per match order for the byte its match predicts (EntropyModel.head); with "
                         "--init-from a model without one, it starts at zero")
+    p.add_argument("--match-boost-bytes", action="store_true",
+                   help="with --match-boost, a run boost per byte value too (EntropyModel.head); starts at zero")
+    p.add_argument("--ship", choices=("best", "final"), default="best",
+                   help="best: the final weights, or the best held-out evaluation's when the run ended worse (it "
+                        "over-fit); final: the final weights always, for a stage whose aim is not held-out text "
+                        "(run boosts move text by noise, so its best evaluation is a step picked by noise)")
     p.add_argument("--train-only", default="",
                    help="comma-separated weight-name prefixes: train only those, the rest frozen (e.g. match_boost. "
                         "on the CPU: the frozen model's forward is then all a step costs)")
@@ -233,7 +239,7 @@ def main(argv=None) -> None:
         intermediate_size=args.intermediate_size, window=args.window,
         ngram_sizes=tuple(int(n) for n in args.ngram_sizes.split(",") if n), ngram_buckets=args.ngram_buckets,
         ngram_tables=args.ngram_tables, match_orders=tuple(int(n) for n in args.match_orders.split(",") if n),
-        match_boost=args.match_boost,
+        match_boost=args.match_boost, match_boost_bytes=args.match_boost_bytes,
     )
     model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from,
                       new=("match_embeddings.", "match_boost")).to(proc.device)
@@ -249,12 +255,13 @@ def main(argv=None) -> None:
         weights, bpb, shipped_step = shipped_weights(run, model, heldout_bpb())
         return weights, {"config": cfg.to_dict(), **row_mix(args), "ngram_dropout": args.ngram_dropout,
                          **({"train_only": args.train_only} if args.train_only else {}),
+                         **({"ship": "final"} if args.ship == "final" else {}),
                          "heldout_bpb_windows": bpb,
                          "shipped_step": shipped_step, **run_summary(run, proc, args)}
 
     train(model, opt, proc, args, out=Path(args.out), task=Task(
         batch_loss=partial(batch_loss, raw=train_raw, docs=train_docs, args=args, binary=binary), heldout_bpb=heldout_bpb,
-        finish=finish, weights_file="entropy_model.safetensors", keep_best=True))
+        finish=finish, weights_file="entropy_model.safetensors", keep_best=args.ship == "best"))
 
 
 if __name__ == "__main__":

@@ -108,16 +108,19 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
     save_file({k: v.contiguous() for k, v in shipped.state_dict().items()}, str(init))
     out = tmp_path / "boost"
     train_entropy.main(["--data", str(tiny_corpus), "--out", str(out), *shape, "--ngram-tables", "int8",
-                        "--match-boost", "--train-only", "match_boost", "--init-from", str(init), "--lr", "0.05",
+                        "--match-boost", "--match-boost-bytes", "--ship", "final", "--train-only", "match_boost", "--init-from", str(init), "--lr", "0.05",
                         "--warmup-frac", "0", "--seq-len", "128", "--batch-size", "4", "--run-frac", "0.5", "--max-steps", "6",
                         "--log-every", "3", "--eval-every", "6", "--eval-batches", "1"])
     before, after = load_file(str(init)), load_file(str(out / "entropy_model.safetensors"))
-    assert set(after) == set(before) | {"match_boost.weight", "match_boost.bias", "match_boost_run"}
+    assert set(after) == set(before) | {"match_boost.weight", "match_boost.bias", "match_boost_run",
+                                        "match_boost_run_byte.weight"}
     for k, v in before.items():
         assert torch.equal(after[k].to(v.dtype), v), k
     assert after["match_boost.bias"].abs().max() > 0.01 and after["match_boost_run"].abs().max() > 0.01
+    assert after["match_boost_run_byte.weight"].abs().max() > 0.01
     summary = json.loads((out / "config.json").read_text())
-    assert summary["train_only"] == "match_boost" and summary["config"]["match_boost"] is True
+    assert summary["train_only"] == "match_boost" and summary["config"]["match_boost_bytes"] is True
+    assert summary["ship"] == "final" and summary["shipped_step"] == summary["steps"] == 6
     assert summary["config"]["ngram_tables"] == "int8"
 
     from blt_core.train import finalize_entropy
@@ -125,3 +128,6 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
     # the card's stage names what it trained (finalize_entropy._stage; the whole finalize, export and
     # backend parity of a boosted model are tested in test_finalize_... and test_match_entropy)
     assert finalize_entropy._stage(out, tmp_path / "assets")["train_only"] == "match_boost"
+    summary["correction"] = "corrected by hand: why"  # a note added to a run's summary stays in later cards
+    (out / "config.json").write_text(json.dumps(summary))
+    assert finalize_entropy._stage(out, tmp_path / "assets2")["correction"] == "corrected by hand: why"
