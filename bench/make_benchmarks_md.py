@@ -119,6 +119,20 @@ COMMANDS = {  # how each JSON file was produced, and what a reader must know abo
     "onnx_ab_entropy21_100k": "python -m bench.bench_onnx_ab assets/entropy_model.onnx "
                               "data/finalized/e21d2/entropy_model.onnx --bytes 102400 --repeats 5 (as "
                               "onnx_ab_entropy21_4k, right after it): 100 KB side by side, issue 13's target 3 s.",
+    "onnx_ab_entropy22_4k": "python -m bench.bench_onnx_ab data/finalized/e21d2/entropy_model.onnx assets/entropy_model.onnx "
+                            "--repeats 13 (2 cores, an AMD EPYC without AVX-512, 2026-12-01 07:20): e21d2 is the "
+                            "previous default, entropy21-m112ud, as shipped (git show 3320bb5:assets/entropy_model.onnx "
+                            "with its safetensors); assets/ holds entropy22-m112ue, the same graph plus one gather of "
+                            "the run boost per byte value. 4 KB side by side, issue 13's target 150 ms.",
+    "onnx_ab_entropy22_100k": "python -m bench.bench_onnx_ab data/finalized/e21d2/entropy_model.onnx "
+                              "assets/entropy_model.onnx --bytes 102400 --repeats 5 (as onnx_ab_entropy22_4k, right "
+                              "after it): 100 KB side by side, issue 13's target 3 s.",
+    "model_blt-explorer-entropy22-m112ue": "python -m bench.bench_model --model assets/entropy_model.json "
+                                           "--corpus-manifest assets/training/entropy13-n112y-a/corpus_manifest.json "
+                                           "(2 cores, ONNX, 2026-12-01 07:15): the shipped entropy22-m112ue, "
+                                           "entropy21-m112ud with a run boost per byte value (a 260 x 4 table) "
+                                           "trained with the four shared run constants 900 s on the CPU, everything "
+                                           "else frozen (bench/results/entropy22/).",
     "model_blt-explorer-entropy21-m112ud": "python -m bench.bench_model --model assets/entropy_model.json "
                                            "--corpus-manifest assets/training/entropy13-n112y-a/corpus_manifest.json "
                                            "(2 cores, ONNX, 2026-12-01 05:20): the shipped entropy21-m112ud, "
