@@ -186,8 +186,9 @@ def _stage(run: Path, assets: Path) -> dict:
     mix = {k: summary[k] for k in ROW_MIX if k in summary}
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()] if (run / "log.jsonl").exists() else []
     # a stage that trained only some weights (train_entropy --train-only) names them, the rest frozen; one
-    # that shipped its final weights whatever its best evaluation (--ship final) says so
-    only = {k: summary[k] for k in ("train_only", "ship") if summary.get(k)}
+    # that shipped its final weights whatever its best evaluation (--ship final) says so, and one fitted
+    # on statistics read from the frozen model (fit_run_boost) gives the fit
+    only = {k: summary[k] for k in ("train_only", "ship", "fit") if summary.get(k)}
     # a summary corrected by hand after the run (entropy21-m112ud) says so, in every later card too
     note = {"correction": summary["correction"]} if summary.get("correction") else {}
     return {"run": archive_run(run, assets), **{k: summary.get(k) for k in keys}, **only, "row_mix": mix,

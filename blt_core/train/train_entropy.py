@@ -231,16 +231,25 @@ def evaluate(model, raw, docs, args, device) -> float:
     return total / count / math.log(2)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    proc = setup_process()
-    cfg = EntropyModelConfig(
+def model_config(args: argparse.Namespace) -> EntropyModelConfig:
+    """The model shape a parsed command line asks for.
+
+    >>> model_config(parse_args(["--data", "d", "--out", "o", "--match-orders", "4,8", "--match-boost"])).match_orders
+    (4, 8)
+    """
+    return EntropyModelConfig(
         hidden_size=args.hidden_size, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size, window=args.window,
         ngram_sizes=tuple(int(n) for n in args.ngram_sizes.split(",") if n), ngram_buckets=args.ngram_buckets,
         ngram_tables=args.ngram_tables, match_orders=tuple(int(n) for n in args.match_orders.split(",") if n),
         match_boost=args.match_boost, match_boost_bytes=args.match_boost_bytes,
     )
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    proc = setup_process()
+    cfg = model_config(args)
     model = init_from(EntropyModel(cfg).init_weights(seed=args.seed), args.init_from,
                       new=("match_embeddings.", "match_boost")).to(proc.device)
     freeze_except(model, tuple(p for p in args.train_only.split(",") if p))

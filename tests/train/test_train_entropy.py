@@ -131,3 +131,54 @@ def test_train_only_the_match_boost_from_a_shipped_int8_model(tiny_corpus, tmp_p
     summary["correction"] = "corrected by hand: why"  # a note added to a run's summary stays in later cards
     (out / "config.json").write_text(json.dumps(summary))
     assert finalize_entropy._stage(out, tmp_path / "assets2")["correction"] == "corrected by hand: why"
+
+
+def test_fit_run_boost_fits_the_loss_the_model_has(tiny_corpus, tmp_path):
+    """fit_run_boost reads run statistics from the frozen model once and fits the run boosts on them:
+    its loss is the model's own cross-entropy at those positions, the fit lowers it on batches it
+    did not fit, and only the run boosts change."""
+    import torch
+    import torch.nn.functional as F
+    from safetensors.torch import load_file, save_file
+
+    from blt_core.entropy.model import EntropyModel, EntropyModelConfig
+    from blt_core.train import finalize_entropy, fit_run_boost
+    from blt_core.train.train_entropy import sample_batch
+
+    cfg = EntropyModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                             window=64, ngram_sizes=(2, 3), ngram_buckets=97, match_orders=(4, 8), match_boost=True,
+                             match_boost_bytes=True)
+    model = EntropyModel(cfg).init_weights(seed=5).eval()
+    init = tmp_path / "init.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(init))
+    out = tmp_path / "fit"
+    args = ["--data", str(tiny_corpus), "--out", str(out), "--hidden-size", "32", "--layers", "1", "--heads", "2",
+            "--intermediate-size", "64", "--window", "64", "--ngram-sizes", "2,3", "--ngram-buckets", "97",
+            "--match-orders", "4,8", "--match-boost", "--match-boost-bytes", "--init-from", str(init), "--seq-len", "128",
+            "--batch-size", "4", "--run-frac", "0.5", "--run-any-frac", "1", "--max-steps", "20", "--total-seconds",
+            "120", "--eval-batches", "1", "--fit-iterations", "50", "--stats", str(tmp_path / "stats.pt")]
+    fit_run_boost.main([*args, "--l2", "0,1e-3"])
+    summary = json.loads((out / "config.json").read_text())
+    f = summary["fit"]
+    assert set(f["check_nll_by_l2"]) == {"0.0", "0.001"} and f["l2"] in (0.0, 1e-3)
+    again = tmp_path / "again"  # a second fit reads the statistics the first wrote: the same positions
+    fit_run_boost.main([*(a if a != str(out) else str(again) for a in args), "--l2", "1e-2"])
+    assert json.loads((again / "config.json").read_text())["fit"]["positions"] == f["positions"]
+    assert f["nll_after"] < f["nll_before"] and f["check_nll_after"] < f["check_nll_before"], f
+    before, after = load_file(str(init)), load_file(str(out / "entropy_model.safetensors"))
+    assert {k for k in before if not torch.equal(before[k], after[k])} == {"match_boost_run", "match_boost_run_byte.weight"}
+
+    fitted = EntropyModel(cfg)
+    fitted.load_state_dict(after)
+    fitted.eval()
+    x, y = sample_batch(*(torch.from_numpy(np.fromfile(tiny_corpus / "train.bin", dtype=np.uint8)),
+                          torch.from_numpy(np.load(tiny_corpus / "train_docs.npy")[:-1])),
+                        batch=2, seq_len=128, gen=torch.Generator().manual_seed(7), run_frac=1.0, run_any_frac=1.0)
+    stats = fit_run_boost.run_stats(fitted, x, y)
+    with torch.no_grad():
+        ce = F.cross_entropy(fitted(x).transpose(1, 2), y, reduction="none")
+        where = (torch.stack(fitted.embed_and_match(x)[1], -1) == x[..., None]).any(-1)
+        mine = fit_run_boost.run_nll(stats, fitted.match_boost_run, fitted.match_boost_run_byte.weight)
+    assert where.sum() == len(mine) > 10
+    torch.testing.assert_close(mine, ce[where], atol=1e-4, rtol=1e-5)  # the fitted loss is the model's own
+    assert finalize_entropy._stage(out, tmp_path / "assets")["fit"]["positions"] == f["positions"]
