@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PYTHONPATH=. "${PYTHON:-.venv/bin/python}" -m blt_core.train.fit_run_boost --data "${CORPUS:-data/corpus}" \
   --out "${OUT:-data/runs/entropy23-m112ug}" --init-from "${INIT:-data/m112ue.safetensors}" \
-  --window 512 --seq-len 1024 --batch-size 16 --layers 4 --heads 2 --hidden-size 112 --intermediate-size 320 \
+  --window 512 --seq-len "${SEQ_LEN:-1024}" --batch-size "${BATCH:-16}" --layers 4 --heads 2 --hidden-size 112 --intermediate-size 320 \
   --ngram-sizes 2,3,4,5,6 --ngram-buckets 8191 --ngram-tables int8 --match-orders 4,8,16,32 \
   --match-boost --match-boost-bytes --seed "${SEED:-0}" --max-steps "${BATCHES:-600}" --total-seconds 100000 \
   --random-frac 0.03 --copy-frac 0.2 --run-frac "${RUN_FRAC:-0.6}" --run-start-frac 0.5 --run-fill-frac 0.25 \
